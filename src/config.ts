@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed once. This is the only module that reads `process.env`; everything else
+ * receives a `Config`. A bad value stops the start with one message that lists every problem.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const LOCALES = ['pl', 'pt', 'be'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export const ROLES = ['all', 'web', 'worker', 'whatsapp'] as const;
+export type Role = (typeof ROLES)[number];
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    TELEGRAM_BOT_TOKEN: optionalString.pipe(
+      z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'must look like 123456:ABC-DEF…').optional(),
+    ),
+    TELEGRAM_API_ROOT: z
+      .url({ protocol: /^https?$/ })
+      .default('https://api.telegram.org')
+      .transform((v) => v.replace(/\/+$/, '')),
+    TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A–Z, a–z, 0–9, _ and -')
+        .optional(),
+    ),
+    TELEGRAM_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(30),
+    WHATSAPP_ENABLED: bool.default(false),
+    CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+    DEFAULT_LOCALE: z.enum(LOCALES).default('pl'),
+    ROLE: z.enum(ROLES).default('all'),
+    /** Key for the HMAC of redeemable codes; unset → generated once and kept in DATA_DIR. */
+    CODE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  });
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Rules between variables, checked on the raw values so they are reported with the others. */
+function crossProblems(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  const problems: string[] = [];
+  if (set('TELEGRAM_WEBHOOK_URL') !== set('TELEGRAM_WEBHOOK_SECRET')) {
+    const missing = set('TELEGRAM_WEBHOOK_URL') ? 'TELEGRAM_WEBHOOK_SECRET' : 'TELEGRAM_WEBHOOK_URL';
+    problems.push(`${missing}: webhook mode needs both TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET`);
+  }
+  if (set('TELEGRAM_WEBHOOK_URL') && !set('TELEGRAM_BOT_TOKEN')) {
+    problems.push('TELEGRAM_BOT_TOKEN: webhook mode needs a bot token');
+  }
+  return problems;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  const problems = [
+    ...(parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    ...crossProblems(env),
+  ];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+export function telegramMode(config: Config): 'off' | 'polling' | 'webhook' {
+  if (!config.TELEGRAM_BOT_TOKEN) return 'off';
+  return config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET ? 'webhook' : 'polling';
+}

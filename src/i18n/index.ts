@@ -1,0 +1,108 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import i18next, { type i18n as I18nInstance, type TFunction } from 'i18next';
+import { LOCALES, type Locale } from '../config.js';
+
+export { LOCALES, type Locale };
+
+export const LOCALES_DIR = fileURLToPath(new URL('../../locales/', import.meta.url));
+
+/** BCP 47 tags for Intl formatting; pt follows the program's market (pt-PT or pt-BR). */
+export const INTL_TAG: Record<Locale, string> = { pl: 'pl-PL', pt: 'pt-PT', be: 'be-BY' };
+
+export type Translate = TFunction;
+
+export interface I18n {
+  /** A `t` bound to a locale; keys are `namespace:key` (namespace = file name in locales/<lng>/). */
+  t(locale: Locale): Translate;
+  readonly instance: I18nInstance;
+}
+
+export function loadResources(dir = LOCALES_DIR): Record<Locale, Record<string, unknown>> {
+  const resources = {} as Record<Locale, Record<string, unknown>>;
+  for (const lng of LOCALES) {
+    resources[lng] = {};
+    const lngDir = path.join(dir, lng);
+    for (const file of readdirSync(lngDir).filter((f) => f.endsWith('.json')).sort()) {
+      resources[lng][file.replace(/\.json$/, '')] = JSON.parse(readFileSync(path.join(lngDir, file), 'utf8'));
+    }
+  }
+  return resources;
+}
+
+export function createI18n(options: { defaultLocale: Locale; timeZone?: string }): I18n {
+  const resources = loadResources();
+  const namespaces = Object.keys(resources.pl);
+  const instance = i18next.createInstance();
+  void instance.init({
+    resources: resources as never,
+    lng: options.defaultLocale,
+    fallbackLng: options.defaultLocale,
+    supportedLngs: [...LOCALES],
+    ns: namespaces,
+    defaultNS: 'common',
+    initAsync: false,
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  // Numbers and dates in messages: {{points, number}}, {{when, datetime}}, formatted per language.
+  instance.services.formatter?.add('points', (value, lng) => formatNumber((lng ?? 'pl') as Locale, Number(value)));
+  instance.services.formatter?.add('date', (value, lng) =>
+    formatDate((lng ?? 'pl') as Locale, value as Date | string, options.timeZone),
+  );
+  instance.services.formatter?.add('datetime', (value, lng) =>
+    formatDateTime((lng ?? 'pl') as Locale, value as Date | string, options.timeZone),
+  );
+  return { instance, t: (locale) => instance.getFixedT(locale) };
+}
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+}
+
+/** Maps a Telegram language_code / browser tag ("pt-BR", "be", "ru"?) to one of ours, if any. */
+export function localeFromTag(tag: string | undefined | null): Locale | undefined {
+  if (!tag) return undefined;
+  const base = tag.toLowerCase().split(/[-_]/)[0];
+  return isLocale(base) ? base : undefined;
+}
+
+/** Country calling code → language: +48 pl; +351, +55 pt; +375 be. */
+export function localeFromPhone(phone: string | undefined | null): Locale | undefined {
+  if (!phone) return undefined;
+  const digits = phone.replace(/\D/g, '');
+  if (digits.startsWith('48')) return 'pl';
+  if (digits.startsWith('351') || digits.startsWith('55')) return 'pt';
+  if (digits.startsWith('375')) return 'be';
+  return undefined;
+}
+
+/** Participant's choice, else the channel's hint, else the phone's country, else the default. */
+export function resolveLocale(input: {
+  chosen?: string | null;
+  hint?: string | null;
+  phone?: string | null;
+  fallback: Locale;
+}): Locale {
+  return (
+    (isLocale(input.chosen) ? input.chosen : undefined) ??
+    localeFromTag(input.hint) ??
+    localeFromPhone(input.phone) ??
+    input.fallback
+  );
+}
+
+export function formatNumber(locale: Locale, value: number): string {
+  return new Intl.NumberFormat(INTL_TAG[locale], { maximumFractionDigits: 2 }).format(value);
+}
+
+export function formatDate(locale: Locale, value: Date | string, timeZone = 'Europe/Warsaw'): string {
+  return new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeZone }).format(new Date(value));
+}
+
+export function formatDateTime(locale: Locale, value: Date | string, timeZone = 'Europe/Warsaw'): string {
+  return new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
+    new Date(value),
+  );
+}

@@ -1,0 +1,92 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../shared/logger.js';
+
+export interface RedisConnections {
+  /** Request path: fails fast when Redis is away instead of queueing commands forever. */
+  client: Redis;
+  /** For BullMQ workers and queues: BullMQ needs `maxRetriesPerRequest: null`. */
+  bullmq: () => Redis;
+  close(): Promise<void>;
+}
+
+export function createRedisConnections(url: string): RedisConnections {
+  const made: Redis[] = [];
+  const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, lazyConnect: false });
+  made.push(client);
+  const bullOptions: RedisOptions = { maxRetriesPerRequest: null };
+  return {
+    client,
+    bullmq: () => {
+      const r = new Redis(url, bullOptions);
+      made.push(r);
+      return r;
+    },
+    close: async () => {
+      await Promise.all(made.map((r) => r.quit().catch(() => r.disconnect())));
+    },
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export interface RedisHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const NO_REDIS_MESSAGE = (url: string) =>
+  `No Redis answers at ${url}, and no redis-server is on the PATH to start one. Either install Redis ` +
+  `(Debian/Ubuntu: apt-get install redis-server), point REDIS_URL at a running Redis, or run ` +
+  `\`docker compose up -d redis\`.`;
+
+/**
+ * Makes sure a Redis answers at `url`. If none does and the URL is the local default, starts
+ * `redis-server` as a child process with its files under `<dataDir>/redis`, stopped on shutdown.
+ */
+export async function ensureRedis(url: string, dataDir: string, logger: Logger): Promise<RedisHandle> {
+  if (await answers(url)) return { url, stop: async () => undefined };
+  const parsed = new URL(url);
+  const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(parsed.hostname);
+  const hasBinary = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!local || !hasBinary) throw new Error(NO_REDIS_MESSAGE(url));
+  const dir = path.resolve(dataDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  const port = parsed.port || '6379';
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', port, '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 50; i++) {
+    if (await answers(url)) {
+      logger.info({ port, dir }, 'started redis-server');
+      return {
+        url,
+        stop: async () => {
+          if (child.exitCode !== null) return;
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await exited;
+        },
+      };
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(NO_REDIS_MESSAGE(url));
+}
