@@ -45,6 +45,15 @@ const schema = z
     TELEGRAM_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(30),
     WHATSAPP_ENABLED: bool.default(false),
     CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+    /** Where the linked WhatsApp device is kept: files under DATA_DIR, or Postgres (survives a new container). */
+    WHATSAPP_SESSION_STORE: z.enum(['local', 'postgres']).default('local'),
+    /** Pause between two WhatsApp messages: a random value between these (ms). */
+    WHATSAPP_MIN_DELAY_MS: z.coerce.number().int().min(0).default(3000),
+    WHATSAPP_MAX_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
+    /** Messages per UTC day over the whole number; broadcasts may use 80% of it. */
+    WHATSAPP_DAILY_CAP: z.coerce.number().int().min(1).default(1000),
+    /** Scheduled restart of the WhatsApp client (Chromium memory); 0 = never. */
+    WHATSAPP_RESTART_HOURS: z.coerce.number().min(0).default(24),
     DEFAULT_LOCALE: z.enum(LOCALES).default('pl'),
     ROLE: z.enum(ROLES).default('all'),
     /** Key for the HMAC of redeemable codes; unset → generated once and kept in DATA_DIR. */

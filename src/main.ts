@@ -14,6 +14,19 @@ import { ensureRedis, createRedisConnections, type RedisConnections } from './jo
 import { createI18n, type I18n } from './i18n/index.js';
 import { createAdminTokens } from './services/admin-tokens.js';
 import { buildServer, type RouteModule } from './http/server.js';
+import { createLedger } from './services/ledger/index.js';
+import { ledgerRoutes } from './http/routes/ledger.js';
+import { startLedgerMaintenance } from './jobs/workers/ledger-maintenance.js';
+import { createParticipants, createEnqueueOutbound, type ParticipantsService } from './services/participants/index.js';
+import { createDialogEngine, type DialogEngine } from './dialog/engine.js';
+import type { Inbound } from './dialog/types.js';
+import { createFlows, type FlowModule } from './dialog/flow.js';
+import { createChannelRegistry, type ChannelAdapter } from './channels/channel.js';
+import { createWebAdapter } from './channels/web/adapter.js';
+import { createOutboxSender, DEFAULT_RATES, type OutboxSender } from './jobs/outbox/sender.js';
+import { webchatRoutes } from './http/routes/webchat.js';
+import { participantRoutes } from './http/routes/participants.js';
+import { createTelegramChannel } from './channels/telegram/index.js';
 
 export interface Punkto {
   config: Config;
@@ -23,6 +36,9 @@ export interface Punkto {
   i18n: I18n;
   /** The listening address when the role serves HTTP. */
   url?: string;
+  /** The conversation engine (channels hand it their inbound messages). */
+  engine: DialogEngine;
+  participants: ParticipantsService;
   stop(): Promise<void>;
 }
 
@@ -54,9 +70,65 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
 
     const i18n = createI18n({ defaultLocale: config.DEFAULT_LOCALE });
     const adminTokens = createAdminTokens({ sql });
+    const ledger = createLedger({ sql, logger });
 
     const apiRoutes: RouteModule[] = [];
     const publicRoutes: RouteModule[] = [];
+    apiRoutes.push(ledgerRoutes(ledger));
+
+    // Conversations. Feature flows push their FlowModule into `flowModules` and channels push their
+    // ChannelAdapter into `channelAdapters` before the engine and the sender below are created.
+    const participants = createParticipants({ sql, defaultLocale: config.DEFAULT_LOCALE });
+    const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: config.DEFAULT_LOCALE });
+    const flowModules: FlowModule[] = [];
+    const channelAdapters: ChannelAdapter[] = [createWebAdapter({ sql })];
+    // Telegram: the adapter wherever the sender runs; the bot (long polling, or the webhook route)
+    // in the roles that take inbound traffic. Its `receive` reaches the engine created below.
+    const telegram = createTelegramChannel({
+      config,
+      i18n,
+      logger,
+      ...(config.ROLE === 'all' || config.ROLE === 'web' ? { receive: (inbound: Inbound) => engine.receive(inbound) } : {}),
+      onReachability: async (identity, reachable) => {
+        if (!reachable) await participants.markUnreachable(identity, 'blocked the bot');
+      },
+    });
+    if (telegram) {
+      channelAdapters.push(telegram.adapter);
+      publicRoutes.push(...telegram.routes);
+    }
+    // ── feature flows and channel adapters are added above this line ──
+    let sender: OutboxSender | undefined;
+    const engine: DialogEngine = createDialogEngine({
+      sql,
+      i18n,
+      participants,
+      enqueueOutbound,
+      flows: createFlows(flowModules),
+      ledger,
+      logger,
+      defaultLocale: config.DEFAULT_LOCALE,
+      onCommitted: (chats) => {
+        for (const chat of chats) void sender?.poke(chat).catch(() => undefined);
+      },
+    });
+    apiRoutes.push(participantRoutes({ sql, participants, ledger }));
+    publicRoutes.push(webchatRoutes({ sql, engine, i18n, defaultLocale: config.DEFAULT_LOCALE }));
+    if (config.ROLE === 'all' || config.ROLE === 'worker') {
+      sender = await createOutboxSender({
+        sql,
+        connection: redis.bullmq,
+        channels: createChannelRegistry(channelAdapters),
+        rates: DEFAULT_RATES(config.TELEGRAM_RATE_PER_SECOND),
+        logger,
+      });
+      stops.push({ name: 'outbox sender', stop: sender.close });
+    }
+
+    if (config.ROLE === 'all' || config.ROLE === 'worker') {
+      const ledgerMaintenance = await startLedgerMaintenance({ connection: redis.bullmq(), ledger, logger });
+      stops.push({ name: 'ledger maintenance', stop: ledgerMaintenance.close });
+    }
 
     let url: string | undefined;
     if (config.ROLE === 'all' || config.ROLE === 'web') {
@@ -66,7 +138,12 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       url = await app.listen({ port: config.PORT, host: config.HOST });
       announce(logger, url, generated);
     }
-    return { config, logger, sql, redis, i18n, url, stop };
+    if (telegram?.bot) {
+      // After the HTTP listener: in webhook mode Telegram starts delivering as soon as it is told.
+      await telegram.start();
+      stops.push({ name: 'telegram', stop: telegram.stop });
+    }
+    return { config, logger, sql, redis, i18n, url, stop, engine, participants };
   } catch (error) {
     await stop();
     throw error;

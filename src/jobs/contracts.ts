@@ -19,7 +19,8 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-export const OutboxJob = z.object({ outboxId: z.string() });
+/** One outbox row in one schedule (`generation` changes when the row is rescheduled). */
+export const OutboxJob = z.object({ outboxId: z.string(), generation: z.number().int().min(0).default(0) });
 export type OutboxJob = z.infer<typeof OutboxJob>;
 
 export const BroadcastJob = z.object({ broadcastId: z.string(), deliveryId: z.string().optional() });

@@ -1,0 +1,72 @@
+/**
+ * The Telegram channel as main.ts sees it: the adapter (for whoever runs the outbox sender) and,
+ * for roles that take inbound traffic, the bot (long polling, or the webhook route + setWebhook).
+ *
+ *   TELEGRAM_BOT_TOKEN unset            → no Telegram at all (the web chat still works)
+ *   TELEGRAM_WEBHOOK_URL + _SECRET set  → webhook: POST <path of the URL>, 401 on a wrong secret
+ *   otherwise                           → long polling from this process (run one such process)
+ */
+import type { FastifyInstance } from 'fastify';
+import { telegramMode, type Config } from '../../config.js';
+import type { ChannelAdapter } from '../channel.js';
+import type { ChannelIdentity, Inbound } from '../../dialog/types.js';
+import type { I18n } from '../../i18n/index.js';
+import type { Logger } from '../../shared/logger.js';
+import { createTelegramAdapter } from './adapter.js';
+import { createTelegramBot, type TelegramBot } from './bot.js';
+import { telegramWebhookRoutes, webhookPath } from './webhook.js';
+
+export { createTelegramAdapter } from './adapter.js';
+export { createTelegramBot, type TelegramBot } from './bot.js';
+export { telegramToInbound } from './to-inbound.js';
+
+export interface TelegramChannel {
+  adapter: ChannelAdapter;
+  /** Present when this process takes inbound updates. */
+  bot?: TelegramBot;
+  /** Public HTTP routes to mount (the webhook, in webhook mode). */
+  routes: Array<(app: FastifyInstance) => void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TelegramChannelDeps {
+  config: Config;
+  i18n: I18n;
+  logger: Logger;
+  /** The engine's `receive`; without it this process only sends. */
+  receive?: (inbound: Inbound) => Promise<unknown>;
+  onReachability?: (identity: ChannelIdentity, reachable: boolean) => Promise<void>;
+  loadMedia?: (mediaKey: string) => Promise<Buffer | undefined>;
+}
+
+/** Undefined when no TELEGRAM_BOT_TOKEN is configured. */
+export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChannel | undefined {
+  const { config } = deps;
+  const mode = telegramMode(config);
+  if (mode === 'off' || !config.TELEGRAM_BOT_TOKEN) return undefined;
+  const token = config.TELEGRAM_BOT_TOKEN;
+  const adapter = createTelegramAdapter({
+    token,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    logger: deps.logger,
+    ...(deps.loadMedia ? { loadMedia: deps.loadMedia } : {}),
+  });
+  if (!deps.receive) {
+    return { adapter, routes: [], start: async () => undefined, stop: async () => undefined };
+  }
+  const webhook =
+    mode === 'webhook' ? { url: config.TELEGRAM_WEBHOOK_URL!, secret: config.TELEGRAM_WEBHOOK_SECRET! } : undefined;
+  const bot = createTelegramBot({
+    token,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    ...(webhook ? { webhook } : {}),
+    defaultLocale: config.DEFAULT_LOCALE,
+    i18n: deps.i18n,
+    logger: deps.logger,
+    receive: deps.receive,
+    ...(deps.onReachability ? { onReachability: deps.onReachability } : {}),
+  });
+  const routes = webhook ? [telegramWebhookRoutes({ bot: bot.bot, secret: webhook.secret, path: webhookPath(webhook.url) })] : [];
+  return { adapter, bot, routes, start: () => bot.start(), stop: () => bot.stop() };
+}

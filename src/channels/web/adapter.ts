@@ -1,0 +1,103 @@
+/**
+ * The web chat as a channel: `send` stores the message in Postgres (web_messages) and the page
+ * fetches it from /chat/api/messages, so the sender may run in another process than the web server.
+ * Photos uploaded from the page are kept in web_uploads until the flows have read them.
+ */
+import { createHash } from 'node:crypto';
+import type { Db, Sql } from '../../db/sql.js';
+import type { ChannelAdapter } from '../channel.js';
+import type { ChannelAddress, ChannelIdentity, Inbound, MediaRef, Outbound, SendResult } from '../../dialog/types.js';
+
+/** A web chat message as the page sees it. */
+export interface WebMessage {
+  id: number;
+  text: string;
+  choices?: Outbound['choices'];
+  requestPhone?: Outbound['requestPhone'];
+  image?: { url?: string };
+  at: string;
+}
+
+export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
+  return {
+    id: 'web',
+    async send(to: ChannelAddress, message: Outbound): Promise<SendResult> {
+      try {
+        const [row] = await deps.sql<{ id: number }[]>`
+          insert into web_messages (chat_id, message) values (${to.chatId}, ${JSON.stringify(message)}::jsonb) returning id`;
+        return { status: 'sent', providerMessageId: String(row!.id) };
+      } catch (error) {
+        return { status: 'failed', reason: (error as Error).message, retryable: true };
+      }
+    },
+  };
+}
+
+/** The chat id of a session: a hash, so the session token itself is never stored. */
+export const webChatId = (sessionToken: string): string =>
+  `w${createHash('sha256').update(sessionToken).digest('hex').slice(0, 32)}`;
+
+export async function webMessagesAfter(db: Db, chatId: string, after: number, limit = 50): Promise<WebMessage[]> {
+  const rows = await db<{ id: number; message: string; createdAt: Date }[]>`
+    select id, message::text as message, created_at from web_messages
+     where chat_id = ${chatId} and id > ${after} order by id limit ${limit}`;
+  return rows.map((r) => {
+    const m = JSON.parse(r.message) as Outbound;
+    return {
+      id: r.id,
+      text: m.text,
+      ...(m.choices ? { choices: m.choices } : {}),
+      ...(m.requestPhone ? { requestPhone: m.requestPhone } : {}),
+      ...(m.image?.url ? { image: { url: m.image.url } } : {}),
+      at: r.createdAt.toISOString(),
+    };
+  });
+}
+
+export async function storeWebUpload(db: Db, chatId: string, mimeType: string, bytes: Buffer): Promise<string> {
+  const [row] = await db<{ id: string }[]>`
+    insert into web_uploads (chat_id, mime_type, bytes) values (${chatId}, ${mimeType}, ${bytes}) returning id`;
+  return row!.id;
+}
+
+export async function loadWebUpload(db: Db, id: string): Promise<Buffer | undefined> {
+  const [row] = await db<{ bytes: Buffer }[]>`select bytes from web_uploads where id = ${id}`;
+  return row?.bytes;
+}
+
+export type WebInput =
+  | { kind: 'text'; text: string }
+  | { kind: 'choice'; value: string }
+  | { kind: 'photo'; uploadId: string; mimeType: string; size: number; caption?: string };
+
+/** Page input → Inbound. A text starting with '/' is a command, as on Telegram. */
+export function webToInbound(
+  sql: Sql,
+  input: WebInput,
+  from: { chatId: string; localeHint?: string },
+  messageId: string,
+  receivedAt = new Date(),
+): Inbound {
+  const identity: ChannelIdentity = { channel: 'web', externalId: from.chatId, chatId: from.chatId, localeHint: from.localeHint };
+  const base = { messageId, from: identity, receivedAt };
+  if (input.kind === 'choice') return { ...base, kind: 'choice', value: input.value };
+  if (input.kind === 'photo') {
+    const media: MediaRef = {
+      ref: input.uploadId,
+      mimeType: input.mimeType,
+      size: input.size,
+      load: async () => {
+        const bytes = await loadWebUpload(sql, input.uploadId);
+        if (!bytes) throw new Error(`web upload ${input.uploadId} is gone`);
+        return bytes;
+      },
+    };
+    return { ...base, kind: 'photo', media, ...(input.caption ? { caption: input.caption } : {}) };
+  }
+  const text = input.text.trim();
+  const command = /^\/([A-Za-z_]+)(?:@\w+)?(?:\s+(.+))?$/s.exec(text);
+  if (command) {
+    return { ...base, kind: 'command', command: command[1]!.toLowerCase(), ...(command[2] ? { payload: command[2].trim() } : {}) };
+  }
+  return { ...base, kind: 'text', text };
+}

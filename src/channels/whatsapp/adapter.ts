@@ -1,0 +1,175 @@
+/**
+ * The WhatsApp `ChannelAdapter`: turns an `Outbound` into paced whatsapp-web.js sends, and every
+ * incoming message into an `Inbound` for the dialog engine. Nothing here decides what to answer.
+ */
+import type { ChannelAdapter } from '../channel.js';
+import type { ChannelAddress, Inbound, Outbound, SendResult } from '../../dialog/types.js';
+import { localeFromPhone, type I18n, type Locale } from '../../i18n/index.js';
+import type { Logger } from '../../shared/logger.js';
+import { jidKind, userJid } from './identity.js';
+import type { MenuStore } from './menus.js';
+import type { Pacer, SendKind } from './pacing.js';
+import type { WhatsAppSession } from './session.js';
+import { whatsappToInbound } from './to-inbound.js';
+import { whatsappToNative, type WaPart } from './to-native.js';
+import type { WaClient, WaClientFactory, WaMessage } from './wa-client.js';
+
+/** The dialog engine as the adapter needs it (B's `DialogEngine` fits). */
+export interface InboundSink {
+  receive(inbound: Inbound): Promise<unknown>;
+}
+
+export interface ImageBytes {
+  data: Buffer;
+  mimeType: string;
+  fileName?: string;
+}
+
+export interface WhatsAppAdapterDeps {
+  session: WhatsAppSession;
+  factory: Pick<WaClientFactory, 'media'>;
+  menus: MenuStore;
+  pacer: Pacer;
+  i18n: I18n;
+  defaultLocale: Locale;
+  logger: Logger;
+  /** The participant's language for the adapter's own words ("reply with the number"). */
+  localeOf?(to: ChannelAddress): Promise<Locale | undefined>;
+  /** Bytes of an `Outbound.image`: a media-store key or a URL. */
+  loadImage?(image: NonNullable<Outbound['image']>): Promise<ImageBytes>;
+  /** How long a send waits while the client is not connected (default NOT_CONNECTED_RETRY_MS). */
+  notConnectedRetryMs?: number;
+}
+
+/** Extra facts a sender may pass: broadcasts count against their share of the daily cap. */
+export interface WhatsAppSendMeta {
+  kind?: 'reply' | 'notice' | 'broadcast';
+}
+
+const RECEIVE_ATTEMPTS = 5;
+
+/** While the client is not connected, sends come back later without spending an attempt. */
+export const NOT_CONNECTED_RETRY_MS = 30_000;
+
+export interface WhatsAppAdapter extends ChannelAdapter {
+  send(to: ChannelAddress, message: Outbound, meta?: WhatsAppSendMeta): Promise<SendResult>;
+  /** Feeds one whatsapp-web.js message to the engine (the session calls this). */
+  handleIncoming(message: WaMessage, client: WaClient, sink: InboundSink): Promise<'handled' | 'ignored'>;
+}
+
+export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapter {
+  const log = deps.logger.child({ channel: 'whatsapp' });
+  const laterMs = deps.notConnectedRetryMs ?? NOT_CONNECTED_RETRY_MS;
+
+  async function localeFor(to: ChannelAddress): Promise<Locale> {
+    const chosen = await deps.localeOf?.(to).catch(() => undefined);
+    return chosen ?? localeFromPhone(to.externalId) ?? deps.defaultLocale;
+  }
+
+  async function imageMedia(image: NonNullable<Outbound['image']>) {
+    if (deps.loadImage) {
+      const bytes = await deps.loadImage(image);
+      return deps.factory.media(bytes.mimeType, bytes.data, bytes.fileName);
+    }
+    if (!image.url) throw new Error('no image loader configured for media-store keys');
+    const response = await fetch(image.url);
+    if (!response.ok) throw new Error(`image download failed: HTTP ${response.status}`);
+    const mime = response.headers.get('content-type')?.split(';')[0] ?? 'image/jpeg';
+    return deps.factory.media(mime, Buffer.from(await response.arrayBuffer()));
+  }
+
+  async function sendParts(client: WaClient, chatId: string, parts: WaPart[]): Promise<string | undefined> {
+    let lastId: string | undefined;
+    for (const part of parts) {
+      if (part.kind === 'text') {
+        lastId = (await client.sendMessage(chatId, part.text, { linkPreview: false })).id._serialized;
+      } else {
+        const media = await imageMedia(part.image);
+        lastId = (await client.sendMessage(chatId, media, part.caption ? { caption: part.caption } : {})).id._serialized;
+      }
+    }
+    return lastId;
+  }
+
+  return {
+    id: 'whatsapp',
+
+    async send(to, message, meta) {
+      const client = deps.session.readyClient();
+      if (!client) return { status: 'rate_limited', retryAfterMs: laterMs };
+      const chatId = to.chatId && jidKind(to.chatId) !== 'other' ? to.chatId : userJid(to.externalId);
+      const native = whatsappToNative(message, deps.i18n.t(await localeFor(to)));
+      const kind: SendKind = meta?.kind === 'broadcast' ? 'broadcast' : 'reply';
+      try {
+        const outcome = await deps.pacer.run(kind, async () => {
+          // Remembered before sending: the answer to a menu can arrive before sendMessage returns.
+          await deps.menus.remember(to.externalId, native.menu);
+          const live = deps.session.readyClient();
+          if (!live) throw new NotConnected();
+          return sendParts(live, chatId, native.parts);
+        });
+        if (!outcome.admitted) return { status: 'rate_limited', retryAfterMs: outcome.retryAfterMs };
+        return { status: 'sent', ...(outcome.result ? { providerMessageId: outcome.result } : {}) };
+      } catch (error) {
+        return mapSendError(error, log, laterMs);
+      }
+    },
+
+    async handleIncoming(message, client, sink) {
+      const result = await whatsappToInbound(message, {
+        resolveLid: async (lid) => (await resolveLid(client, lid)) ?? (await contactNumber(message)),
+        currentMenu: (externalId) => deps.menus.current(externalId),
+      });
+      if (result.kind === 'ignored') {
+        log.debug({ reason: result.reason, type: message.type }, 'whatsapp message ignored');
+        return 'ignored';
+      }
+      // WhatsApp Web never re-delivers a message, so a database hiccup is waited out here; the
+      // engine's inbox makes a repeated attempt harmless.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await sink.receive(result.inbound);
+          return 'handled';
+        } catch (error) {
+          if (attempt >= RECEIVE_ATTEMPTS) throw error;
+          log.warn({ err: error, attempt }, 'whatsapp message not accepted yet; retrying');
+          await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+        }
+      }
+    },
+  };
+}
+
+class NotConnected extends Error {}
+
+async function contactNumber(message: WaMessage): Promise<string | undefined> {
+  try {
+    const digits = (await message.getContact?.())?.number?.replace(/\D/g, '');
+    return digits && digits.length >= 6 ? digits : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The phone digits behind a `…@lid` sender: the library's lookup first, then the contact's number. */
+async function resolveLid(client: WaClient, lid: string): Promise<string | undefined> {
+  try {
+    const [pair] = (await client.getContactLidAndPhone?.([lid])) ?? [];
+    if (pair?.pn && jidKind(pair.pn) === 'user') return pair.pn.slice(0, pair.pn.indexOf('@')).split(':')[0];
+  } catch {
+    // fall through to the contact
+  }
+  return undefined;
+}
+
+function mapSendError(error: unknown, log: Logger, laterMs: number): SendResult {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof NotConnected || /Session closed|Target closed|detached Frame|Protocol error|Execution context was destroyed/i.test(message)) {
+    return { status: 'rate_limited', retryAfterMs: laterMs };
+  }
+  if (/invalid wid|not a (valid|registered)|No LID for user|wid error/i.test(message)) {
+    return { status: 'unreachable', reason: 'not on WhatsApp' };
+  }
+  log.warn({ err: error }, 'whatsapp send failed');
+  return { status: 'failed', reason: message.slice(0, 200), retryable: true };
+}

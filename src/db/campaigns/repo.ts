@@ -1,0 +1,216 @@
+/** SQL for campaigns, products and their rules. Plain functions on a pool or a transaction. */
+import type { Db } from '../sql.js';
+import type { Campaign, Localized, Multiplier, ParticipantRole } from '../../domain/campaigns/campaign.js';
+
+interface CampaignRow {
+  id: string;
+  programId: string;
+  name: string;
+  names: Localized;
+  descriptions: Localized;
+  status: Campaign['status'];
+  startsAt: Date;
+  endsAt: Date;
+  audienceRoles: string[];
+  stores: string[];
+  regions: string[];
+  multipliers: Array<{ startsAt: string; endsAt: string; factor: number }>;
+  capPerDay: number | null;
+  capPerCampaign: number | null;
+  budget: number | null;
+  awarded: number;
+  budgetExhaustedAt: Date | null;
+  requiresApproval: boolean;
+  createdAt: Date;
+}
+
+export function toCampaign(r: CampaignRow): Campaign {
+  return {
+    id: r.id,
+    programId: r.programId,
+    name: r.name,
+    names: r.names ?? {},
+    descriptions: r.descriptions ?? {},
+    status: r.status,
+    startsAt: r.startsAt,
+    endsAt: r.endsAt,
+    audienceRoles: r.audienceRoles as ParticipantRole[],
+    stores: r.stores,
+    regions: r.regions,
+    multipliers: (r.multipliers ?? []).map(
+      (m): Multiplier => ({ startsAt: new Date(m.startsAt), endsAt: new Date(m.endsAt), factor: m.factor }),
+    ),
+    capPerDay: r.capPerDay,
+    capPerCampaign: r.capPerCampaign,
+    budget: r.budget,
+    awarded: r.awarded,
+    budgetExhaustedAt: r.budgetExhaustedAt,
+    requiresApproval: r.requiresApproval,
+    createdAt: r.createdAt,
+  };
+}
+
+const COLUMNS = `id, program_id, name, names, descriptions, status, starts_at, ends_at, audience_roles, stores, regions,
+  multipliers, cap_per_day, cap_per_campaign, budget, awarded, budget_exhausted_at, requires_approval, created_at`;
+
+export interface CampaignWrite {
+  name: string;
+  names: Localized;
+  descriptions: Localized;
+  status: Campaign['status'];
+  startsAt: Date;
+  endsAt: Date;
+  audienceRoles: string[];
+  stores: string[];
+  regions: string[];
+  multipliers: Multiplier[];
+  capPerDay: number | null;
+  capPerCampaign: number | null;
+  budget: number | null;
+  requiresApproval: boolean;
+}
+
+export async function defaultProgramId(db: Db): Promise<string> {
+  const [row] = await db<{ id: string }[]>`select id from programs order by created_at, slug = 'default' desc limit 1`;
+  if (!row) throw new Error('No program exists: migrations did not run');
+  return row.id;
+}
+
+export async function programTimeZone(db: Db, programId: string): Promise<string> {
+  const [row] = await db<{ timeZone: string }[]>`select time_zone from programs where id = ${programId}`;
+  return row?.timeZone ?? 'Europe/Warsaw';
+}
+
+export async function insertCampaign(db: Db, programId: string, c: CampaignWrite): Promise<Campaign> {
+  const [row] = await db.unsafe<CampaignRow[]>(
+    `insert into campaigns (program_id, name, names, descriptions, status, starts_at, ends_at, audience_roles, stores,
+       regions, multipliers, cap_per_day, cap_per_campaign, budget, requires_approval)
+     values ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, $8::text[], $9::text[], $10::text[], $11::jsonb, $12, $13, $14, $15) returning ${COLUMNS}`,
+    [
+      programId,
+      c.name,
+      c.names as never,
+      c.descriptions as never,
+      c.status,
+      c.startsAt,
+      c.endsAt,
+      c.audienceRoles,
+      c.stores,
+      c.regions,
+      c.multipliers as never,
+      c.capPerDay,
+      c.capPerCampaign,
+      c.budget,
+      c.requiresApproval,
+    ] as never[],
+  );
+  return toCampaign(row!);
+}
+
+export async function updateCampaign(db: Db, id: string, c: CampaignWrite): Promise<Campaign | undefined> {
+  const [row] = await db.unsafe<CampaignRow[]>(
+    `update campaigns set name = $2, names = $3::jsonb, descriptions = $4::jsonb, status = $5, starts_at = $6, ends_at = $7,
+       audience_roles = $8::text[], stores = $9::text[], regions = $10::text[], multipliers = $11::jsonb, cap_per_day = $12, cap_per_campaign = $13,
+       budget = $14, requires_approval = $15, updated_at = now(),
+       budget_exhausted_at = case when $14::bigint is null or awarded < $14::bigint then null else budget_exhausted_at end
+     where id = $1 returning ${COLUMNS}`,
+    [
+      id,
+      c.name,
+      c.names as never,
+      c.descriptions as never,
+      c.status,
+      c.startsAt,
+      c.endsAt,
+      c.audienceRoles,
+      c.stores,
+      c.regions,
+      c.multipliers as never,
+      c.capPerDay,
+      c.capPerCampaign,
+      c.budget,
+      c.requiresApproval,
+    ] as never[],
+  );
+  return row ? toCampaign(row) : undefined;
+}
+
+export async function getCampaign(db: Db, id: string, forUpdate = false): Promise<Campaign | undefined> {
+  const [row] = await db.unsafe<CampaignRow[]>(
+    `select ${COLUMNS} from campaigns where id = $1 ${forUpdate ? 'for update' : ''}`,
+    [id],
+  );
+  return row ? toCampaign(row) : undefined;
+}
+
+export async function listCampaigns(
+  db: Db,
+  programId: string,
+  filter: { status?: string; limit: number; offset: number },
+): Promise<Campaign[]> {
+  const rows = await db.unsafe<CampaignRow[]>(
+    `select ${COLUMNS} from campaigns where program_id = $1 and ($2::text is null or status = $2)
+     order by starts_at desc, id limit $3 offset $4`,
+    [programId, filter.status ?? null, filter.limit, filter.offset],
+  );
+  return rows.map(toCampaign);
+}
+
+/** Campaigns that are active and in their window at `now`, oldest first. */
+export async function openCampaigns(db: Db, programId: string, now: Date): Promise<Campaign[]> {
+  const rows = await db.unsafe<CampaignRow[]>(
+    `select ${COLUMNS} from campaigns where program_id = $1 and status = 'active' and starts_at <= $2 and ends_at > $2
+     order by starts_at, id`,
+    [programId, now],
+  );
+  return rows.map(toCampaign);
+}
+
+export interface ProductRuleRow {
+  productId: string;
+  sku: string;
+  ean: string | null;
+  name: string;
+  names: Localized;
+  pointsPerUnit: number;
+  campaignId: string;
+}
+
+export async function upsertProduct(
+  db: Db,
+  programId: string,
+  p: { sku: string; ean?: string | null; name: string; names: Localized },
+): Promise<string> {
+  const [row] = await db<{ id: string }[]>`
+    insert into products (program_id, sku, ean, name, names)
+    values (${programId}, ${p.sku}, ${p.ean ?? null}, ${p.name}, ${db.json(p.names as never)})
+    on conflict (program_id, sku) do update
+      set ean = coalesce(excluded.ean, products.ean), name = excluded.name, names = excluded.names
+    returning id`;
+  return row!.id;
+}
+
+export async function replaceProductRules(
+  db: Db,
+  campaignId: string,
+  rules: Array<{ productId: string; pointsPerUnit: number }>,
+): Promise<void> {
+  await db`delete from campaign_products where campaign_id = ${campaignId}`;
+  if (!rules.length) return;
+  await db`
+    insert into campaign_products (campaign_id, product_id, points_per_unit)
+    select ${campaignId}, * from unnest(${rules.map((r) => r.productId)}::uuid[], ${rules.map((r) => r.pointsPerUnit)}::int[])`;
+}
+
+export async function productRules(db: Db, campaignIds: string[]): Promise<ProductRuleRow[]> {
+  if (!campaignIds.length) return [];
+  return db<ProductRuleRow[]>`
+    select p.id as product_id, p.sku, p.ean, p.name, p.names, cp.points_per_unit, cp.campaign_id
+    from campaign_products cp join products p on p.id = cp.product_id
+    where cp.campaign_id = any(${campaignIds}::uuid[])
+    order by p.sku`;
+}
+
+export async function audit(db: Db, actor: string, action: string, target: string, details: object): Promise<void> {
+  await db`insert into audit_log (actor, action, target, details) values (${actor}, ${action}, ${target}, ${db.json(details as never)})`;
+}

@@ -1,0 +1,188 @@
+/** SQL for code batches, codes, redemptions, guesses and lockouts. */
+import type { Db, Sql } from '../sql.js';
+
+export interface BatchRow {
+  id: string;
+  programId: string;
+  campaignId: string;
+  source: 'generated' | 'imported';
+  label: string | null;
+  points: number;
+  prefix: string;
+  length: number;
+  expiresAt: Date | null;
+  usesPerCode: number;
+  audienceRole: string | null;
+  codeCount: number;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export async function insertBatch(
+  db: Db,
+  b: Omit<BatchRow, 'id' | 'createdAt' | 'codeCount'>,
+): Promise<BatchRow> {
+  const [row] = await db<BatchRow[]>`
+    insert into code_batches (program_id, campaign_id, source, label, points, prefix, length, expires_at, uses_per_code,
+      audience_role, created_by)
+    values (${b.programId}, ${b.campaignId}, ${b.source}, ${b.label}, ${b.points}, ${b.prefix}, ${b.length},
+      ${b.expiresAt}, ${b.usesPerCode}, ${b.audienceRole}, ${b.createdBy})
+    returning *`;
+  return row!;
+}
+
+export async function setBatchCount(db: Db, batchId: string, count: number): Promise<void> {
+  await db`update code_batches set code_count = ${count} where id = ${batchId}`;
+}
+
+export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined> {
+  const [row] = await db<BatchRow[]>`select * from code_batches where id = ${id}`;
+  return row;
+}
+
+export async function listBatches(db: Db, campaignId: string): Promise<BatchRow[]> {
+  return db<BatchRow[]>`select * from code_batches where campaign_id = ${campaignId} order by created_at`;
+}
+
+/**
+ * Inserts hashes for a batch through COPY into a temporary table, then into `codes`, skipping
+ * any hash that already exists. Returns the hashes (hex) that were NOT inserted, so the caller
+ * can replace them; must run inside a transaction.
+ */
+export async function copyHashes(tx: Db, batchId: string, maxUses: number, hashesHex: string[]): Promise<Set<string>> {
+  await tx`create temp table if not exists code_staging (hash bytea not null) on commit drop`;
+  await tx`truncate code_staging`;
+  const writable = await (tx as Sql)`copy code_staging (hash) from stdin`.writable();
+  const CHUNK = 20_000;
+  for (let i = 0; i < hashesHex.length; i += CHUNK) {
+    const text = hashesHex
+      .slice(i, i + CHUNK)
+      .map((h) => `\\\\x${h}\n`)
+      .join('');
+    if (!writable.write(text)) await new Promise((r) => writable.once('drain', r));
+  }
+  await new Promise<void>((resolve, reject) => {
+    writable.once('error', reject);
+    writable.once('finish', resolve);
+    writable.end();
+  });
+  const inserted = await tx`
+    insert into codes (batch_id, hash, max_uses)
+    select ${batchId}, hash, ${maxUses} from code_staging
+    on conflict (hash) do nothing`;
+  if (inserted.count === hashesHex.length) return new Set();
+  const missing = await tx<{ hex: string }[]>`
+    select encode(s.hash, 'hex') as hex from code_staging s
+    where not exists (select 1 from codes c where c.hash = s.hash and c.batch_id = ${batchId})`;
+  return new Set(missing.map((m) => m.hex));
+}
+
+export interface CodeLookup {
+  codeId: number;
+  uses: number;
+  maxUses: number;
+  lastUsedAt: Date | null;
+  batchId: string;
+  campaignId: string;
+  points: number;
+  expiresAt: Date | null;
+  audienceRole: string | null;
+}
+
+export async function findByHash(db: Db, hash: Buffer): Promise<CodeLookup | undefined> {
+  const [row] = await db<CodeLookup[]>`
+    select c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
+      b.expires_at, b.audience_role
+    from codes c join code_batches b on b.id = c.batch_id
+    where c.hash = ${hash}`;
+  return row;
+}
+
+/** Takes one use of the code; undefined when none is left (row lock: concurrent takers queue here). */
+export async function takeUse(db: Db, codeId: number, at: Date): Promise<boolean> {
+  const rows = await db`
+    update codes set uses = uses + 1, last_used_at = ${at}
+    where id = ${codeId} and uses < max_uses returning id`;
+  return rows.length > 0;
+}
+
+export async function redemptionOf(db: Db, codeId: number, participantId: string): Promise<Date | undefined> {
+  const [row] = await db<{ redeemedAt: Date }[]>`
+    select redeemed_at from code_redemptions where code_id = ${codeId} and participant_id = ${participantId}`;
+  return row?.redeemedAt;
+}
+
+export async function insertRedemption(
+  db: Db,
+  r: { codeId: number; participantId: string; campaignId: string; points: number; channel: string | null; at: Date },
+): Promise<void> {
+  await db`
+    insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
+    values (${r.codeId}, ${r.participantId}, ${r.campaignId}, ${r.points}, ${r.channel}, ${r.at})`;
+}
+
+export async function batchStats(db: Db, batchId: string) {
+  const [row] = await db<{ total: number; used: number; exhausted: number; redemptions: number; points: number }[]>`
+    select
+      (select count(*) from codes where batch_id = ${batchId})::int as total,
+      (select count(*) from codes where batch_id = ${batchId} and uses > 0)::int as used,
+      (select count(*) from codes where batch_id = ${batchId} and uses >= max_uses)::int as exhausted,
+      (select count(*) from code_redemptions r join codes c on c.id = r.code_id where c.batch_id = ${batchId})::int as redemptions,
+      (select coalesce(sum(r.points), 0) from code_redemptions r join codes c on c.id = r.code_id
+        where c.batch_id = ${batchId})::int as points`;
+  return row!;
+}
+
+export async function usedCodes(db: Db, batchId: string, limit: number, afterId: number) {
+  return db<{ redemptionId: number; codeId: number; participantId: string; points: number; channel: string | null; redeemedAt: Date }[]>`
+    select r.id as redemption_id, r.code_id, r.participant_id, r.points, r.channel, r.redeemed_at
+    from code_redemptions r join codes c on c.id = r.code_id
+    where c.batch_id = ${batchId} and r.id > ${afterId}
+    order by r.id limit ${limit}`;
+}
+
+// ---- guessing and lockouts ----
+
+export async function activeLockout(db: Db, subjects: string[], now: Date): Promise<Date | undefined> {
+  const [row] = await db<{ until: Date }[]>`
+    select max(until) as until from code_lockouts where subject = any(${subjects}) and until > ${now}`;
+  return row?.until ?? undefined;
+}
+
+export async function recordGuess(db: Db, subjects: string[], at: Date): Promise<void> {
+  await db`insert into code_guesses (subject, at) select unnest(${subjects}::text[]), ${at}`;
+}
+
+export async function guessesSince(db: Db, subject: string, since: Date): Promise<number> {
+  const [row] = await db<{ n: number }[]>`
+    select count(*)::int as n from code_guesses g
+    where g.subject = ${subject} and g.at > ${since}
+      and g.at > coalesce((select l.until from code_lockouts l where l.subject = ${subject}), '-infinity')`;
+  return row!.n;
+}
+
+/** Locks a subject; the level doubles the time when the previous lockout was recent. */
+export async function lock(
+  db: Db,
+  l: { subject: string; participantId: string | null; now: Date; baseMs: number; resetAfterMs: number; maxLevel: number },
+): Promise<Date> {
+  const [row] = await db<{ until: Date }[]>`
+    insert into code_lockouts (subject, participant_id, level, locked_at, until)
+    values (${l.subject}, ${l.participantId}, 0, ${l.now}, ${new Date(l.now.getTime() + l.baseMs)})
+    on conflict (subject) do update set
+      level = case when code_lockouts.until > ${new Date(l.now.getTime() - l.resetAfterMs)}
+                   then least(code_lockouts.level + 1, ${l.maxLevel}) else 0 end,
+      locked_at = excluded.locked_at,
+      until = excluded.locked_at + (${l.baseMs}::bigint * power(2, case when code_lockouts.until >
+                ${new Date(l.now.getTime() - l.resetAfterMs)} then least(code_lockouts.level + 1, ${l.maxLevel}) else 0 end)::bigint)
+                * interval '1 millisecond',
+      participant_id = coalesce(excluded.participant_id, code_lockouts.participant_id)
+    returning until`;
+  return row!.until;
+}
+
+export async function listLockouts(db: Db, now: Date, includeExpired: boolean) {
+  return db<{ subject: string; participantId: string | null; level: number; lockedAt: Date; until: Date }[]>`
+    select subject, participant_id, level, locked_at, until from code_lockouts
+    where ${includeExpired} or until > ${now} order by until desc limit 500`;
+}

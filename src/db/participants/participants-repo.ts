@@ -1,0 +1,231 @@
+import type { Db } from '../sql.js';
+import type { ChannelIdentityRow, Participant, ParticipantRole, ParticipantStatus } from '../../domain/participants/index.js';
+import type { ChannelId } from '../../dialog/types.js';
+
+// jsonb comes back as text and is parsed here: postgres.camel would otherwise rename keys inside it.
+const P_COLS = `id, program_id, status, role, locale, name, phone, phone_verified, store, profile::text as profile,
+  consent_version, consent_at, muted, registered_at, erased_at, created_at`;
+
+type RawParticipant = Omit<Participant, 'profile'> & { profile: string };
+const toParticipant = (r: RawParticipant | undefined): Participant | undefined =>
+  r ? { ...r, profile: JSON.parse(r.profile) as Record<string, string | null> } : undefined;
+
+export async function getById(db: Db, id: string): Promise<Participant | undefined> {
+  const [row] = await db.unsafe<RawParticipant[]>(`select ${P_COLS} from participants where id = $1`, [id]);
+  return toParticipant(row);
+}
+
+/** Locks the participant row for the rest of the transaction. */
+export async function lockById(db: Db, id: string): Promise<Participant | undefined> {
+  const [row] = await db.unsafe<RawParticipant[]>(`select ${P_COLS} from participants where id = $1 for update`, [id]);
+  return toParticipant(row);
+}
+
+export async function findByVerifiedPhone(db: Db, programId: string, phone: string): Promise<Participant | undefined> {
+  const [row] = await db.unsafe<RawParticipant[]>(
+    `select ${P_COLS} from participants
+      where program_id = $1 and phone = $2 and phone_verified and status <> 'erased' for update`,
+    [programId, phone],
+  );
+  return toParticipant(row);
+}
+
+export async function insert(
+  db: Db,
+  p: { programId: string; phone: string | null; phoneVerified: boolean; locale: string | null; consentVersion: string; consentAt: Date },
+): Promise<Participant> {
+  const [row] = await db.unsafe<RawParticipant[]>(
+    `insert into participants (program_id, phone, phone_verified, locale, consent_version, consent_at)
+     values ($1, $2, $3, $4, $5, $6) returning ${P_COLS}`,
+    [p.programId, p.phone, p.phoneVerified, p.locale, p.consentVersion, p.consentAt],
+  );
+  return toParticipant(row)!;
+}
+
+export type ParticipantPatch = Partial<{
+  status: ParticipantStatus;
+  role: ParticipantRole | null;
+  locale: string | null;
+  name: string | null;
+  phone: string | null;
+  phoneVerified: boolean;
+  store: string | null;
+  profile: Record<string, string | null>;
+  consentVersion: string | null;
+  consentAt: Date | null;
+  muted: boolean;
+  registeredAt: Date | null;
+  erasedAt: Date | null;
+}>;
+
+const COLUMN: Record<keyof ParticipantPatch, string> = {
+  status: 'status',
+  role: 'role',
+  locale: 'locale',
+  name: 'name',
+  phone: 'phone',
+  phoneVerified: 'phone_verified',
+  store: 'store',
+  profile: 'profile',
+  consentVersion: 'consent_version',
+  consentAt: 'consent_at',
+  muted: 'muted',
+  registeredAt: 'registered_at',
+  erasedAt: 'erased_at',
+};
+
+export async function update(db: Db, id: string, patch: ParticipantPatch): Promise<Participant | undefined> {
+  const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof ParticipantPatch, unknown][];
+  if (entries.length === 0) return getById(db, id);
+  const sets = entries.map(([k], i) => `${COLUMN[k]} = $${i + 2}${k === 'profile' ? '::jsonb' : ''}`);
+  const values = entries.map(([k, v]) => (k === 'profile' ? JSON.stringify(v) : v));
+  const [row] = await db.unsafe<RawParticipant[]>(
+    `update participants set ${sets.join(', ')}, updated_at = now() where id = $1 returning ${P_COLS}`,
+    [id, ...values] as never[],
+  );
+  return toParticipant(row);
+}
+
+export async function insertConsent(db: Db, c: { participantId: string; termsVersion: string; accepted: boolean; at: Date }): Promise<void> {
+  await db`insert into consents (participant_id, terms_version, accepted, at)
+           values (${c.participantId}, ${c.termsVersion}, ${c.accepted}, ${c.at})`;
+}
+
+export async function consents(db: Db, participantId: string): Promise<{ termsVersion: string; accepted: boolean; at: Date }[]> {
+  return db<{ termsVersion: string; accepted: boolean; at: Date }[]>`
+    select terms_version, accepted, at from consents where participant_id = ${participantId} order by at, id`;
+}
+
+export interface ListQuery {
+  programId: string;
+  search?: string;
+  status?: ParticipantStatus;
+  role?: ParticipantRole;
+  limit: number;
+  offset: number;
+}
+
+export async function list(db: Db, q: ListQuery): Promise<{ items: Participant[]; total: number }> {
+  const like = q.search ? `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const digits = q.search ? q.search.replace(/\D/g, '') : '';
+  const where = `program_id = $1
+    and ($2::text is null or lower(coalesce(name, '')) like $2 or lower(coalesce(store, '')) like $2
+         or ($3 <> '' and length($3) >= 3 and regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like '%' || $3 || '%'))
+    and ($4::text is null or status = $4)
+    and ($5::text is null or role = $5)`;
+  const params = [q.programId, like, digits, q.status ?? null, q.role ?? null];
+  const raw = await db.unsafe<RawParticipant[]>(
+    `select ${P_COLS} from participants where ${where} order by created_at desc, id limit $6 offset $7`,
+    [...params, q.limit, q.offset] as never[],
+  );
+  const items = raw.map((r) => toParticipant(r)!);
+  const [count] = await db.unsafe<{ n: number }[]>(`select count(*)::int as n from participants where ${where}`, params as never[]);
+  return { items, total: count?.n ?? 0 };
+}
+
+// ---- channel identities ----------------------------------------------------------------------
+
+const I_COLS = `id, program_id, channel, external_id, chat_id, participant_id, display_name, locale_hint, verified_phone,
+  unreachable_at, unreachable_reason, created_at, last_seen_at`;
+
+/**
+ * Creates or refreshes the identity a message came from and locks its row until the transaction
+ * ends: this lock is what serialises the messages of one conversation across processes. Writing
+ * again clears an earlier "unreachable" mark (they evidently can be reached).
+ */
+export async function upsertAndLockIdentity(
+  db: Db,
+  i: { programId: string; channel: ChannelId; externalId: string; chatId: string; displayName?: string; localeHint?: string; verifiedPhone?: string },
+): Promise<ChannelIdentityRow> {
+  const [row] = await db.unsafe<ChannelIdentityRow[]>(
+    `insert into channel_identities (program_id, channel, external_id, chat_id, display_name, locale_hint, verified_phone)
+     values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict (program_id, channel, external_id) do update set
+       chat_id = excluded.chat_id,
+       display_name = coalesce(excluded.display_name, channel_identities.display_name),
+       locale_hint = coalesce(excluded.locale_hint, channel_identities.locale_hint),
+       verified_phone = coalesce(excluded.verified_phone, channel_identities.verified_phone),
+       unreachable_at = null, unreachable_reason = null,
+       last_seen_at = now()
+     returning ${I_COLS}`,
+    [i.programId, i.channel, i.externalId, i.chatId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
+  );
+  return row!;
+}
+
+export async function findIdentity(db: Db, programId: string, channel: ChannelId, externalId: string): Promise<ChannelIdentityRow | undefined> {
+  const [row] = await db.unsafe<ChannelIdentityRow[]>(
+    `select ${I_COLS} from channel_identities where program_id = $1 and channel = $2 and external_id = $3`,
+    [programId, channel, externalId],
+  );
+  return row;
+}
+
+export async function identitiesOf(db: Db, participantId: string): Promise<ChannelIdentityRow[]> {
+  return db.unsafe<ChannelIdentityRow[]>(
+    `select ${I_COLS} from channel_identities where participant_id = $1 order by last_seen_at desc`,
+    [participantId],
+  );
+}
+
+export async function linkIdentity(db: Db, identityId: string, participantId: string): Promise<void> {
+  await db`update channel_identities set participant_id = ${participantId} where id = ${identityId}`;
+}
+
+export async function markUnreachable(db: Db, channel: ChannelId, externalId: string, reason: string): Promise<number> {
+  const rows = await db`
+    update channel_identities set unreachable_at = now(), unreachable_reason = ${reason}
+     where channel = ${channel} and external_id = ${externalId} and unreachable_at is null
+    returning id`;
+  return rows.length;
+}
+
+export async function deleteIdentitiesOf(db: Db, participantId: string): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`delete from channel_identities where participant_id = ${participantId} returning id`;
+  return rows.map((r) => r.id);
+}
+
+// ---- conversations ----------------------------------------------------------------------------
+
+export async function loadState(db: Db, identityId: string): Promise<Record<string, unknown>> {
+  const [row] = await db<{ state: string }[]>`select state::text as state from conversations where identity_id = ${identityId}`;
+  return row ? (JSON.parse(row.state) as Record<string, unknown>) : {};
+}
+
+export async function saveState(db: Db, identityId: string, state: Record<string, unknown>): Promise<void> {
+  await db`
+    insert into conversations (identity_id, state, updated_at) values (${identityId}, ${JSON.stringify(state)}::jsonb, now())
+    on conflict (identity_id) do update set state = excluded.state, updated_at = now()`;
+}
+
+// ---- inbox ------------------------------------------------------------------------------------
+
+/** True when this (channel, message id) is new; false for a repeated delivery. */
+export async function acceptInbox(db: Db, channel: ChannelId, messageId: string): Promise<boolean> {
+  const rows = await db`insert into inbox (channel, message_id) values (${channel}, ${messageId}) on conflict do nothing returning 1`;
+  return rows.length === 1;
+}
+
+// ---- programs ---------------------------------------------------------------------------------
+
+export interface ProgramRow {
+  id: string;
+  slug: string;
+  name: string;
+  defaultLocale: string;
+  timeZone: string;
+  termsVersion: string;
+  settings: Record<string, unknown>;
+}
+
+export async function programBySlug(db: Db, slug: string): Promise<ProgramRow | undefined> {
+  const [row] = await db<ProgramRow[]>`
+    select id, slug, name, default_locale, time_zone, terms_version, settings::text as settings from programs where slug = ${slug}`;
+  return row && { ...row, settings: JSON.parse(row.settings as unknown as string) };
+}
+
+export async function programById(db: Db, id: string): Promise<ProgramRow | undefined> {
+  const [row] = await db<ProgramRow[]>`
+    select id, slug, name, default_locale, time_zone, terms_version, settings::text as settings from programs where id = ${id}`;
+  return row && { ...row, settings: JSON.parse(row.settings as unknown as string) };
+}

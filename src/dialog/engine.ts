@@ -1,0 +1,486 @@
+/**
+ * The conversation engine: one inbound message → one Postgres transaction holding its inbox row,
+ * the conversation state, the effects of the flows and the replies (outbox rows).
+ *
+ * - Duplicates: the inbox row is unique on (channel, message id); a repeated delivery is
+ *   acknowledged (`duplicate`) and changes nothing.
+ * - Order: the chat identity's row is locked for the transaction (upsert … returning), so the
+ *   messages of one conversation are handled one at a time across processes, in lock order.
+ * - Retries: the whole transaction is re-run on deadlock / serialization failure (and on losing a
+ *   race for the same verified phone), with the same inputs and so the same idempotency keys.
+ * - After commit, `onCommitted` pokes the sender; NOTIFY on the outbox insert does the same across
+ *   processes.
+ */
+import type postgres from 'postgres';
+import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { I18n, Locale } from '../i18n/index.js';
+import { isRegistered, type ChannelIdentityRow } from '../domain/participants/index.js';
+import * as repo from '../db/participants/participants-repo.js';
+import * as outbox from '../db/participants/outbox-repo.js';
+import { localeOf, toProgramInfo } from '../services/participants/index.js';
+import type { ParticipantsService } from '../services/participants/index.js';
+import type { EnqueueOutbound } from './outbox.js';
+import type { ChannelId, Inbound, Outbound } from './types.js';
+import { createFlows, type FlowContext, type FlowTurn, type Flows, type StepState } from './flow.js';
+import { asOutbound, parseState, type ConversationState, type Turn } from './turn.js';
+import { mainMenu } from './menu.js';
+import { applyAnswer, prompt, whatIsNeeded, type RegistrationDeps } from './registration.js';
+import { balanceMessage, helpText, languageChoices, myData, type BalanceSource } from './system.js';
+
+export interface DialogEngineDeps {
+  sql: Sql;
+  i18n: I18n;
+  participants: ParticipantsService;
+  enqueueOutbound: EnqueueOutbound;
+  flows?: Flows;
+  /** The ledger (balance + history) for "my balance". */
+  ledger?: BalanceSource;
+  clock?: Clock;
+  logger: Logger;
+  defaultLocale: Locale;
+  /** Program the channels serve (slug); 'default'. */
+  programSlug?: string;
+  /** Called after a message's transaction committed with the chats it wrote to (pokes the sender). */
+  onCommitted?: (chats: Array<{ channel: ChannelId; chatId: string }>) => void;
+}
+
+export interface DialogEngine {
+  /**
+   * Handles one inbound message. Resolves once its effects and replies are committed; rejects only
+   * when the database is unavailable (the channel should then let the platform re-deliver).
+   */
+  receive(inbound: Inbound): Promise<{ status: 'handled' | 'duplicate' }>;
+}
+
+const MAX_ATTEMPTS = 8;
+
+export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
+  const flows = deps.flows ?? createFlows([]);
+  const clock = deps.clock ?? systemClock;
+  const translate = (l: Locale) => deps.i18n.t(l);
+  const programSlug = deps.programSlug ?? 'default';
+
+  const registrationDeps: RegistrationDeps = {
+    translate,
+    onParticipant: (turn) => refreshLocale(turn),
+  };
+
+  function refreshLocale(turn: Turn): void {
+    turn.locale = localeOf({
+      participant: turn.participant,
+      identity: turn.identity,
+      chosen: turn.state.pre?.locale,
+      fallback: turn.program.defaultLocale,
+    });
+    turn.t = translate(turn.locale);
+  }
+
+  async function runOnce(inbound: Inbound, tx: postgres.TransactionSql<Record<string, unknown>>) {
+    if (!(await repo.acceptInbox(tx, inbound.from.channel, inbound.messageId))) return { status: 'duplicate' as const };
+    const programRow = await repo.programBySlug(tx, programSlug);
+    if (!programRow) throw new Error(`Program "${programSlug}" not found`);
+    const program = toProgramInfo(programRow, deps.defaultLocale);
+    const identity = await repo.upsertAndLockIdentity(tx, {
+      programId: program.id,
+      channel: inbound.from.channel,
+      externalId: inbound.from.externalId,
+      chatId: inbound.from.chatId ?? inbound.from.externalId,
+      displayName: inbound.from.displayName,
+      localeHint: inbound.from.localeHint,
+      verifiedPhone: inbound.from.verifiedPhone,
+    });
+    let participant = identity.participantId ? ((await repo.getById(tx, identity.participantId)) ?? null) : null;
+    if (participant?.status === 'erased') participant = null;
+    const state = parseState(await repo.loadState(tx, identity.id));
+
+    const turn: Turn = {
+      db: tx,
+      inbound,
+      identity,
+      program,
+      participant,
+      state,
+      locale: deps.defaultLocale,
+      t: translate(deps.defaultLocale),
+      replies: [],
+      afterCommit: [],
+      erased: false,
+      reply(m) {
+        const out = asOutbound(m);
+        if (out.text || out.image) this.replies.push(out);
+      },
+    };
+    refreshLocale(turn);
+
+    await handle(turn);
+
+    if (!turn.erased) await repo.saveState(tx, turn.identity.id, turn.state as unknown as Record<string, unknown>);
+    for (const message of turn.replies) {
+      await outbox.insert(tx, {
+        programId: program.id,
+        channel: turn.identity.channel,
+        externalId: turn.identity.externalId,
+        chatId: turn.identity.chatId,
+        identityId: turn.erased ? null : turn.identity.id,
+        participantId: turn.erased ? null : (turn.participant?.id ?? null),
+        kind: 'reply',
+        message,
+      });
+    }
+    return { status: 'handled' as const, turn };
+  }
+
+  // ---- dispatch ---------------------------------------------------------------------------------
+
+  async function handle(turn: Turn): Promise<void> {
+    const { inbound } = turn;
+    const p = turn.participant;
+
+    if (p?.status === 'blocked') {
+      turn.reply(turn.t('bot:blocked'));
+      return;
+    }
+
+    // Commands and choices that work from anywhere.
+    if (inbound.kind === 'command') {
+      const handled = await command(turn, inbound.command, inbound.payload);
+      if (handled) return;
+    }
+    if (inbound.kind === 'choice' && inbound.value.startsWith('lang:')) {
+      await setLanguage(turn, inbound.value.slice(5));
+      return;
+    }
+    if (inbound.kind === 'choice' && inbound.value === 'menu:language') {
+      turn.reply(languageChoices(translate, turn.t));
+      return;
+    }
+    if (inbound.kind === 'choice' && inbound.value === 'menu:help') {
+      turn.reply(helpText(turn));
+      await showCurrent(turn);
+      return;
+    }
+    if (inbound.kind === 'unsupported') {
+      turn.reply(turn.t('bot:unsupported'));
+      await showCurrent(turn);
+      return;
+    }
+
+    if (turn.state.step?.step === 'sys.delete') {
+      const done = await confirmDelete(turn);
+      if (done) return;
+    }
+
+    if (!isRegistered(turn.participant) || whatIsNeeded(turn).step !== 'done') {
+      await registration(turn);
+      return;
+    }
+    await registered(turn);
+  }
+
+  /** Returns false when the command is not a global one (it is then treated as unknown input). */
+  async function command(turn: Turn, name: string, payload: string | undefined): Promise<boolean> {
+    switch (name) {
+      case 'start': {
+        if (payload) turn.state.startPayload = payload.slice(0, 128);
+        if (isRegistered(turn.participant) && whatIsNeeded(turn).step === 'done') {
+          turn.state.step = null;
+          if (turn.state.startPayload) {
+            const handled = await startPayload(turn);
+            if (handled) return true;
+          }
+          turn.reply(mainMenu(flows, turn.participant, turn.t, turn.t('bot:welcome_back', { name: turn.participant.name })));
+          return true;
+        }
+        await registration(turn);
+        return true;
+      }
+      case 'help':
+        turn.reply(helpText(turn));
+        await showCurrent(turn);
+        return true;
+      case 'menu':
+        if (isRegistered(turn.participant) && whatIsNeeded(turn).step === 'done') {
+          turn.state.step = null;
+          turn.reply(mainMenu(flows, turn.participant, turn.t));
+        } else await registration(turn);
+        return true;
+      case 'language':
+      case 'lang':
+        turn.reply(languageChoices(translate, turn.t));
+        return true;
+      case 'mydata':
+        if (turn.participant) turn.reply(await myData(turn, turn.participant));
+        else turn.reply(turn.t('bot:mydata.nothing'));
+        return true;
+      case 'delete':
+        if (!turn.participant) {
+          turn.reply(turn.t('bot:delete.nothing'));
+          turn.state = { step: null };
+          return true;
+        }
+        turn.state.step = { step: 'sys.delete', data: { back: turn.state.step ?? null } };
+        turn.reply({
+          text: turn.t('bot:delete.confirm'),
+          choices: [[{ label: turn.t('bot:delete.yes'), value: 'sys:delete_yes' }], [{ label: turn.t('bot:delete.no'), value: 'sys:delete_no' }]],
+        });
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  async function confirmDelete(turn: Turn): Promise<boolean> {
+    const inbound = turn.inbound;
+    const back = (turn.state.step?.data?.back as StepState | null | undefined) ?? null;
+    if (inbound.kind === 'choice' && inbound.value === 'sys:delete_yes' && turn.participant) {
+      await deps.participants.erase(turn.participant.id, turn.db);
+      turn.erased = true;
+      turn.participant = null;
+      turn.reply(turn.t('bot:delete.done'));
+      return true;
+    }
+    turn.state.step = back;
+    if (inbound.kind === 'choice' && inbound.value === 'sys:delete_no') {
+      turn.reply(turn.t('bot:delete.kept'));
+      await showCurrent(turn);
+      return true;
+    }
+    return false;
+  }
+
+  async function setLanguage(turn: Turn, value: string): Promise<void> {
+    const locale = (['pl', 'pt', 'be'] as const).find((l) => l === value);
+    if (!locale) return;
+    if (turn.participant) turn.participant = (await repo.update(turn.db, turn.participant.id, { locale }))!;
+    else turn.state.pre = { ...turn.state.pre, locale };
+    refreshLocale(turn);
+    turn.reply(turn.t('bot:language.set'));
+    await showCurrent(turn, { afterLanguage: true });
+  }
+
+  /** Repeats what the conversation is waiting for: the registration question, the menu or a module step. */
+  async function showCurrent(turn: Turn, options: { afterLanguage?: boolean } = {}): Promise<void> {
+    if (!isRegistered(turn.participant) || whatIsNeeded(turn).step !== 'done') {
+      const need = whatIsNeeded(turn);
+      if (need.step === 'done') return;
+      if (options.afterLanguage && need.step === 'consent' && !turn.state.step) turn.reply(turn.t('bot:reg.welcome', { program: turn.program.name }));
+      turn.reply(prompt(turn, need, registrationDeps));
+      turn.state.step = { step: `reg.${need.step}` };
+      return;
+    }
+    const step = turn.state.step;
+    if (!step || !flows.forStep(step.step)) {
+      turn.state.step = null;
+      turn.reply(mainMenu(flows, turn.participant, turn.t));
+    }
+    // In a module step the module's last question still stands; its next message continues there.
+  }
+
+  async function registration(turn: Turn): Promise<void> {
+    const fresh = !turn.participant && !turn.state.step;
+    let need = whatIsNeeded(turn);
+    const askedStep = turn.state.step?.step;
+    const consentAgain = turn.inbound.kind === 'choice' && turn.inbound.value === 'reg:consent_again';
+    const result = consentAgain ? 'not_for_me' : await applyAnswer(turn, need, askedStep, registrationDeps);
+    if (turn.state.step?.step === 'reg.consent_declined') return;
+    if (result === 'invalid') {
+      const unknownHint = turn.replies.length === 0;
+      if (unknownHint) turn.reply(turn.t('bot:reg.unknown'));
+      turn.reply(prompt(turn, need, registrationDeps));
+      turn.state.step = { step: `reg.${need.step}` };
+      return;
+    }
+    // Only a participant created here is new; linking to an existing one says so itself.
+    need = whatIsNeeded(turn);
+    if (need.step === 'done') {
+      if (!turn.participant!.registeredAt) {
+        turn.participant = (await repo.update(turn.db, turn.participant!.id, { registeredAt: clock.now() }))!;
+        turn.reply(turn.t('bot:reg.done', { name: turn.participant.name }));
+      }
+      turn.state.step = null;
+      if (turn.state.startPayload && (await startPayload(turn))) return;
+      turn.reply(mainMenu(flows, turn.participant!, turn.t));
+      return;
+    }
+    if (fresh || (result === 'not_for_me' && !askedStep)) {
+      if (need.step !== 'language') turn.reply(turn.t('bot:reg.welcome', { program: turn.program.name }));
+    }
+    turn.reply(prompt(turn, need, registrationDeps));
+    turn.state.step = { step: `reg.${need.step}` };
+  }
+
+  async function startPayload(turn: Turn): Promise<boolean> {
+    const payload = turn.state.startPayload!;
+    turn.state.startPayload = undefined;
+    for (const m of flows.modules) {
+      if (!m.onStartPayload) continue;
+      const result = await m.onStartPayload(flowContext(turn), payload);
+      if (result) {
+        applyTurn(turn, result);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- registered participants ---------------------------------------------------------------------
+
+  async function registered(turn: Turn): Promise<void> {
+    const { inbound } = turn;
+    const participant = turn.participant!;
+    if (inbound.kind === 'choice') {
+      const v = inbound.value;
+      if (v === 'menu:balance') {
+        turn.state.step = null;
+        turn.reply(await balanceMessage(turn, participant, deps.ledger));
+        turn.reply(mainMenu(flows, participant, turn.t));
+        return;
+      }
+      if (v.startsWith('menu:soon:')) {
+        turn.state.step = null;
+        turn.reply(mainMenu(flows, participant, turn.t, turn.t('bot:menu.soon')));
+        return;
+      }
+      if (v === 'menu:main' || v.startsWith('reg:') || v.startsWith('sys:')) {
+        // A stale button from registration or a finished dialog: show where we are.
+        turn.state.step = null;
+        turn.reply(mainMenu(flows, participant, turn.t));
+        return;
+      }
+      const module = flows.forChoice(v);
+      if (module?.onChoice) {
+        applyTurn(turn, await module.onChoice(flowContext(turn), v));
+        return;
+      }
+    }
+
+    const stepModule = turn.state.step ? flows.forStep(turn.state.step.step) : undefined;
+    const captured = stepModule?.captures?.(turn.state.step!.step, inbound) ?? false;
+    if (!captured) {
+      for (const m of flows.modules) {
+        if (!m.intercept) continue;
+        const result = await m.intercept(flowContext(turn));
+        if (result) {
+          applyTurn(turn, result);
+          return;
+        }
+      }
+    }
+
+    const handler = turn.state.step && stepModule?.steps?.[turn.state.step.step];
+    if (handler) {
+      applyTurn(turn, await handler(flowContext(turn)));
+      return;
+    }
+
+    // Nothing understood it: a short hint and the options again.
+    turn.state.step = null;
+    const hint = inbound.kind === 'photo' ? 'bot:hint_photo' : 'bot:hint';
+    turn.reply(mainMenu(flows, participant, turn.t, turn.t(hint)));
+  }
+
+  function flowContext(turn: Turn): FlowContext {
+    return {
+      db: turn.db,
+      program: turn.program,
+      participant: turn.participant!,
+      identity: turn.identity as ChannelIdentityRow,
+      inbound: turn.inbound,
+      state: turn.state.step,
+      locale: turn.locale,
+      t: turn.t,
+      services: { participants: deps.participants, enqueueOutbound: deps.enqueueOutbound },
+      clock,
+      logger: deps.logger,
+      reply: (m) => turn.reply(m),
+      mainMenu: () => mainMenu(flows, turn.participant!, turn.t),
+      afterCommit: (fn) => turn.afterCommit.push(fn),
+    };
+  }
+
+  function applyTurn(turn: Turn, result: FlowTurn | void): void {
+    for (const r of result?.replies ?? []) turn.reply(r);
+    const next = result?.next ?? 'idle';
+    if (next === 'keep') return;
+    if (next === 'idle') turn.state.step = null;
+    else if (next === 'menu') {
+      turn.state.step = null;
+      turn.reply(mainMenu(flows, turn.participant!, turn.t));
+    } else turn.state.step = next;
+  }
+
+  // ---- the transaction ----------------------------------------------------------------------------
+
+  async function receive(inbound: Inbound): Promise<{ status: 'handled' | 'duplicate' }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await deps.sql.begin((tx) => runOnce(inbound, tx));
+        if (result.status === 'duplicate') return { status: 'duplicate' };
+        afterCommit(result.turn);
+        return { status: 'handled' };
+      } catch (error) {
+        const race = isUniqueViolation(error, 'participants_verified_phone');
+        if ((isRetryable(error) || race) && attempt < MAX_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+          continue;
+        }
+        if (isRetryable(error) || isConnectionError(error)) throw error;
+        return failed(inbound, error);
+      }
+    }
+  }
+
+  function afterCommit(turn: Turn): void {
+    deps.onCommitted?.([{ channel: turn.identity.channel, chatId: turn.identity.chatId }]);
+    for (const fn of turn.afterCommit) {
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => deps.logger.error({ err }, 'after-commit hook failed'));
+    }
+  }
+
+  /**
+   * A bug in a flow: the message is recorded as handled (so the platform does not re-deliver it
+   * forever) and the person gets a friendly "something went wrong" in their language.
+   */
+  async function failed(inbound: Inbound, error: unknown): Promise<{ status: 'handled' | 'duplicate' }> {
+    deps.logger.error({ err: error, channel: inbound.from.channel, messageId: inbound.messageId }, 'dialog turn failed');
+    const chatId = inbound.from.chatId ?? inbound.from.externalId;
+    const status = await deps.sql.begin(async (tx) => {
+      if (!(await repo.acceptInbox(tx, inbound.from.channel, inbound.messageId))) return 'duplicate' as const;
+      const programRow = await repo.programBySlug(tx, programSlug);
+      const identity = programRow
+        ? await repo.findIdentity(tx, programRow.id, inbound.from.channel, inbound.from.externalId)
+        : undefined;
+      const participant = identity?.participantId ? await repo.getById(tx, identity.participantId) : undefined;
+      const locale = localeOf({ participant, identity, fallback: deps.defaultLocale });
+      const message: Outbound = { text: translate(locale)('common:error_generic') };
+      if (programRow) {
+        await outbox.insert(tx, {
+          programId: programRow.id,
+          channel: inbound.from.channel,
+          externalId: inbound.from.externalId,
+          chatId,
+          identityId: identity?.id ?? null,
+          participantId: participant?.id ?? null,
+          kind: 'reply',
+          message,
+        });
+      }
+      return 'handled' as const;
+    });
+    if (status === 'handled') deps.onCommitted?.([{ channel: inbound.from.channel, chatId }]);
+    return { status };
+  }
+
+  return { receive };
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03'].includes(code);
+}
+
+export type { ConversationState };

@@ -1,0 +1,175 @@
+/**
+ * The plug-in point for conversation features (codes, sales, receipts, rewards, broadcasts,
+ * moderation). The engine owns registration, the main menu, language, help, privacy commands and
+ * "my balance"; everything else is a `FlowModule` handed to `createFlows([...])` in main.ts.
+ *
+ * How to add a feature to the chat
+ * --------------------------------
+ * 1. Write `src/dialog/flows/<feature>/index.ts` exporting a factory that takes the services it
+ *    needs and returns a `FlowModule`:
+ *
+ *      export function createCodesFlow(deps: { codes: CodesService }): FlowModule {
+ *        return {
+ *          id: 'codes',                                   // owns steps 'codes.*', choices 'codes:*'
+ *          menu: [{ slot: 'code', labelKey: 'codes:menu.enter', value: 'codes:enter' }],
+ *          async onChoice(ctx, value) {                   // value === 'codes:enter'
+ *            return { replies: [ctx.t('codes:ask')], next: { step: 'codes.enter' } };
+ *          },
+ *          steps: {
+ *            'codes.enter': async (ctx) => {
+ *              if (ctx.inbound.kind !== 'text') return { replies: [ctx.t('codes:ask')], next: 'keep' };
+ *              const r = await deps.codes.redeem(ctx.db, { ... });   // on the message's transaction
+ *              return { replies: [ctx.t('codes:credited', { n: r.points })], next: 'menu' };
+ *            },
+ *          },
+ *          async intercept(ctx) {                         // any point, registered participants only
+ *            if (ctx.inbound.kind !== 'text' || !looksLikeCode(ctx.inbound.text)) return undefined;
+ *            return { replies: [...], next: 'keep' };
+ *          },
+ *          async onStartPayload(ctx, payload) { ... }     // `/start <payload>` after registration
+ *        };
+ *      }
+ *
+ * 2. Put its texts in `locales/{pl,pt,be}/<feature>.json` and use `ctx.t('<feature>:key')`.
+ * 3. Register it in main.ts: `createFlows([createCodesFlow({ codes }), ...])`.
+ *
+ * Rules
+ * - Everything a handler writes goes through `ctx.db`: the message's transaction. Effects, state and
+ *   replies commit together, and the whole turn is retried on deadlock/serialization failure, so a
+ *   handler must not do irreversible I/O (HTTP calls, BullMQ adds) itself: use `ctx.afterCommit`.
+ * - Replies are `Outbound`s (or plain strings) in the participant's language; never channel markup.
+ * - Choice values are `<moduleId>:<anything>`, at most 64 bytes (Telegram's callback limit).
+ * - Step names are `<moduleId>.<name>`; `data` on a step is yours (JSON-serialisable, kept small).
+ * - A handler must not throw for expected outcomes; throw only for bugs/infrastructure (the engine
+ *   answers with a generic "something went wrong" and logs it).
+ */
+import type { Db } from '../db/sql.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { Locale, Translate } from '../i18n/index.js';
+import type { Participant, ParticipantRole, ProgramInfo, ChannelIdentityRow } from '../domain/participants/index.js';
+import type { Inbound, Outbound } from './types.js';
+import type { ParticipantsService } from '../services/participants/index.js';
+import type { EnqueueOutbound } from './outbox.js';
+
+/** Where a conversation stands: the engine's own steps are `reg.*` / `sys.*`; modules own theirs. */
+export interface StepState {
+  step: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * What a handler decides:
+ * - `next`: a `StepState` to wait for more input there; `'keep'` to stay where the conversation is;
+ *   `'menu'` to go back to the main menu and show it; `'idle'` (default) to go back to the main
+ *   menu without showing it again.
+ */
+export interface FlowTurn {
+  replies?: Array<Outbound | string>;
+  next?: StepState | 'keep' | 'menu' | 'idle';
+}
+
+/** Services every flow may use on the message's transaction (modules get their own via their factory). */
+export interface CoreServices {
+  participants: ParticipantsService;
+  /** Queue a message to someone else (a notice to a moderator, a manager alert…) in this transaction. */
+  enqueueOutbound: EnqueueOutbound;
+}
+
+export interface FlowContext {
+  /** The message's transaction. */
+  db: Db;
+  program: ProgramInfo;
+  /** The registered, active participant who wrote. */
+  participant: Participant;
+  /** The chat identity the message came from (channel, external id, chat id). */
+  identity: ChannelIdentityRow;
+  inbound: Inbound;
+  /** The current step (null at the main menu). */
+  state: StepState | null;
+  locale: Locale;
+  /** `t` bound to the participant's language; keys are `namespace:key`. */
+  t: Translate;
+  services: CoreServices;
+  clock: Clock;
+  logger: Logger;
+  /** Adds a reply (same as returning it in `replies`). */
+  reply(message: Outbound | string): void;
+  /** The main menu message for this participant (choices filtered by role). */
+  mainMenu(): Outbound;
+  /** Runs after the transaction committed (enqueue a job, poke a worker); errors are logged only. */
+  afterCommit(fn: () => Promise<unknown> | unknown): void;
+}
+
+export type StepHandler = (ctx: FlowContext) => Promise<FlowTurn | void> | FlowTurn | void;
+
+/**
+ * Main-menu slots the engine knows: while no module claims one, the engine shows a localized
+ * "coming soon" for it. Modules may also add items with no slot (shown after the built-in ones).
+ */
+export type MenuSlot = 'code' | 'receipt' | 'sale' | 'rewards';
+
+export interface MenuItem {
+  slot?: MenuSlot;
+  /** i18n key of the button label, e.g. 'codes:menu.enter'. */
+  labelKey: string;
+  /** Choice value, `<moduleId>:…`; routed to the module's `onChoice`. */
+  value: string;
+  /** Roles that see it; all when absent. */
+  roles?: readonly ParticipantRole[];
+  /** Sort order among items (built-ins use 10, 20, …). */
+  order?: number;
+}
+
+export interface FlowModule {
+  /** Short id: prefix of its choice values (`id:`) and step names (`id.`). */
+  id: string;
+  menu?: MenuItem[];
+  /** A `choice` whose value starts with `<id>:` (from a menu item or a button this module sent). */
+  onChoice?(ctx: FlowContext, value: string): Promise<FlowTurn | void> | FlowTurn | void;
+  /** Handlers for the module's own steps, keyed by full step name (`<id>.<name>`). */
+  steps?: Record<string, StepHandler>;
+  /**
+   * Runs for every message of a registered participant before the step handler (after the global
+   * commands). Return undefined to pass. Not run while the conversation is in a step of a module
+   * whose `captures` says it wants this input itself.
+   */
+  intercept?(ctx: FlowContext): Promise<FlowTurn | undefined> | FlowTurn | undefined;
+  /** While in one of this module's steps: true → interceptors (of all modules) are skipped. */
+  captures?(step: string, inbound: Inbound): boolean;
+  /** `/start <payload>` deep links, after registration; return undefined when not yours. */
+  onStartPayload?(ctx: FlowContext, payload: string): Promise<FlowTurn | undefined> | FlowTurn | undefined;
+}
+
+export interface Flows {
+  readonly modules: readonly FlowModule[];
+  /** The module owning a choice value or step name, by its prefix. */
+  forChoice(value: string): FlowModule | undefined;
+  forStep(step: string): FlowModule | undefined;
+  /** Menu items of all modules, sorted. */
+  menuItems(): MenuItem[];
+}
+
+export function createFlows(modules: FlowModule[]): Flows {
+  const byId = new Map<string, FlowModule>();
+  for (const m of modules) {
+    if (!/^[a-z][a-z0-9_]*$/.test(m.id)) throw new Error(`Flow module id "${m.id}" must be lower-case letters, digits, _`);
+    if (['reg', 'sys', 'menu', 'lang', 'del', 'reg_'].includes(m.id)) throw new Error(`Flow module id "${m.id}" is reserved`);
+    if (byId.has(m.id)) throw new Error(`Two flow modules share the id "${m.id}"`);
+    for (const item of m.menu ?? []) {
+      if (!item.value.startsWith(`${m.id}:`)) throw new Error(`Menu value "${item.value}" must start with "${m.id}:"`);
+    }
+    for (const step of Object.keys(m.steps ?? {})) {
+      if (!step.startsWith(`${m.id}.`)) throw new Error(`Step "${step}" must start with "${m.id}."`);
+    }
+    byId.set(m.id, m);
+  }
+  const prefixOf = (s: string, sep: string) => (s.includes(sep) ? s.slice(0, s.indexOf(sep)) : undefined);
+  return {
+    modules,
+    forChoice: (value) => byId.get(prefixOf(value, ':') ?? ''),
+    forStep: (step) => byId.get(prefixOf(step, '.') ?? ''),
+    menuItems: () =>
+      modules.flatMap((m) => m.menu ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50)),
+  };
+}

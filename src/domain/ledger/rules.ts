@@ -1,0 +1,28 @@
+/** Pure rules of the ledger: input validation and the idempotency fingerprint. */
+import { createHash } from 'node:crypto';
+import { AppError } from '../../shared/errors.js';
+
+/** Points are positive safe integers; anything else is a caller bug, not a business outcome. */
+export function assertPoints(amount: number, what = 'amount'): void {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new AppError('invalid_input', `${what} must be a positive integer number of points`, { details: { amount } });
+  }
+}
+
+export function assertKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+    throw new AppError('invalid_input', 'an idempotency key is 1–200 characters naming the business operation');
+  }
+}
+
+/**
+ * What an idempotency key stands for: a repeat with the same key must carry the same fingerprint.
+ * Reason texts are left out on purpose (a retry may phrase its reason differently); who and how
+ * much are in.
+ */
+export function requestHash(parts: ReadonlyArray<string | number | null | undefined>): string {
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map((p) => p ?? null)))
+    .digest('hex')
+    .slice(0, 32);
+}

@@ -1,0 +1,58 @@
+import type { DocumentProblem, FiscalDocument } from './types.js';
+import { isValidPlNip } from './tax-ids.js';
+
+/**
+ * Poland's KSeF invoice QR, "KOD I": `https://qr.ksef.mf.gov.pl/invoice/{NIP}/{DD-MM-YYYY}/{hash}`
+ * where hash is the base64url SHA-256 of the invoice XML (43 characters). The July 2025 docs used
+ * `/client-app/invoice/…`, and `qr-test.` is the test environment, so both are accepted and the
+ * test host is flagged. Receipts (paragony) normally carry no QR; this is for invoices.
+ */
+
+export type PlParse = { ok: true; document: FiscalDocument } | { ok: false; reason: string };
+
+const HOSTS = new Set(['qr.ksef.mf.gov.pl', 'qr-test.ksef.mf.gov.pl']);
+
+export function looksLikeKsef(text: string): boolean {
+  return /^https?:\/\/qr(-test)?\.ksef\.mf\.gov\.pl\//i.test(text.trim());
+}
+
+export function parseKsefQr(text: string): PlParse {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return { ok: false, reason: 'not a URL' };
+  }
+  const host = url.hostname.toLowerCase();
+  if (!HOSTS.has(host)) return { ok: false, reason: 'not a KSeF host' };
+  const m = /^\/(?:client-app\/)?invoice\/([^/]+)\/(\d{2})-(\d{2})-(\d{4})\/([A-Za-z0-9_-]{43})\/?$/.exec(url.pathname);
+  if (!m) {
+    return { ok: false, reason: url.pathname.includes('/certificate/') ? 'KOD II (certificate), not an invoice code' : 'path' };
+  }
+  const [, nip, dd, mm, yyyy, hash] = m as unknown as string[];
+  const iso = `${yyyy}-${mm}-${dd}`;
+  const d = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) return { ok: false, reason: 'date' };
+  if (!/^\d{10}$/.test(nip!)) return { ok: false, reason: 'NIP must be 10 digits' };
+
+  const problems: DocumentProblem[] = [];
+  const sellerTaxIdValid = isValidPlNip(nip!);
+  if (!sellerTaxIdValid) problems.push('seller_tax_id_invalid');
+  if (host.startsWith('qr-test.')) problems.push('test_environment');
+  return {
+    ok: true,
+    document: {
+      format: 'pl_ksef',
+      country: 'PL',
+      // The hash is of the invoice XML itself: unique per invoice whoever photographs it.
+      documentKey: `pl:ksef:${nip}:${hash}`,
+      sellerTaxId: nip!,
+      sellerTaxIdValid,
+      issuedOn: iso,
+      currency: 'PLN',
+      reference: `KSeF ${hash!.slice(0, 8)}…`,
+      problems,
+      fields: { nip: nip!, date: iso, hash: hash!, host },
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import type { FiscalDocument, QrReading } from './types.js';
+import { normalizeTaxId } from './tax-ids.js';
+
+/**
+ * A campaign's receipt rules and their evaluation. Evaluation never rejects: it returns flags
+ * (what a moderator should look at), a confidence, the points the rules give, and whether the
+ * receipt may be approved without a human.
+ */
+export const ReceiptRules = z.object({
+  /** First and last day a purchase counts (`YYYY-MM-DD`); default: the campaign's own dates. */
+  purchaseFrom: z.iso.date().optional(),
+  purchaseTo: z.iso.date().optional(),
+  /** Minimum receipt total in currency units (e.g. 20 = 20,00 €). */
+  minTotal: z.number().nonnegative().optional(),
+  /** Points per currency unit of the total (rounded down), e.g. 1 point per 1 zł. */
+  pointsPerUnit: z.number().positive().optional(),
+  /** Points per accepted receipt, whatever its total. Wins over pointsPerUnit. */
+  fixedPoints: z.number().int().positive().optional(),
+  /** Upper bound of the points one receipt can earn. */
+  maxPointsPerReceipt: z.number().int().positive().optional(),
+  /** Tax ids of the shops whose receipts count; empty = every shop. */
+  allowedSellers: z.array(z.string().min(1)).default([]),
+  /** Receipts a participant may submit per calendar week (Monday to Sunday). */
+  perWeekLimit: z.number().int().positive().optional(),
+  /** Approve without a moderator when a valid fiscal QR gives a unique document inside the rules. */
+  autoApprove: z.boolean().default(false),
+});
+export type ReceiptRules = z.output<typeof ReceiptRules>;
+
+export const RECEIPT_FLAGS = [
+  'no_qr',
+  'unrecognized_qr',
+  'invalid_qr',
+  'tax_id_invalid',
+  'document_not_accepted',
+  'test_document',
+  'duplicate_image',
+  'duplicate_document',
+  'similar_image',
+  'date_outside_window',
+  'date_in_future',
+  'date_unknown',
+  'total_below_minimum',
+  'total_unknown',
+  'seller_not_allowed',
+  'weekly_limit_reached',
+  'no_campaign',
+] as const;
+export type ReceiptFlag = (typeof RECEIPT_FLAGS)[number];
+
+/** Flags that say "this may be fraud or a repeat", weighed more heavily in the confidence. */
+const SERIOUS: ReadonlySet<ReceiptFlag> = new Set([
+  'duplicate_image', 'duplicate_document', 'tax_id_invalid', 'invalid_qr', 'test_document', 'document_not_accepted',
+]);
+
+export interface EvaluateInput {
+  reading: QrReading | null;
+  rules: ReceiptRules | null;
+  /** The campaign's own dates, used when the rules give no purchase window. */
+  campaignWindow?: { from: string; to: string };
+  duplicates: { image: boolean; document: boolean; similar: boolean };
+  /** Earlier receipts of this participant in the same week that were not rejected. */
+  receiptsThisWeek: number;
+  /** Today in the program's time zone, `YYYY-MM-DD`. */
+  today: string;
+}
+
+export interface Evaluation {
+  flags: ReceiptFlag[];
+  /** 0..1: how sure the machine is that this is a genuine, eligible, first-time purchase. */
+  confidence: number;
+  /** Points the rules give, or null when they depend on a total nobody could read. */
+  computedPoints: number | null;
+  autoApprove: boolean;
+}
+
+const lastDayOfMonth = (month: string): string => {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+};
+
+function dateFlags(doc: FiscalDocument | undefined, window: { from?: string; to?: string }, today: string): ReceiptFlag[] {
+  if (!doc) return window.from || window.to ? ['date_unknown'] : [];
+  const from = doc.issuedOn ?? (doc.issuedMonth ? `${doc.issuedMonth}-01` : undefined);
+  const to = doc.issuedOn ?? (doc.issuedMonth ? lastDayOfMonth(doc.issuedMonth) : undefined);
+  if (!from || !to) return ['date_unknown'];
+  const flags: ReceiptFlag[] = [];
+  if (from > today) flags.push('date_in_future');
+  const outside = (window.from !== undefined && to < window.from) || (window.to !== undefined && from > window.to);
+  // Only the month known (Brazil online QR) and it straddles a window edge: a human decides.
+  const straddles = !outside && ((window.from !== undefined && from < window.from) || (window.to !== undefined && to > window.to));
+  if (outside) flags.push('date_outside_window');
+  else if (straddles) flags.push('date_unknown');
+  return flags;
+}
+
+export function computePoints(rules: ReceiptRules, totalMinor: number | undefined): number | null {
+  let points: number | null;
+  if (rules.fixedPoints !== undefined) points = rules.fixedPoints;
+  else if (rules.pointsPerUnit !== undefined) {
+    // Integer arithmetic on minor units; the epsilon keeps 0.1 × 30,00 from flooring to 2.
+    points = totalMinor === undefined ? null : Math.floor((totalMinor * rules.pointsPerUnit) / 100 + 1e-9);
+  } else points = null;
+  if (points !== null && rules.maxPointsPerReceipt !== undefined) points = Math.min(points, rules.maxPointsPerReceipt);
+  return points;
+}
+
+export function evaluateReceipt(input: EvaluateInput): Evaluation {
+  const { reading, rules } = input;
+  const flags: ReceiptFlag[] = [];
+  const doc = reading?.kind === 'fiscal' ? reading.document : undefined;
+
+  if (!reading) flags.push('no_qr');
+  else if (reading.kind === 'other') flags.push('unrecognized_qr');
+  else if (reading.kind === 'invalid') flags.push('invalid_qr');
+  if (doc) {
+    if (doc.problems.includes('seller_tax_id_invalid')) flags.push('tax_id_invalid');
+    if (doc.problems.includes('document_type_not_accepted') || doc.problems.includes('document_status_not_accepted')) {
+      flags.push('document_not_accepted');
+    }
+    if (doc.problems.includes('test_environment')) flags.push('test_document');
+  }
+  if (input.duplicates.image) flags.push('duplicate_image');
+  if (input.duplicates.document) flags.push('duplicate_document');
+  if (input.duplicates.similar && !input.duplicates.image) flags.push('similar_image');
+
+  let computedPoints: number | null = null;
+  if (!rules) flags.push('no_campaign');
+  else {
+    const window = { from: rules.purchaseFrom ?? input.campaignWindow?.from, to: rules.purchaseTo ?? input.campaignWindow?.to };
+    for (const f of dateFlags(doc, window, input.today)) flags.push(f);
+    if (rules.minTotal !== undefined) {
+      if (doc?.totalMinor === undefined) flags.push('total_unknown');
+      else if (doc.totalMinor < Math.round(rules.minTotal * 100)) flags.push('total_below_minimum');
+    }
+    computedPoints = computePoints(rules, doc?.totalMinor);
+    if (computedPoints === null && !flags.includes('total_unknown')) flags.push('total_unknown');
+    if (rules.allowedSellers.length > 0) {
+      const allowed = doc && rules.allowedSellers.some((s) => normalizeTaxId(doc.country, s) === doc.sellerTaxId);
+      if (!allowed) flags.push('seller_not_allowed');
+    }
+    if (rules.perWeekLimit !== undefined && input.receiptsThisWeek >= rules.perWeekLimit) flags.push('weekly_limit_reached');
+  }
+
+  const base = doc ? 0.95 : reading?.kind === 'invalid' ? 0.4 : reading?.kind === 'other' ? 0.3 : 0.15;
+  const penalty = flags.reduce((sum, f) => sum + (SERIOUS.has(f) ? 0.35 : ['no_qr', 'unrecognized_qr'].includes(f) ? 0 : 0.15), 0);
+  const confidence = Math.round(Math.max(0, Math.min(1, base - penalty)) * 100) / 100;
+  const autoApprove = Boolean(rules?.autoApprove) && doc !== undefined && flags.length === 0 && computedPoints !== null && computedPoints > 0;
+  return { flags, confidence, computedPoints, autoApprove };
+}
+
+/** Monday of the week containing `isoDate` (`YYYY-MM-DD`), the start of the weekly limit. */
+export function weekStart(isoDate: string): string {
+  const d = new Date(`${isoDate}T00:00:00Z`);
+  const dow = (d.getUTCDay() + 6) % 7;
+  d.setUTCDate(d.getUTCDate() - dow);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * A raw (non-fiscal) QR text is used as a duplicate key only when it is specific to one receipt:
+ * long enough, and not a bare link (every receipt of a shop may carry the shop's website).
+ */
+export function rawQrIsDistinctive(text: string): boolean {
+  const t = text.trim();
+  if (t.length < 16) return false;
+  if (/^https?:\/\//i.test(t)) {
+    try {
+      return new URL(t).search.length > 1;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}

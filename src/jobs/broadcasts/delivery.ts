@@ -1,0 +1,222 @@
+/**
+ * Sends broadcast deliveries: one lane per channel, in every worker process. A lane claims a small
+ * batch of queued rows (FOR UPDATE SKIP LOCKED, so several processes share the work), takes a send
+ * slot from the channel gate for each, sends, and marks the row right after the platform answered.
+ *
+ * Exactly once, as far as a platform without idempotency keys allows: a row is sent only by the
+ * lane that claimed it and is never sent again once marked. On shutdown the lane stops taking
+ * slots, lets sends in flight finish and marks them, and puts unsent claims back. After a hard kill
+ * the claims left behind are queued again once stale (`staleClaimMs`); only a send that was on the
+ * wire at the moment of the kill can then arrive twice.
+ *
+ * Telegram: the shared gate paces the whole channel (replies first); per chat a broadcast sends one
+ * message, so the per-chat limit is not reached by broadcasts. WhatsApp: one at a time, paced and
+ * capped by the adapter (`kind: 'broadcast'` counts against the broadcast share of the daily cap).
+ */
+import type { Sql } from '../../db/sql.js';
+import type { Logger } from '../../shared/logger.js';
+import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
+import type { ChannelAddress, ChannelId, Outbound, SendResult } from '../../dialog/types.js';
+import type { I18n, Locale } from '../../i18n/index.js';
+import * as repo from '../../db/broadcasts/repo.js';
+import * as participantsRepo from '../../db/participants/participants-repo.js';
+import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
+import type { ChannelGate } from './channel-gate.js';
+
+export interface DeliveryOptions {
+  /** Sends in flight at once per lane. */
+  concurrency?: Partial<Record<ChannelId, number>>;
+  /** A claim older than this is taken as left by a dead process and queued again (ms). */
+  staleClaimMs?: number;
+  /** Attempts for retryable failures before a delivery counts as failed. */
+  maxAttempts?: number;
+  /** How often an idle lane looks for work (ms). */
+  idleMs?: number;
+}
+
+export interface DeliveryDeps {
+  sql: Sql;
+  channels: ChannelRegistry;
+  gate: ChannelGate;
+  i18n: I18n;
+  logger: Logger;
+  options?: DeliveryOptions;
+}
+
+export interface DeliveryLanes {
+  /** Wake idle lanes now (a broadcast started). */
+  poke(): void;
+  /** Stops taking work, waits for sends in flight, returns unsent claims to the queue. */
+  close(): Promise<void>;
+  /** Claims of dead processes back to the queue (the tick calls it). */
+  releaseStale(): Promise<number>;
+}
+
+const DEFAULT_CONCURRENCY: Record<ChannelId, number> = { telegram: 64, whatsapp: 1, web: 8 };
+
+type WithMeta = ChannelAdapter & { send(to: ChannelAddress, message: Outbound, meta?: { kind?: 'broadcast' }): Promise<SendResult> };
+
+export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
+  const o = {
+    staleClaimMs: deps.options?.staleClaimMs ?? 60_000,
+    maxAttempts: deps.options?.maxAttempts ?? 5,
+    idleMs: deps.options?.idleMs ?? 500,
+  };
+  const { sql, logger } = deps;
+  let stopping = false;
+  const stopController = new AbortController();
+  const wakers = new Set<() => void>();
+
+  // Broadcast rows and program defaults, re-read every few seconds (a pause shows within one batch:
+  // claims only take rows of sending broadcasts).
+  const cache = new Map<string, { b: Broadcast; programDefault: Locale; at: number }>();
+  async function broadcastOf(id: string) {
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < 5_000) return hit;
+    const b = await repo.getById(sql, id);
+    if (!b) return undefined;
+    const entry = { b, programDefault: await repo.programDefaultLocale(sql, b.programId), at: Date.now() };
+    cache.set(id, entry);
+    return entry;
+  }
+
+  let active: { ids: string[]; at: number } = { ids: [], at: 0 };
+  async function activeIds(): Promise<string[]> {
+    if (Date.now() - active.at < 250) return active.ids;
+    const rows = await sql<{ id: string }[]>`
+      select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`;
+    active = { ids: rows.map((r) => r.id), at: Date.now() };
+    return active.ids;
+  }
+
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, ms);
+      function wake() {
+        clearTimeout(timer);
+        wakers.delete(wake);
+        resolve();
+      }
+      wakers.add(wake);
+    });
+
+  function render(entry: { b: Broadcast; programDefault: Locale }, d: repo.ClaimedDelivery): Outbound | undefined {
+    const t = deps.i18n.t(d.locale);
+    return renderFor(entry.b, d, entry.programDefault, (key, params) => {
+      const names = params.names as Record<string, string> | undefined;
+      const name = names?.[d.locale] ?? params.name;
+      return String(t(key, { ...params, name }));
+    });
+  }
+
+  async function deliver(adapter: WithMeta, d: repo.ClaimedDelivery): Promise<void> {
+    try {
+      const entry = await broadcastOf(d.broadcastId);
+      const message = entry && render(entry, d);
+      if (!message) {
+        await repo.markFinal(sql, d.id, 'failed', 'no text for this recipient');
+        return;
+      }
+      let result: SendResult;
+      try {
+        result = await adapter.send({ channel: d.channel, externalId: d.externalId, chatId: d.chatId }, message, { kind: 'broadcast' });
+      } catch (error) {
+        result = { status: 'failed', reason: error instanceof Error ? error.message : String(error), retryable: true };
+      }
+      switch (result.status) {
+        case 'sent':
+          await repo.markSent(sql, d.id, result.providerMessageId);
+          return;
+        case 'rate_limited':
+          // The whole channel waits, not only this row; the row keeps its place without an attempt.
+          if (deps.gate.hasRate(d.channel)) await deps.gate.pause(d.channel, result.retryAfterMs);
+          await repo.requeue(sql, d.id, deps.gate.hasRate(d.channel) ? 0 : result.retryAfterMs, false, 'rate limited');
+          return;
+        case 'unreachable':
+          await sql.begin(async (tx) => {
+            await repo.markFinal(tx, d.id, 'unreachable', result.reason);
+            await participantsRepo.markUnreachable(tx, d.channel, d.externalId, result.reason);
+          });
+          return;
+        case 'failed':
+          if (result.retryable && d.attempts + 1 < o.maxAttempts) {
+            await repo.requeue(sql, d.id, retryDelayMs(d.attempts + 1), true, result.reason);
+          } else {
+            await repo.markFinal(sql, d.id, 'failed', result.reason);
+          }
+          return;
+      }
+    } catch (error) {
+      // The database did not take the mark: the claim stays and is released as stale later.
+      logger.error({ err: error, deliveryId: d.id }, 'broadcast: could not record a delivery');
+    }
+  }
+
+  async function lane(adapter: WithMeta): Promise<void> {
+    const channel = adapter.id;
+    const concurrency = deps.options?.concurrency?.[channel] ?? DEFAULT_CONCURRENCY[channel];
+    const inflight = new Set<Promise<void>>();
+    const claimSize = Math.max(concurrency, 20);
+    while (!stopping) {
+      let batch: repo.ClaimedDelivery[] = [];
+      try {
+        for (const id of await activeIds()) {
+          batch = await repo.claim(sql, id, channel, claimSize);
+          if (batch.length) break;
+        }
+      } catch (error) {
+        logger.error({ err: error, channel }, 'broadcast: claim failed');
+        await idle(o.idleMs);
+        continue;
+      }
+      if (!batch.length) {
+        await idle(o.idleMs);
+        continue;
+      }
+      const muted = batch.filter((d) => d.muted);
+      for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
+      const toSend = batch.filter((d) => !d.muted);
+      let i = 0;
+      while (i < toSend.length && !stopping) {
+        while (inflight.size >= concurrency) await Promise.race(inflight);
+        const room = Math.min(concurrency - inflight.size, toSend.length - i);
+        let granted = room;
+        if (deps.gate.hasRate(channel)) {
+          const g = await deps.gate.take(channel, 'broadcast', room);
+          if (!g.granted) {
+            // A long platform pause: give the claims back rather than sit on them.
+            if (g.waitMs > 5_000) break;
+            await new Promise((r) => setTimeout(r, Math.min(g.waitMs, 50)));
+            continue;
+          }
+          granted = g.granted;
+        }
+        for (let k = 0; k < granted; k++) {
+          const d = toSend[i++]!;
+          const p: Promise<void> = deliver(adapter, d).finally(() => inflight.delete(p));
+          inflight.add(p);
+        }
+      }
+      if (i < toSend.length) await repo.unclaim(sql, toSend.slice(i).map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+    }
+    await Promise.allSettled(inflight);
+  }
+
+  const lanes = deps.channels.list().map((adapter) =>
+    lane(adapter as WithMeta).catch((error: unknown) => logger.error({ err: error, channel: adapter.id }, 'broadcast lane stopped')),
+  );
+
+  return {
+    poke() {
+      active.at = 0;
+      for (const wake of [...wakers]) wake();
+    },
+    async close() {
+      stopping = true;
+      stopController.abort();
+      for (const wake of [...wakers]) wake();
+      await Promise.allSettled(lanes);
+    },
+    releaseStale: () => repo.releaseStale(sql, o.staleClaimMs),
+  };
+}

@@ -1,0 +1,358 @@
+import type { Db } from '../../db/sql.js';
+import { isRetryable } from '../../db/sql.js';
+import * as repo from '../../db/ledger/ledger-repo.js';
+import type { RawOutcome } from '../../db/ledger/ledger-repo.js';
+import { assertKey, assertPoints, requestHash } from '../../domain/ledger/rules.js';
+import type {
+  EarnSource,
+  HistoryEntry,
+  LedgerProblem,
+  LedgerProblemKind,
+  ResolveResult,
+  Transfer,
+  TransferKind,
+} from '../../domain/ledger/types.js';
+import { systemClock } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+import type { Ledger, LedgerDeps, ResolveOptions } from './index.js';
+
+type RawTransfer = Omit<Transfer, 'createdAt' | 'expiresAt' | 'holdExpiresAt' | 'reason'> & {
+  createdAt: string;
+  expiresAt: string | null;
+  holdExpiresAt: string | null;
+  reasonKey: string;
+  reasonParams: Record<string, unknown> | null;
+};
+
+const toDate = (v: string | null): Date | null => (v == null ? null : new Date(v));
+
+function toTransfer(raw: unknown): Transfer {
+  const t = raw as RawTransfer;
+  return {
+    id: t.id,
+    key: t.key,
+    kind: t.kind,
+    programId: t.programId,
+    participantId: t.participantId,
+    amount: t.amount,
+    source: t.source,
+    campaignId: t.campaignId,
+    reason: t.reasonParams == null ? { key: t.reasonKey } : { key: t.reasonKey, params: t.reasonParams },
+    actor: t.actor,
+    expiresAt: toDate(t.expiresAt),
+    holdExpiresAt: toDate(t.holdExpiresAt),
+    relatedKey: t.relatedKey,
+    createdAt: new Date(t.createdAt),
+    replayed: t.replayed,
+  };
+}
+
+/** ok → new transfer; replay → the stored one; mismatch → the caller reused a key for something else. */
+function transferOf(raw: RawOutcome, key: string): Transfer | undefined {
+  if (raw.status === 'mismatch') {
+    throw new AppError('idempotency_mismatch', `The key ${key} was already used for a different operation`, {
+      details: { key, kind: raw.kind },
+    });
+  }
+  if (raw.status === 'ok' || raw.status === 'replay') return toTransfer(raw.transfer);
+  return undefined;
+}
+
+const RESOLVED: Record<string, 'posted' | 'voided' | 'confirmed' | 'dropped'> = {
+  post: 'posted',
+  void: 'voided',
+  confirm: 'confirmed',
+  drop: 'dropped',
+};
+
+export function createLedger(deps: LedgerDeps): Ledger {
+  const { sql } = deps;
+  const clock = deps.clock ?? systemClock;
+  const attempts = deps.retryAttempts ?? 8;
+
+  /**
+   * In the caller's transaction: one statement, the caller retries the whole transaction. On the
+   * pool: deadlocks and serialization failures are retried here, with the same key, never turned
+   * into a business outcome.
+   */
+  async function run<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
+    if (db) return fn(db);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(sql);
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= attempts) throw error;
+        deps.logger?.debug({ err: error, attempt }, 'ledger: retrying after a deadlock/serialization failure');
+        await new Promise((r) => setTimeout(r, Math.random() * 4 * 2 ** attempt));
+      }
+    }
+  }
+
+  const expiryOf = (expiresAt: Date | null | undefined) =>
+    expiresAt === undefined
+      ? ({ expiryMode: 'default', expiresAt: null } as const)
+      : expiresAt === null
+        ? ({ expiryMode: 'never', expiresAt: null } as const)
+        : ({ expiryMode: 'at', expiresAt } as const);
+
+  async function credit(
+    kind: 'earn' | 'pending' | 'adjust',
+    input: {
+      programId: string;
+      participantId: string;
+      amount: number;
+      key: string;
+      source: EarnSource | null;
+      campaignId?: string | null | undefined;
+      reason: { key: string; params?: Record<string, unknown> | undefined };
+      expiresAt?: Date | null | undefined;
+      actor?: string | null | undefined;
+    },
+    db: Db | undefined,
+  ): Promise<Transfer> {
+    assertPoints(input.amount);
+    assertKey(input.key);
+    const hash = requestHash([kind, input.programId, input.participantId, input.amount, input.source, input.campaignId]);
+    const raw = await run(db, (d) =>
+      repo.credit(d, {
+        kind,
+        programId: input.programId,
+        participantId: input.participantId,
+        amount: input.amount,
+        key: input.key,
+        hash,
+        source: input.source,
+        campaignId: input.campaignId ?? null,
+        reasonKey: input.reason.key,
+        reasonParams: input.reason.params ?? null,
+        ...expiryOf(input.expiresAt),
+        actor: input.actor ?? null,
+        now: clock.now(),
+      }),
+    );
+    return transferOf(raw, input.key)!;
+  }
+
+  async function debit(
+    kind: 'spend' | 'hold' | 'adjust',
+    input: {
+      programId: string;
+      participantId: string;
+      amount: number;
+      key: string;
+      campaignId?: string | null | undefined;
+      reason: { key: string; params?: Record<string, unknown> | undefined };
+      actor?: string | null | undefined;
+      holdExpiresAt?: Date | null | undefined;
+    },
+    db: Db | undefined,
+  ): Promise<{ transfer: Transfer } | { available: number }> {
+    assertPoints(input.amount);
+    assertKey(input.key);
+    const hash = requestHash([kind, input.programId, input.participantId, input.amount, null, input.campaignId]);
+    const raw = await run(db, (d) =>
+      repo.debit(d, {
+        kind,
+        programId: input.programId,
+        participantId: input.participantId,
+        amount: input.amount,
+        key: input.key,
+        hash,
+        campaignId: input.campaignId ?? null,
+        reasonKey: input.reason.key,
+        reasonParams: input.reason.params ?? null,
+        actor: input.actor ?? null,
+        holdExpiresAt: input.holdExpiresAt ?? null,
+        now: clock.now(),
+      }),
+    );
+    if (raw.status === 'insufficient') return { available: raw.available as number };
+    return { transfer: transferOf(raw, input.key)! };
+  }
+
+  async function resolve(
+    pendingKey: string,
+    action: 'post' | 'void' | 'confirm' | 'drop',
+    options: ResolveOptions | undefined,
+    db: Db | undefined,
+  ): Promise<ResolveResult> {
+    assertKey(pendingKey);
+    const raw = await run(db, (d) =>
+      repo.resolve(d, {
+        pendingKey,
+        action,
+        actor: options?.actor ?? null,
+        reasonKey: options?.reason?.key ?? null,
+        reasonParams: options?.reason?.params ?? null,
+        now: clock.now(),
+      }),
+    );
+    if (raw.status === 'not_found') return { status: 'not_found' };
+    if (raw.status === 'already_resolved') {
+      return { status: 'already_resolved', resolution: RESOLVED[raw.resolution as string]!, transfer: toTransfer(raw.transfer) };
+    }
+    return { status: RESOLVED[action]!, transfer: toTransfer(raw.transfer), original: toTransfer(raw.original) };
+  }
+
+  const ledger: Ledger = {
+    async earn(input, db) {
+      return { status: 'earned', transfer: await credit('earn', input, db) };
+    },
+
+    async pendingCredit(input, db) {
+      return { status: 'pending', transfer: await credit('pending', input, db) };
+    },
+
+    confirmPending: (key, options, db) => resolve(key, 'confirm', options, db),
+    dropPending: (key, options, db) => resolve(key, 'drop', options, db),
+    postHold: (key, options, db) => resolve(key, 'post', options, db),
+    voidHold: (key, options, db) => resolve(key, 'void', options, db),
+
+    async spend(input, db) {
+      const r = await debit('spend', input, db);
+      return 'transfer' in r ? { status: 'spent', transfer: r.transfer } : { status: 'insufficient', available: r.available };
+    },
+
+    async hold(input, db) {
+      const r = await debit('hold', input, db);
+      return 'transfer' in r ? { status: 'held', transfer: r.transfer } : { status: 'insufficient', available: r.available };
+    },
+
+    async adjust(input, db) {
+      if (!Number.isSafeInteger(input.amount) || input.amount === 0) {
+        throw new AppError('invalid_input', 'An adjustment is a non-zero whole number of points');
+      }
+      if (!input.actor) throw new AppError('invalid_input', 'An adjustment needs the actor who made it');
+      if (input.amount > 0) {
+        const transfer = await credit('adjust', { ...input, source: 'adjustment' }, db);
+        return { status: 'adjusted', transfer };
+      }
+      const r = await debit('adjust', { ...input, amount: -input.amount }, db);
+      return 'transfer' in r ? { status: 'adjusted', transfer: r.transfer } : { status: 'insufficient', available: r.available };
+    },
+
+    async reverse(input, db) {
+      assertKey(input.key);
+      assertKey(input.transferKey);
+      if (!input.actor) throw new AppError('invalid_input', 'A reversal needs the actor who made it');
+      const hash = requestHash(['reverse', input.transferKey]);
+      const raw = await run(db, (d) =>
+        repo.reverse(d, {
+          transferKey: input.transferKey,
+          key: input.key,
+          hash,
+          actor: input.actor,
+          reasonKey: input.reason.key,
+          reasonParams: input.reason.params ?? null,
+          now: clock.now(),
+        }),
+      );
+      switch (raw.status) {
+        case 'not_found':
+          return { status: 'not_found' };
+        case 'not_reversible':
+          return { status: 'not_reversible', kind: raw.kind as TransferKind };
+        case 'insufficient':
+          return { status: 'insufficient', available: raw.available as number };
+        case 'already_reversed':
+          return { status: 'already_reversed', transfer: toTransfer(raw.transfer) };
+        default:
+          return { status: 'reversed', transfer: transferOf(raw, input.key)! };
+      }
+    },
+
+    async expireDueLots(now = clock.now()) {
+      let count = 0;
+      let points = 0;
+      for (;;) {
+        const lots = await repo.dueLots(sql, now, 200);
+        for (const lot of lots) {
+          const raw = await run(undefined, (d) => repo.expireLot(d, lot, now));
+          if (raw.status === 'expired') {
+            count += 1;
+            points += (raw.transfer as { amount: number }).amount;
+          }
+        }
+        if (lots.length < 200) break;
+      }
+      if (count) deps.logger?.info({ lots: count, points }, 'ledger: expired due lots');
+      return { count, points };
+    },
+
+    async voidExpiredHolds(now = clock.now()) {
+      let count = 0;
+      let points = 0;
+      for (;;) {
+        const keys = await repo.expiredHoldKeys(sql, now, 200);
+        for (const key of keys) {
+          const r = await run(undefined, (d) =>
+            repo.resolve(d, {
+              pendingKey: key,
+              action: 'void',
+              actor: 'system',
+              reasonKey: 'ledger:reason.hold_expired',
+              reasonParams: null,
+              now,
+            }),
+          );
+          if (r.status === 'ok' && !(r.transfer as { replayed: boolean }).replayed) {
+            count += 1;
+            points += (r.transfer as { amount: number }).amount;
+          }
+        }
+        if (keys.length < 200) break;
+      }
+      if (count) deps.logger?.info({ holds: count, points }, 'ledger: voided expired holds');
+      return { count, points };
+    },
+
+    async balance(programId, participantId, db) {
+      const row = await repo.balance(db ?? sql, programId, participantId);
+      if (!row) return { available: 0, held: 0, pending: 0, lifetimeEarned: 0, expiringSoon: null };
+      return {
+        available: row.posted - row.held,
+        held: row.held,
+        pending: row.pending,
+        lifetimeEarned: row.lifetimeEarned,
+        expiringSoon:
+          row.nextExpiryAt && row.nextExpiryAmount ? { amount: row.nextExpiryAmount, at: new Date(row.nextExpiryAt) } : null,
+      };
+    },
+
+    async history(programId, participantId, options, db) {
+      const limit = Math.min(Math.max(options?.limit ?? 20, 1), 500);
+      const rows = await repo.history(db ?? sql, programId, participantId, limit, options?.before ?? null);
+      return rows.map(
+        (r): HistoryEntry => ({
+          transferId: r.transferId,
+          key: r.key,
+          kind: r.kind as TransferKind,
+          amount: r.amount,
+          pendingAmount: r.pendingAmount,
+          at: r.at,
+          source: r.source as EarnSource | null,
+          campaignId: r.campaignId,
+          reason: r.reasonParams == null ? { key: r.reasonKey } : { key: r.reasonKey, params: JSON.parse(r.reasonParams) },
+          expiresAt: r.expiresAt,
+        }),
+      );
+    },
+
+    async check(db) {
+      const rows = await repo.check(db ?? sql);
+      const problems = rows.map(
+        (r): LedgerProblem => ({
+          kind: r.kind as LedgerProblemKind,
+          accountId: r.accountId,
+          transferId: r.transferId,
+          programId: r.programId,
+          participantId: r.participantId,
+          expected: r.expected,
+          actual: r.actual,
+        }),
+      );
+      return { ok: problems.length === 0, problems };
+    },
+  };
+  return ledger;
+}

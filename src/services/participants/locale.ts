@@ -1,0 +1,18 @@
+import { resolveLocale, type Locale } from '../../i18n/index.js';
+import type { ChannelIdentityRow, Participant } from '../../domain/participants/index.js';
+
+/** A participant's language: their choice, else the channel's hint, else the phone's country, else the default. */
+export function localeOf(input: {
+  participant?: Pick<Participant, 'locale' | 'phone'> | null;
+  identity?: Pick<ChannelIdentityRow, 'localeHint' | 'verifiedPhone'> | null;
+  /** A language picked before a participant exists (kept in the conversation state). */
+  chosen?: string | null;
+  fallback: Locale;
+}): Locale {
+  return resolveLocale({
+    chosen: input.participant?.locale ?? input.chosen,
+    hint: input.identity?.localeHint,
+    phone: input.participant?.phone ?? input.identity?.verifiedPhone,
+    fallback: input.fallback,
+  });
+}

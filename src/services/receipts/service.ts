@@ -1,0 +1,374 @@
+import type { Db, Sql } from '../../db/sql.js';
+import { isUniqueViolation, withTransaction } from '../../db/sql.js';
+import type postgres from 'postgres';
+import type { Clock } from '../../shared/clock.js';
+import { systemClock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import { sha256Hex } from '../../shared/ids.js';
+import { AppError } from '../../shared/errors.js';
+import type { Ledger } from '../ledger/index.js';
+import type { ParticipantsService, EnqueueOutbound } from '../participants/index.js';
+import {
+  bestReading,
+  evaluateReceipt,
+  rawQrIsDistinctive,
+  ReceiptRules,
+  weekStart,
+  type QrReading,
+  type ReceiptStatus,
+  type RejectReason,
+} from '../../domain/receipts/index.js';
+import * as repo from '../../db/receipts/receipts-repo.js';
+import type { ReceiptRow } from '../../db/receipts/receipts-repo.js';
+import { checkImage, differenceHash, DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image.js';
+import { receiptMediaKey, type MediaStore } from './media-store.js';
+import type { QrDecoder } from './qr-decoder.js';
+import { approvedNotice, rejectedNotice, reviewCard } from './messages.js';
+
+/** How the service asks for a receipt to be read in the background (BullMQ in production). */
+export interface ReceiptJobs {
+  enqueue(receiptId: string): Promise<void>;
+}
+
+export interface ReceiptsDeps {
+  sql: Sql;
+  ledger: Ledger;
+  participants: ParticipantsService;
+  enqueueOutbound: EnqueueOutbound;
+  media: MediaStore;
+  decoder: QrDecoder;
+  clock?: Clock;
+  logger?: Logger;
+  limits?: Partial<ImageLimits>;
+  /** Hamming distance (of 64 bits) at or below which two photos count as "looks the same". */
+  similarDistance?: number;
+}
+
+export type IntakeRefusal = 'too_large' | 'too_many_pixels' | 'too_small' | 'not_an_image' | 'corrupt' | 'download_failed';
+
+export type IntakeResult =
+  | { status: 'accepted'; receipt: ReceiptRow }
+  /** The same chat message again (platform retry): nothing new stored. */
+  | { status: 'already_received'; receipt: ReceiptRow }
+  | { status: 'refused'; reason: IntakeRefusal };
+
+export interface IntakeInput {
+  programId: string;
+  participantId: string;
+  role: string | null;
+  /** `<channel>:<message id>`: one receipt per chat message. */
+  sourceRef: string;
+  media: { load(): Promise<Buffer>; size?: number };
+  caption?: string | null;
+}
+
+export type ProcessResult =
+  | { status: 'processed'; receipt: ReceiptRow; autoApproved: boolean }
+  | { status: 'skipped'; reason: 'not_found' | 'already_processed' };
+
+export type ApproveResult =
+  | { status: 'approved'; receipt: ReceiptRow; balance: number }
+  | { status: 'already_decided'; receipt: ReceiptRow }
+  /** No points given and the rules could not compute any (total unreadable, no fixed points). */
+  | { status: 'points_required'; receipt: ReceiptRow }
+  /** Another receipt of the same fiscal document has been paid already. */
+  | { status: 'document_already_paid'; receipt: ReceiptRow }
+  | { status: 'not_found' };
+
+export type RejectResult =
+  | { status: 'rejected'; receipt: ReceiptRow }
+  | { status: 'already_decided'; receipt: ReceiptRow }
+  | { status: 'not_found' };
+
+export interface ApproveInput {
+  receiptId: string;
+  /** Points to credit; default the computed points. */
+  points?: number;
+  /** `admin:<token name>`, `participant:<moderator id>`, `system:auto`. */
+  actor: string;
+}
+
+export interface RejectInput {
+  receiptId: string;
+  reason?: RejectReason | null;
+  note?: string | null;
+  actor: string;
+}
+
+export interface ReceiptsService {
+  /** Stores the photo and the receipt row on `db` (the message's transaction). Enqueue after commit. */
+  intake(db: Db, input: IntakeInput): Promise<IntakeResult>;
+  /** Reads the photo (QR, hash), flags duplicates, evaluates the rules; auto-approves or asks moderators. */
+  process(receiptId: string): Promise<ProcessResult>;
+  approve(input: ApproveInput, db?: Db): Promise<ApproveResult>;
+  reject(input: RejectInput, db?: Db): Promise<RejectResult>;
+  get(receiptId: string, db?: Db): Promise<ReceiptRow | null>;
+  list(query: { programId?: string; status?: ReceiptStatus; participantId?: string; limit?: number; before?: Date }): Promise<ReceiptRow[]>;
+  image(receipt: Pick<ReceiptRow, 'mediaKey'>): Promise<Buffer | null>;
+  setRules(campaignId: string, rules: unknown): Promise<ReceiptRules>;
+  getRules(campaignId: string): Promise<ReceiptRules | null>;
+  /** Receipts still unread after `olderThanMs` (a lost job, a flushed Redis): their ids, to enqueue again. */
+  stale(olderThanMs: number): Promise<string[]>;
+}
+
+const isTransaction = (db: Db): db is postgres.TransactionSql<Record<string, unknown>> =>
+  typeof (db as { savepoint?: unknown }).savepoint === 'function';
+
+/** `YYYY-MM-DD` of an instant in a time zone. */
+const localDate = (at: Date, timeZone: string): string =>
+  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+
+export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
+  const { sql, ledger, participants, enqueueOutbound, media, decoder } = deps;
+  const clock = deps.clock ?? systemClock;
+  const limits = { ...DEFAULT_IMAGE_LIMITS, ...deps.limits };
+  const similarDistance = deps.similarDistance ?? 4;
+
+  /** Runs `fn` in its own transaction, or in a savepoint of the caller's, so a unique violation can be answered. */
+  const atomically = <T>(db: Db | undefined, fn: (tx: Db) => Promise<T>): Promise<T> => {
+    if (db && isTransaction(db)) return db.savepoint((sp) => fn(sp)) as Promise<T>;
+    return withTransaction(sql, (tx) => fn(tx));
+  };
+
+  async function notifyModerators(db: Db, receipt: ReceiptRow): Promise<void> {
+    const [owner, program] = await Promise.all([
+      participants.getById(receipt.participantId, db),
+      participants.program(receipt.programId, db),
+    ]);
+    const moderators = await participants.withRole('moderator', receipt.programId, db);
+    for (const m of moderators) {
+      if (m.id === receipt.participantId) continue; // nobody reviews their own receipt
+      if (!(await repo.recordReviewCard(db, receipt.id, m.id))) continue;
+      await enqueueOutbound(db, {
+        participantId: m.id,
+        kind: 'notice',
+        dedupeKey: `receipt:${receipt.id}:card:${m.id}`,
+        message: (t, locale) => reviewCard(t, locale, receipt, { name: owner?.name ?? null, timeZone: program.timeZone }),
+      });
+    }
+  }
+
+  async function approveIn(tx: Db, input: ApproveInput): Promise<ApproveResult> {
+    const current = await repo.getReceipt(tx, input.receiptId, { forUpdate: true });
+    if (!current) return { status: 'not_found' };
+    if (current.status === 'approved' || current.status === 'rejected') return { status: 'already_decided', receipt: current };
+    const points = input.points ?? current.computedPoints;
+    if (points === null || points === undefined || points <= 0) return { status: 'points_required', receipt: current };
+    if (current.documentKey) {
+      const paid = await tx.unsafe(
+        `select 1 from receipts where program_id = $1 and document_key = $2 and status = 'approved' limit 1`,
+        [current.programId, current.documentKey],
+      );
+      if (paid.length > 0) return { status: 'document_already_paid', receipt: current };
+    }
+    const receipt = (await repo.decide(tx, current.id, { status: 'approved', points, by: input.actor }, clock.now()))!;
+    // The key names the business operation: a retried or repeated approval can never pay twice.
+    await ledger.earn(
+      {
+        programId: receipt.programId,
+        participantId: receipt.participantId,
+        amount: points,
+        source: 'receipt',
+        key: `receipt:${receipt.id}:approve`,
+        campaignId: receipt.campaignId,
+        reason: { key: 'receipts:ledger_reason', params: { ref: receipt.fields.G ?? receipt.fields.nNF ?? '' } },
+        actor: input.actor,
+      },
+      tx,
+    );
+    const balance = await ledger.balance(receipt.programId, receipt.participantId, tx);
+    await tx.unsafe(`insert into audit_log (actor, action, target, details) values ($1, 'receipt.approve', $2, $3::jsonb)`, [
+      input.actor,
+      `receipt:${receipt.id}`,
+      { points } as never,
+    ]);
+    await enqueueOutbound(tx, {
+      participantId: receipt.participantId,
+      kind: 'notice',
+      dedupeKey: `receipt:${receipt.id}:decided`,
+      message: (t) => approvedNotice(t, { points, balance: balance.available }),
+    });
+    return { status: 'approved', receipt, balance: balance.available };
+  }
+
+  const service: ReceiptsService = {
+    async intake(db, input) {
+      if (input.media.size !== undefined && input.media.size > limits.maxBytes) return { status: 'refused', reason: 'too_large' };
+      let bytes: Buffer;
+      try {
+        bytes = await input.media.load();
+      } catch (error) {
+        deps.logger?.warn({ err: error, sourceRef: input.sourceRef }, 'receipt photo could not be downloaded');
+        return { status: 'refused', reason: 'download_failed' };
+      }
+      const check = await checkImage(bytes, limits);
+      if (!check.ok) return { status: 'refused', reason: check.reason };
+      const sha = sha256Hex(bytes);
+      const mediaKey = receiptMediaKey(sha, check.ext);
+      // Stored before the row: content-addressed, so a rolled-back intake leaves a reusable file only.
+      await media.put(mediaKey, bytes);
+      const campaign = await repo.findCampaignForReceipt(db, { programId: input.programId, at: clock.now(), role: input.role });
+      const { receipt, created } = await repo.insertReceipt(db, {
+        programId: input.programId,
+        participantId: input.participantId,
+        campaignId: campaign?.campaignId ?? null,
+        sourceRef: input.sourceRef,
+        mediaKey,
+        mimeType: check.mimeType,
+        width: check.width,
+        height: check.height,
+        byteSize: bytes.length,
+        imageSha256: sha,
+        caption: input.caption?.trim() || null,
+      });
+      return created ? { status: 'accepted', receipt } : { status: 'already_received', receipt };
+    },
+
+    async process(receiptId) {
+      const before = await repo.getReceipt(sql, receiptId);
+      if (!before) return { status: 'skipped', reason: 'not_found' };
+      if (before.status !== 'received') return { status: 'skipped', reason: 'already_processed' };
+
+      // Slow work (decoding, hashing) happens outside any transaction.
+      const bytes = await media.get(before.mediaKey);
+      let texts: string[] = [];
+      let dhash: string | null = null;
+      if (bytes) {
+        try {
+          texts = await decoder.decode(bytes);
+        } catch (error) {
+          deps.logger?.warn({ err: error, receiptId }, 'QR decoding failed');
+        }
+        dhash = await differenceHash(bytes).catch(() => null);
+      } else {
+        deps.logger?.error({ receiptId, mediaKey: before.mediaKey }, 'receipt photo missing from the media store');
+      }
+      const reading: QrReading | null = bestReading(texts);
+      const doc = reading?.kind === 'fiscal' ? reading.document : undefined;
+      const documentKey = doc
+        ? doc.documentKey
+        : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
+          ? `qr:${sha256Hex(reading.text)}`
+          : null;
+
+      return withTransaction(sql, async (tx) => {
+        const r = await repo.getReceipt(tx, receiptId, { forUpdate: true });
+        if (!r || r.status !== 'received') return { status: 'skipped', reason: 'already_processed' } as const;
+        // Two photos of one document processed at once must see each other: serialise on the key.
+        if (documentKey) await tx.unsafe(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${r.programId}|${documentKey}`]);
+        const now = clock.now();
+        const timeZone = await repo.programTimeZone(tx, r.programId);
+        const campaign = r.campaignId ? await repo.getRules(tx, r.campaignId) : null;
+        const rules = campaign ? ReceiptRules.parse(campaign.rules) : null;
+        const duplicates = {
+          image: await repo.sameImageExists(tx, r),
+          document: documentKey ? await repo.sameDocumentExists(tx, r.programId, documentKey, r.id) : false,
+          similar: dhash
+            ? await repo.similarImageExists(tx, { id: r.id, programId: r.programId, dhash, since: new Date(now.getTime() - 365 * 86_400_000) }, similarDistance)
+            : false,
+        };
+        const receiptsThisWeek = await repo.countInWeek(tx, {
+          participantId: r.participantId,
+          excludeId: r.id,
+          weekStart: weekStart(localDate(r.createdAt, timeZone)),
+          timeZone,
+        });
+        const evaluation = evaluateReceipt({
+          reading,
+          rules,
+          campaignWindow: campaign
+            ? { from: localDate(campaign.startsAt, timeZone), to: localDate(new Date(campaign.endsAt.getTime() - 1), timeZone) }
+            : undefined,
+          duplicates,
+          receiptsThisWeek,
+          today: localDate(now, timeZone),
+        });
+        const saved = await repo.saveProcessed(
+          tx,
+          r.id,
+          {
+            imageDhash: dhash,
+            qrTexts: texts,
+            reading: !reading ? 'none' : reading.kind === 'fiscal' ? reading.document.format : reading.kind === 'invalid' ? `invalid:${reading.format}` : 'other',
+            documentKey,
+            sellerTaxId: doc?.sellerTaxId ?? null,
+            issuedOn: doc?.issuedOn ?? null,
+            totalMinor: doc?.totalMinor ?? null,
+            currency: doc?.currency ?? null,
+            fields: doc ? doc.fields : reading?.kind === 'invalid' ? { problem: reading.reason } : {},
+            flags: evaluation.flags,
+            confidence: evaluation.confidence,
+            computedPoints: evaluation.computedPoints,
+          },
+          now,
+        );
+        if (evaluation.autoApprove) {
+          const result = await atomically(tx, (sp) => approveIn(sp, { receiptId: r.id, actor: 'system:auto' })).catch((error) => {
+            if (isUniqueViolation(error)) return { status: 'document_already_paid' } as const;
+            throw error;
+          });
+          if (result.status === 'approved') return { status: 'processed', receipt: result.receipt, autoApproved: true } as const;
+        }
+        await notifyModerators(tx, saved!);
+        return { status: 'processed', receipt: saved!, autoApproved: false } as const;
+      });
+    },
+
+    async approve(input, db) {
+      if (input.points !== undefined && (!Number.isSafeInteger(input.points) || input.points <= 0)) {
+        throw new AppError('invalid_input', 'points must be a positive integer');
+      }
+      try {
+        return await atomically(db, (tx) => approveIn(tx, input));
+      } catch (error) {
+        // Two receipts of one document approved at the same instant: the index lets one through.
+        if (isUniqueViolation(error)) {
+          const receipt = await repo.getReceipt(db ?? sql, input.receiptId);
+          if (receipt) return { status: 'document_already_paid', receipt };
+        }
+        throw error;
+      }
+    },
+
+    async reject(input, db) {
+      return atomically(db, async (tx) => {
+        const current = await repo.getReceipt(tx, input.receiptId, { forUpdate: true });
+        if (!current) return { status: 'not_found' } as const;
+        if (current.status === 'approved' || current.status === 'rejected') return { status: 'already_decided', receipt: current } as const;
+        const reason = input.reason ?? null;
+        const note = input.note?.trim() || null;
+        const receipt = (await repo.decide(tx, current.id, { status: 'rejected', reason, note, by: input.actor }, clock.now()))!;
+        await tx.unsafe(`insert into audit_log (actor, action, target, details) values ($1, 'receipt.reject', $2, $3::jsonb)`, [
+          input.actor,
+          `receipt:${receipt.id}`,
+          { reason, note } as never,
+        ]);
+        await enqueueOutbound(tx, {
+          participantId: receipt.participantId,
+          kind: 'notice',
+          dedupeKey: `receipt:${receipt.id}:decided`,
+          message: (t) => rejectedNotice(t, { reason, note }),
+        });
+        return { status: 'rejected', receipt } as const;
+      });
+    },
+
+    get: (receiptId, db = sql) => repo.getReceipt(db, receiptId),
+    list: (q) => repo.listReceipts(sql, { ...q, limit: Math.min(Math.max(q.limit ?? 50, 1), 200) }),
+    image: (receipt) => media.get(receipt.mediaKey),
+
+    async setRules(campaignId, raw) {
+      const rules = ReceiptRules.parse(raw);
+      const [campaign] = await sql.unsafe<Array<{ programId: string }>>(`select program_id from campaigns where id = $1`, [campaignId]);
+      if (!campaign) throw new AppError('not_found', `Campaign ${campaignId} not found`);
+      await repo.upsertRules(sql, campaign.programId, campaignId, rules);
+      return rules;
+    },
+    async getRules(campaignId) {
+      const row = await repo.getRules(sql, campaignId);
+      return row ? ReceiptRules.parse(row.rules) : null;
+    },
+    stale: (olderThanMs) => repo.staleReceived(sql, new Date(clock.now().getTime() - olderThanMs)),
+  };
+  return service;
+}

@@ -1,0 +1,120 @@
+/**
+ * A real engine (and optionally a real sender) on a fresh test database, for the dialog, outbox and
+ * web chat tests. No mocks: Postgres and Redis are the machine's.
+ */
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { testLogger } from '../helpers/logger.js';
+import { testQueuePrefix, clearPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
+import { Redis } from 'ioredis';
+import { createI18n, type Locale } from '../../src/i18n/index.js';
+import { createParticipants, createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createDialogEngine, type DialogEngine } from '../../src/dialog/engine.js';
+import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
+import { createLedger } from '../../src/services/ledger/index.js';
+import { createChannelRegistry, type ChannelAdapter } from '../../src/channels/channel.js';
+import { createOutboxSender, type ChannelRates, type OutboxSender } from '../../src/jobs/outbox/sender.js';
+import type { ChannelIdentity, Inbound, InboundBody, Outbound } from '../../src/dialog/types.js';
+import type { Sql } from '../../src/db/sql.js';
+import { createSql } from '../../src/db/sql.js';
+
+export const i18n = createI18n({ defaultLocale: 'pl' });
+export const logger = testLogger();
+
+export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl') {
+  const participants = createParticipants({ sql, defaultLocale });
+  const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale });
+  const ledger = createLedger({ sql, logger });
+  const engine = createDialogEngine({
+    sql,
+    i18n,
+    participants,
+    enqueueOutbound,
+    flows: createFlows(modules),
+    ledger,
+    logger,
+    defaultLocale,
+  });
+  return { engine, participants, enqueueOutbound, ledger };
+}
+
+let seq = 0;
+/** An inbound message from a person on a channel; message ids are unique unless given. */
+export function inbound(from: Partial<ChannelIdentity> & { externalId: string }, body: InboundBody, messageId?: string): Inbound {
+  return {
+    ...body,
+    messageId: messageId ?? `m${Date.now()}-${++seq}`,
+    from: { channel: 'telegram', ...from },
+    receivedAt: new Date(),
+  } as Inbound;
+}
+
+export const text = (t: string): InboundBody => ({ kind: 'text', text: t });
+export const choice = (value: string): InboundBody => ({ kind: 'choice', value });
+export const command = (c: string, payload?: string): InboundBody => ({ kind: 'command', command: c, ...(payload ? { payload } : {}) });
+
+/** Replies queued for a chat, oldest first (whether sent or not). */
+export async function outboxOf(sql: Sql, chatId: string, channel = 'telegram'): Promise<Outbound[]> {
+  const rows = await sql<{ message: string }[]>`
+    select message::text as message from outbox where channel = ${channel} and chat_id = ${chatId} order by id`;
+  return rows.map((r) => JSON.parse(r.message) as Outbound);
+}
+
+/** Drives one chat through the engine and returns the replies each message produced. */
+export function chat(engine: DialogEngine, sql: Sql, from: Partial<ChannelIdentity> & { externalId: string }) {
+  const chatId = from.chatId ?? from.externalId;
+  const channel = from.channel ?? 'telegram';
+  return {
+    async send(body: InboundBody): Promise<Outbound[]> {
+      const before = (await outboxOf(sql, chatId, channel)).length;
+      await engine.receive(inbound(from, body));
+      return (await outboxOf(sql, chatId, channel)).slice(before);
+    },
+  };
+}
+
+/** A channel that records what it was asked to send and can be told what to answer. */
+export function recordingChannel(id: ChannelAdapter['id']) {
+  const sent: Array<{ chatId: string; message: Outbound; at: number }> = [];
+  let answer: (chatId: string, message: Outbound) => Promise<import('../../src/dialog/types.js').SendResult> | import('../../src/dialog/types.js').SendResult =
+    () => ({ status: 'sent' });
+  const adapter: ChannelAdapter = {
+    id,
+    async send(to, message) {
+      const result = await answer(to.chatId, message);
+      if (result.status === 'sent') sent.push({ chatId: to.chatId, message, at: Date.now() });
+      return result;
+    },
+  };
+  return {
+    adapter,
+    sent,
+    answerWith(fn: typeof answer) {
+      answer = fn;
+    },
+  };
+}
+
+export async function startSender(sql: Sql, adapters: ChannelAdapter[], prefix: string, rates?: ChannelRates, extra: { staleClaimMs?: number; backoffMs?: number; maxAttempts?: number } = {}): Promise<OutboxSender> {
+  return createOutboxSender({
+    sql,
+    connection: () => new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix,
+    channels: createChannelRegistry(adapters),
+    rates: rates ?? { telegram: {}, web: {}, whatsapp: {} },
+    logger,
+    sweepIntervalMs: 300,
+    ...extra,
+  });
+}
+
+export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export { createTestDatabase, type TestDatabase, testQueuePrefix, clearPrefix, createSql };

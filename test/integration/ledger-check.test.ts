@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/http/server.js';
+import { createAdminTokens } from '../../src/services/admin-tokens.js';
+import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
+import { ledgerRoutes } from '../../src/http/routes/ledger.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { TEST_REDIS_URL } from '../helpers/redis.js';
+import { testLogger } from '../helpers/logger.js';
+
+let db: TestDatabase;
+let redis: Redis;
+let app: FastifyInstance;
+let ledger: Ledger;
+let viewerToken: string;
+let programId: string;
+const reason = { key: 'codes:earned' };
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  const adminTokens = createAdminTokens({ sql: db.sql });
+  await adminTokens.bootstrap(undefined);
+  viewerToken = (await adminTokens.create({ name: 'auditor', role: 'viewer' })).token;
+  ledger = createLedger({ sql: db.sql });
+  app = await buildServer({ logger: testLogger(), sql: db.sql, redis, adminTokens, apiRoutes: [ledgerRoutes(ledger)] });
+  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
+  programId = program!.id;
+});
+afterAll(async () => {
+  await app.close();
+  redis.disconnect();
+  await db.drop();
+});
+
+const getCheck = (token?: string) =>
+  app.inject({ url: '/api/v1/ledger/check', headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe('GET /api/v1/ledger/check', () => {
+  it('needs a bearer token and reports a healthy ledger', async () => {
+    expect((await getCheck()).statusCode).toBe(401);
+    const p = { programId, participantId: randomUUID() };
+    await ledger.earn({ ...p, amount: 50, source: 'code', key: `code:${randomUUID()}`, reason });
+    await ledger.hold({ ...p, amount: 20, key: `order:${randomUUID()}:hold`, reason });
+    const res = await getCheck(viewerToken);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true, problems: [] });
+  });
+
+  it('finds drift written behind the ledger’s back', async () => {
+    const p = { programId, participantId: randomUUID() };
+    const earned = await ledger.earn({ ...p, amount: 10, source: 'code', key: `code:${randomUUID()}`, reason });
+    // a superuser switches the append-only trigger off and edits history
+    await db.sql.begin(async (tx) => {
+      await tx`alter table ledger_entries disable trigger ledger_entries_append_only`;
+      await tx`update ledger_entries set amount = amount + 5 where transfer_id = ${earned.transfer.id} and amount > 0`;
+      await tx`alter table ledger_entries enable trigger ledger_entries_append_only`;
+    });
+    // and a cached balance is bumped without a transfer
+    const q = { programId, participantId: randomUUID() };
+    await ledger.earn({ ...q, amount: 3, source: 'bonus', key: `b:${randomUUID()}`, reason });
+    await db.sql`update ledger_accounts set held = held + 2 where ref = ${q.participantId}`;
+
+    const res = await getCheck(viewerToken);
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { ok: boolean; problems: Array<{ kind: string; participantId?: string; transferId?: number }> };
+    expect(body.ok).toBe(false);
+    const kinds = body.problems.map((x) => `${x.kind}:${x.participantId ?? x.transferId ?? ''}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        `unbalanced_transfer:${earned.transfer.id}`,
+        `balance_drift:${p.participantId}`,
+        'global_imbalance:',
+        `held_mismatch:${q.participantId}`,
+        `lots_mismatch:${q.participantId}`,
+      ]),
+    );
+    expect((await ledger.check()).ok).toBe(false);
+  });
+});
