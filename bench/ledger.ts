@@ -2,7 +2,8 @@
  * Ledger throughput through the service's own code (Node → postgres.js → one plpgsql call per
  * transfer), next to `pgbench -b simple-update` with the same client count on the same server in
  * the same run. Prints one JSON line per workload:
- *   {bench, workload, clients, transfersPerSec, p50Ms, p99Ms, pgbenchTps, ratio}
+ *   {bench, workload, clients, seconds, transfersPerSec, p50Ms, p99Ms, pgbenchTps, ratio, pgbenchSamples}
+ * pgbenchTps is the mean of a pgbench run just before and just after the two ledger workloads.
  * Env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default "8,16"), BENCH_DATABASE_URL.
  *
  * Every earn credits the same campaign, on purpose: if the issuance account were updated in place
@@ -78,7 +79,9 @@ async function main(): Promise<void> {
     const run = randomUUID().slice(0, 8);
 
     for (const clients of CLIENTS) {
-      const pg = await runPgbench({ clients, threads: 2, seconds: SECONDS });
+      // the reference runs before and after the ledger workloads and is averaged, so load that
+      // drifts during the run (a shared machine) weighs on both sides alike
+      const before = await runPgbench({ clients, threads: 2, seconds: SECONDS });
       const sql = db.pool(clients);
       const ledger: Ledger = createLedger({ sql });
       const pick = (list: string[]) => list[Math.floor(Math.random() * list.length)]!;
@@ -93,6 +96,8 @@ async function main(): Promise<void> {
         ledger.spend({ programId, participantId: pick(spenders), amount: 1, key: `bench:${run}:spend:${clients}:${w}:${i}`, reason }),
       );
       await sql.end({ timeout: 5 });
+      const after = await runPgbench({ clients, threads: 2, seconds: SECONDS });
+      const pgbenchTps = (before.tps + after.tps) / 2;
       for (const [workload, m] of [['earn', earn], ['spend', spend]] as const) {
         process.stdout.write(
           `${JSON.stringify({
@@ -103,8 +108,9 @@ async function main(): Promise<void> {
             transfersPerSec: round(m.transfersPerSec, 1),
             p50Ms: round(m.p50Ms),
             p99Ms: round(m.p99Ms),
-            pgbenchTps: round(pg.tps, 1),
-            ratio: round(m.transfersPerSec / pg.tps, 3),
+            pgbenchTps: round(pgbenchTps, 1),
+            ratio: round(m.transfersPerSec / pgbenchTps, 3),
+            pgbenchSamples: [round(before.tps, 1), round(after.tps, 1)],
           })}\n`,
         );
       }

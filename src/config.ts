@@ -58,6 +58,10 @@ const schema = z
     ROLE: z.enum(ROLES).default('all'),
     /** Key for the HMAC of redeemable codes; unset → generated once and kept in DATA_DIR. */
     CODE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    /** AES-256-GCM key for e-voucher codes (64 hex or 44 base64 characters); unset → generated once in DATA_DIR. */
+    VOUCHER_KEY: optionalString.pipe(
+      z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex or 44 base64 characters').optional(),
+    ),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   });

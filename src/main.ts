@@ -17,6 +17,11 @@ import { buildServer, type RouteModule } from './http/server.js';
 import { createLedger } from './services/ledger/index.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { startLedgerMaintenance } from './jobs/workers/ledger-maintenance.js';
+import path from 'node:path';
+import { createReceipts, createDirectoryMediaStore, createQrDecoder, loadMediaSecret } from './services/receipts/index.js';
+import { createReceiptsFlow } from './dialog/flows/receipts/index.js';
+import { receiptRoutes, receiptMediaRoutes } from './http/routes/receipts.js';
+import { createReceiptQueue, startReceiptWorker } from './jobs/workers/receipts.js';
 import { createParticipants, createEnqueueOutbound, type ParticipantsService } from './services/participants/index.js';
 import { createDialogEngine, type DialogEngine } from './dialog/engine.js';
 import type { Inbound } from './dialog/types.js';
@@ -27,6 +32,27 @@ import { createOutboxSender, DEFAULT_RATES, type OutboxSender } from './jobs/out
 import { webchatRoutes } from './http/routes/webchat.js';
 import { participantRoutes } from './http/routes/participants.js';
 import { createTelegramChannel } from './channels/telegram/index.js';
+import { createWhatsAppClient, createWhatsAppRemote, imageLoader, type WhatsAppClientRuntime, type WhatsAppRemote } from './channels/whatsapp/index.js';
+import { whatsappChannelRoutes } from './http/routes/whatsapp-channel.js';
+import { createBroadcasts } from './services/broadcasts/index.js';
+import { createBroadcastsFlow } from './dialog/flows/broadcasts/index.js';
+import { broadcastRoutes } from './http/routes/broadcasts.js';
+import { createChannelGate } from './jobs/broadcasts/channel-gate.js';
+import { startBroadcastWorker, createBroadcastKicker } from './jobs/broadcasts/worker.js';
+import { createCampaigns } from './services/campaigns/index.js';
+import { createCodes, createCodeHasher, loadCodeSecret } from './services/codes/index.js';
+import { createSales } from './services/sales/index.js';
+import { createBarcodeReader } from './services/sales/barcode.js';
+import { campaignRoutes } from './http/routes/campaigns.js';
+import { codeBatchRoutes } from './http/routes/code-batches.js';
+import { salesRoutes } from './http/routes/sales.js';
+import { createCodesFlow } from './dialog/flows/codes/index.js';
+import { createOutboxNotifier } from './dialog/flows/codes/notifier.js';
+import { createSalesFlow } from './dialog/flows/sales/index.js';
+import { createRewards, createVoucherCipher, loadVoucherKey } from './services/rewards/index.js';
+import { createRewardsFlow } from './dialog/flows/rewards/index.js';
+import { rewardRoutes } from './http/routes/rewards.js';
+import { orderRoutes } from './http/routes/orders.js';
 
 export interface Punkto {
   config: Config;
@@ -82,6 +108,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: config.DEFAULT_LOCALE });
     const flowModules: FlowModule[] = [];
     const channelAdapters: ChannelAdapter[] = [createWebAdapter({ sql })];
+    // Photos (receipts) live under DATA_DIR/media; channels read them back to show review cards.
+    const mediaStore = createDirectoryMediaStore(path.join(config.DATA_DIR, 'media'));
     // Telegram: the adapter wherever the sender runs; the bot (long polling, or the webhook route)
     // in the roles that take inbound traffic. Its `receive` reaches the engine created below.
     const telegram = createTelegramChannel({
@@ -89,6 +117,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       i18n,
       logger,
       ...(config.ROLE === 'all' || config.ROLE === 'web' ? { receive: (inbound: Inbound) => engine.receive(inbound) } : {}),
+      loadMedia: async (mediaKey: string) => (await mediaStore.get(mediaKey)) ?? undefined,
       onReachability: async (identity, reachable) => {
         if (!reachable) await participants.markUnreachable(identity, 'blocked the bot');
       },
@@ -97,6 +126,78 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       channelAdapters.push(telegram.adapter);
       publicRoutes.push(...telegram.routes);
     }
+    // WhatsApp (issue 9): the whatsapp-web.js client runs in ROLE=all or ROLE=whatsapp (started below,
+    // once the engine exists); web and worker processes hand sends to it through the whatsapp-out
+    // queue and read the state it publishes.
+    let whatsappClient: WhatsAppClientRuntime | undefined;
+    let whatsappRemote: WhatsAppRemote | undefined;
+    if (config.WHATSAPP_ENABLED && (config.ROLE === 'all' || config.ROLE === 'whatsapp')) {
+      whatsappClient = createWhatsAppClient({
+        config,
+        sql,
+        logger,
+        i18n,
+        sink: { receive: (inbound: Inbound) => engine.receive(inbound) },
+        queueConnection: redis.bullmq,
+        localeOf: async (to) => {
+          const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: to.externalId });
+          return p ? participants.locale(p) : undefined;
+        },
+        loadImage: imageLoader((key) => mediaStore.get(key)),
+        onUnreachable: (to, reason) => participants.markUnreachable(to, reason),
+      });
+      channelAdapters.push(whatsappClient.adapter);
+    } else if (config.WHATSAPP_ENABLED) {
+      whatsappRemote = createWhatsAppRemote({ sql, queueConnection: redis.bullmq });
+      stops.push({ name: 'whatsapp queue', stop: whatsappRemote.stop });
+      channelAdapters.push(whatsappRemote.adapter);
+    }
+    const whatsappControl = (whatsappClient ?? whatsappRemote)?.control;
+    apiRoutes.push(whatsappChannelRoutes({ control: whatsappControl, sql }));
+    // Campaigns, codes and sales (issue 5): services, admin routes and the two chat flows.
+    const notifier = createOutboxNotifier({ enqueueOutbound, participants });
+    const campaigns = createCampaigns({ sql, logger, notifier });
+    const codeHash = createCodeHasher(await loadCodeSecret({ configured: config.CODE_SECRET, dataDir: config.DATA_DIR }));
+    const codes = createCodes({ sql, ledger, campaigns, hash: codeHash, logger });
+    const sales = createSales({ sql, ledger, campaigns, notifier, logger });
+    apiRoutes.push(campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sales }));
+    flowModules.push(createCodesFlow({ codes }), createSalesFlow({ sales, readBarcode: createBarcodeReader() }));
+    // Broadcasts: one send rate per channel in Redis, shared by the outbox sender (replies first)
+    // and the broadcast delivery lanes; `kickBroadcast` is set by whichever role can start a fan-out.
+    const gate = createChannelGate({
+      redis: redis.client,
+      prefix: 'punkto',
+      rates: { telegram: { perSecond: config.TELEGRAM_RATE_PER_SECOND } },
+    });
+    let kickBroadcast: ((id: string) => Promise<void>) | undefined;
+    const broadcasts = createBroadcasts({
+      sql,
+      enqueueOutbound,
+      defaultLocale: config.DEFAULT_LOCALE,
+      kick: async (id) => kickBroadcast?.(id),
+    });
+    flowModules.push(createBroadcastsFlow({ broadcasts }));
+    apiRoutes.push(broadcastRoutes({ sql, broadcasts }));
+    // Receipt photos (issue 7): stored and acknowledged in the chat, read by the receipts worker,
+    // reviewed by moderators in the chat or through the API.
+    const receiptQueue = createReceiptQueue({ connection: redis.bullmq });
+    stops.push({ name: 'receipt queue', stop: receiptQueue.close });
+    const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media: mediaStore, decoder: createQrDecoder(), logger });
+    flowModules.push(createReceiptsFlow({ receipts, jobs: receiptQueue }));
+    const mediaSecret = await loadMediaSecret(config.DATA_DIR);
+    apiRoutes.push(receiptRoutes({ receipts, i18n, mediaSecret }));
+    publicRoutes.push(receiptMediaRoutes({ receipts, mediaSecret }));
+    // Rewards (issue 6): catalogue and orders API, e-voucher pool encrypted with VOUCHER_KEY, chat flow.
+    const rewards = createRewards({
+      sql,
+      ledger,
+      participants,
+      enqueueOutbound,
+      cipher: createVoucherCipher(await loadVoucherKey({ configured: config.VOUCHER_KEY, dataDir: config.DATA_DIR })),
+      logger,
+    });
+    apiRoutes.push(rewardRoutes({ rewards }), orderRoutes({ rewards }));
+    flowModules.push(createRewardsFlow({ rewards }));
     // ── feature flows and channel adapters are added above this line ──
     let sender: OutboxSender | undefined;
     const engine: DialogEngine = createDialogEngine({
@@ -121,19 +222,46 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         channels: createChannelRegistry(channelAdapters),
         rates: DEFAULT_RATES(config.TELEGRAM_RATE_PER_SECOND),
         logger,
+        gate,
       });
       stops.push({ name: 'outbox sender', stop: sender.close });
+      const broadcastWorker = await startBroadcastWorker({
+        sql,
+        connection: redis.bullmq,
+        channels: createChannelRegistry(channelAdapters),
+        gate,
+        i18n,
+        logger,
+      });
+      kickBroadcast = broadcastWorker.kick;
+      stops.push({ name: 'broadcast worker', stop: broadcastWorker.close });
+    } else {
+      const kicker = createBroadcastKicker({ connection: redis.bullmq });
+      kickBroadcast = kicker.kick;
+      stops.push({ name: 'broadcast kicker', stop: kicker.close });
     }
 
     if (config.ROLE === 'all' || config.ROLE === 'worker') {
       const ledgerMaintenance = await startLedgerMaintenance({ connection: redis.bullmq(), ledger, logger });
       stops.push({ name: 'ledger maintenance', stop: ledgerMaintenance.close });
     }
+    if (config.ROLE === 'all' || config.ROLE === 'worker') {
+      const receiptWorker = startReceiptWorker({ connection: redis.bullmq, receipts, logger });
+      stops.push({ name: 'receipt worker', stop: receiptWorker.close });
+    }
 
     let url: string | undefined;
     if (config.ROLE === 'all' || config.ROLE === 'web') {
       const generated = await adminTokens.bootstrap(config.ADMIN_TOKEN);
-      const app = await buildServer({ logger, sql, redis: redis.client, adminTokens, apiRoutes, publicRoutes });
+      const app = await buildServer({
+        logger,
+        sql,
+        redis: redis.client,
+        adminTokens,
+        apiRoutes,
+        publicRoutes,
+        ...((whatsappClient ?? whatsappRemote) ? { readinessDetails: (whatsappClient ?? whatsappRemote)!.readiness } : {}),
+      });
       stops.push({ name: 'http', stop: () => app.close() });
       url = await app.listen({ port: config.PORT, host: config.HOST });
       announce(logger, url, generated);
@@ -142,6 +270,10 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       // After the HTTP listener: in webhook mode Telegram starts delivering as soon as it is told.
       await telegram.start();
       stops.push({ name: 'telegram', stop: telegram.stop });
+    }
+    if (whatsappClient) {
+      whatsappClient.start();
+      stops.push({ name: 'whatsapp', stop: whatsappClient.stop });
     }
     return { config, logger, sql, redis, i18n, url, stop, engine, participants };
   } catch (error) {

@@ -26,7 +26,7 @@ import type { ChannelId, Inbound, Outbound } from './types.js';
 import { createFlows, type FlowContext, type FlowTurn, type Flows, type StepState } from './flow.js';
 import { asOutbound, parseState, type ConversationState, type Turn } from './turn.js';
 import { mainMenu } from './menu.js';
-import { applyAnswer, prompt, whatIsNeeded, type RegistrationDeps } from './registration.js';
+import { applyAnswer, attachPhone, prompt, whatIsNeeded, type RegistrationDeps } from './registration.js';
 import { balanceMessage, helpText, languageChoices, myData, type BalanceSource } from './system.js';
 
 export interface DialogEngineDeps {
@@ -265,7 +265,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     if (!isRegistered(turn.participant) || whatIsNeeded(turn).step !== 'done') {
       const need = whatIsNeeded(turn);
       if (need.step === 'done') return;
-      if (options.afterLanguage && need.step === 'consent' && !turn.state.step) turn.reply(turn.t('bot:reg.welcome', { program: turn.program.name }));
+      if (options.afterLanguage && need.step === 'consent' && turn.state.step?.step === 'reg.language') turn.reply(turn.t('bot:reg.welcome', { program: turn.program.name }));
       turn.reply(prompt(turn, need, registrationDeps));
       turn.state.step = { step: `reg.${need.step}` };
       return;
@@ -280,10 +280,16 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
 
   async function registration(turn: Turn): Promise<void> {
     const fresh = !turn.participant && !turn.state.step;
+    const verifiedPhone = turn.identity.verifiedPhone;
+    // A channel that vouches for the phone (WhatsApp): a known number links this chat at once.
+    if (!turn.participant && verifiedPhone && (await repo.findByVerifiedPhone(turn.db, turn.program.id, verifiedPhone))) {
+      await attachPhone(turn, verifiedPhone, true, registrationDeps);
+    }
     let need = whatIsNeeded(turn);
     const askedStep = turn.state.step?.step;
     const consentAgain = turn.inbound.kind === 'choice' && turn.inbound.value === 'reg:consent_again';
-    const result = consentAgain ? 'not_for_me' : await applyAnswer(turn, need, askedStep, registrationDeps);
+    if (consentAgain) turn.state.step = { step: 'reg.consent' };
+    const result = consentAgain || need.step === 'done' ? 'not_for_me' : await applyAnswer(turn, need, askedStep, registrationDeps);
     if (turn.state.step?.step === 'reg.consent_declined') return;
     if (result === 'invalid') {
       const unknownHint = turn.replies.length === 0;
@@ -292,8 +298,11 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
       turn.state.step = { step: `reg.${need.step}` };
       return;
     }
-    // Only a participant created here is new; linking to an existing one says so itself.
     need = whatIsNeeded(turn);
+    if (need.step === 'phone' && verifiedPhone) {
+      await attachPhone(turn, verifiedPhone, true, registrationDeps);
+      need = whatIsNeeded(turn);
+    }
     if (need.step === 'done') {
       if (!turn.participant!.registeredAt) {
         turn.participant = (await repo.update(turn.db, turn.participant!.id, { registeredAt: clock.now() }))!;

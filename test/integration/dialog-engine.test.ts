@@ -91,7 +91,7 @@ describe('dialog engine', () => {
     const again = await c.send(text('olá?'));
     expect(values(again.at(-1))).toEqual(['reg:consent_again']);
     const [{ n }] = (await db.sql<{ n: number }[]>`
-      select count(*)::int as n from channel_identities where external_id = '1003' and participant_id is not null`) as [{ n: number }];
+      select count(*)::int as n from channel_identities where external_id = '1003' and participant_id is not null`) as unknown as [{ n: number }];
     expect(n).toBe(0);
     const back = await c.send(choice('reg:consent_again'));
     expect(values(back.at(-1))).toEqual(['reg:consent_yes', 'reg:consent_no']);
@@ -277,6 +277,64 @@ describe('dialog engine', () => {
     expect(credited[0]!.text).toBe('credited');
     expect(seen).toEqual(['step:1234']);
     expect(values(credited.at(-1))).toContain('menu:balance');
+  });
+});
+
+describe('program settings and races', () => {
+  it('asks the program’s profile questions (buttons, free text, skippable) and a new terms version', async () => {
+    await db.sql`update programs set settings = ${db.sql.json({
+      profileQuestions: [
+        { id: 'age_range', text: { pl: 'Ile masz lat?', pt: 'Que idade tem?', be: 'Колькі вам гадоў?' },
+          options: [{ value: '18-29', label: { pl: '18–29' } }, { value: '30+', label: { pl: '30+' } }] },
+        { id: 'city', text: { pl: 'Z jakiego miasta jesteś?' }, optional: true },
+      ],
+    } as never)} where slug = 'default'`;
+    try {
+      const { engine, participants } = buildEngine(db.sql);
+      const c = chat(engine, db.sql, { externalId: '3001', localeHint: 'pl' });
+      const q1 = await register(c, { phone: { own: true, phone: '+48600300100' }, name: 'Ewa' });
+      expect(q1.at(-1)!.text).toBe('Ile masz lat?');
+      expect(values(q1.at(-1))).toEqual(['reg:pq:0', 'reg:pq:1']);
+      const q2 = await c.send(choice('reg:pq:1'));
+      expect(q2.at(-1)!.text).toBe('Z jakiego miasta jesteś?');
+      expect(values(q2.at(-1))).toEqual(['reg:pq_skip']);
+      const done = await c.send(text('Gdańsk'));
+      expect(allText(done)).toContain('Gotowe, Ewa');
+      const p = (await participants.findByIdentity({ channel: 'telegram', externalId: '3001' }))!;
+      expect(p.profile).toEqual({ age_range: '30+', city: 'Gdańsk' });
+
+      // New terms: a registered participant accepts them before anything else.
+      await db.sql`update programs set terms_version = '2' where slug = 'default'`;
+      const ask = await c.send(choice('menu:balance'));
+      expect(values(ask.at(-1))).toEqual(['reg:consent_yes', 'reg:consent_no']);
+      expect(allText(ask)).toContain('wersja 2');
+      const menu = await c.send(choice('reg:consent_yes'));
+      expect(values(menu.at(-1))).toContain('menu:balance');
+      expect((await participants.getById(p.id))!.consentVersion).toBe('2');
+    } finally {
+      await db.sql`update programs set settings = '{}'::jsonb, terms_version = '1' where slug = 'default'`;
+    }
+  });
+
+  it('one verified phone arriving on two channels at once makes one participant', async () => {
+    const { engine } = buildEngine(db.sql);
+    const phone = '+48600300200';
+    const tgWho = { externalId: '3002', localeHint: 'pl' };
+    const waWho = { channel: 'whatsapp' as const, externalId: '48600300200', chatId: '48600300200@c.us', verifiedPhone: phone };
+    const tg = chat(engine, db.sql, tgWho);
+    await tg.send(command('start'));
+    await tg.send(choice('reg:consent_yes'));
+    const wa = chat(engine, db.sql, waWho);
+    await wa.send(text('cześć'));
+    await Promise.all([
+      engine.receive(inbound(tgWho, { kind: 'contact', phone, own: true })),
+      engine.receive(inbound(waWho, choice('reg:consent_yes'))),
+    ]);
+    const rows = await db.sql<{ id: string }[]>`select id from participants where phone = ${phone}`;
+    expect(rows).toHaveLength(1);
+    const linked = await db.sql<{ participantId: string }[]>`
+      select participant_id from channel_identities where external_id in ('3002', '48600300200')`;
+    expect(linked.map((l) => l.participantId)).toEqual([rows[0]!.id, rows[0]!.id]);
   });
 });
 

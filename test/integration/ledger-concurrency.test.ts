@@ -70,8 +70,8 @@ describe('concurrency', () => {
     );
     expect(new Set(results.map((r) => r.transfer.id)).size).toBe(1);
     expect(results.filter((r) => !r.transfer.replayed)).toHaveLength(1);
-    const [{ count }] = await db.sql<{ count: number }[]>`select count(*)::int as count from ledger_transfers where key = ${key}`;
-    expect(count).toBe(1);
+    const [row] = await db.sql<{ count: number }[]>`select count(*)::int as count from ledger_transfers where key = ${key}`;
+    expect(row?.count).toBe(1);
     expect((await ledger.balance(p.programId, p.participantId)).available).toBe(25);
     await expect(ledger.earn({ ...p, amount: 26, source: 'code', key, reason })).rejects.toMatchObject({ code: 'idempotency_mismatch' });
 

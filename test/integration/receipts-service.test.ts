@@ -86,8 +86,8 @@ describe('receipt intake and processing', () => {
     const photo = await receiptPhoto(PT_QR);
     expect(await intake(photo.subarray(0, 5000))).toEqual({ status: 'refused', reason: 'corrupt' });
     expect(await intake(photo, 100 * 1024 * 1024)).toEqual({ status: 'refused', reason: 'too_large' });
-    const [{ n }] = await w.db.sql<Array<{ n: number }>>`select count(*)::int as n from receipts where participant_id = ${p}`;
-    expect(n).toBe(0);
+    const rows = await w.db.sql`select 1 from receipts where participant_id = ${p}`;
+    expect(rows).toHaveLength(0);
   });
 
   it('a photo without a readable code waits for a moderator, who gives the points', async () => {
@@ -129,8 +129,8 @@ describe('decisions', () => {
     expect(results.filter((r) => r.status === 'already_decided')).toHaveLength(24);
     expect((await w.receipts.approve({ receiptId: id, actor: 'admin:late' })).status).toBe('already_decided');
     expect(await balance(p)).toBe(12);
-    const transfers = await w.db.sql`select 1 from ledger_transfers where key = ${`receipt:${id}:approve`}`.catch(() => null);
-    if (transfers) expect(transfers).toHaveLength(1);
+    const transfers = await w.db.sql`select 1 from ledger_transfers where key = ${`receipt:${id}:approve`}`;
+    expect(transfers).toHaveLength(1);
     // Exactly one "approved" notice to the participant.
     expect((await w.outbox(p)).filter((n) => n.message.text.startsWith('✅'))).toHaveLength(1);
     expect(await w.ledger.check()).toMatchObject({ ok: true });

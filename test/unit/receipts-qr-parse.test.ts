@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type ReviewAction,
   bestReading,
   decodeReviewAction,
   encodeReviewAction,
@@ -169,12 +170,12 @@ describe('readQrText', () => {
 describe('review buttons', () => {
   const id = '0b9c4a52-8a43-4c41-9d7e-2a0d9d2f6f11';
   it('round-trips every action within Telegram’s 64-byte limit', () => {
-    const actions = [
+    const actions: ReviewAction[] = [
       { action: 'approve', receiptId: id },
       { action: 'reasons', receiptId: id },
       { action: 'points', receiptId: id },
-      ...REJECT_REASONS.map((reason) => ({ action: 'reject', receiptId: id, reason })),
-    ] as const;
+      ...REJECT_REASONS.map((reason) => ({ action: 'reject' as const, receiptId: id, reason })),
+    ];
     for (const a of actions) {
       const value = encodeReviewAction(a);
       expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);

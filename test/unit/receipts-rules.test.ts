@@ -37,7 +37,6 @@ describe('evaluateReceipt', () => {
   it.each([
     ['duplicate_image', { duplicates: { image: true, document: false, similar: false } }],
     ['duplicate_document', { duplicates: { image: false, document: true, similar: false } }],
-    ['similar_image', { duplicates: { image: false, document: false, similar: true } }],
     ['date_outside_window', { campaignWindow: { from: '2026-10-01', to: '2026-10-31' } }],
     ['date_in_future', { today: '2026-09-17' }],
     ['total_below_minimum', { rules: rules({ minTotal: 20 }) }],
@@ -53,6 +52,14 @@ describe('evaluateReceipt', () => {
     const e = evaluateReceipt(input(over as Partial<EvaluateInput>));
     expect(e.flags).toContain(flag);
     expect(e.autoApprove).toBe(false);
+  });
+
+  it('shows a look-alike photo to the moderator but still auto-approves a unique valid document', () => {
+    const e = evaluateReceipt(input({ duplicates: { image: false, document: false, similar: true } }));
+    expect(e.flags).toEqual(['similar_image']);
+    expect(e.autoApprove).toBe(true);
+    // Without a fiscal document the hint counts like any other flag.
+    expect(evaluateReceipt(input({ reading: null, duplicates: { image: false, document: false, similar: true } })).flags).toContain('similar_image');
   });
 
   it('passes a seller on the allowed list however the manager typed it', () => {

@@ -59,8 +59,13 @@ describe('telegramToInbound', () => {
     expect(convert('document-pdf')).toMatchObject({ kind: 'unsupported', what: 'document' });
   });
 
-  it('refuses files over the 20 MB the Bot API lets bots download', () => {
-    expect(convert('document-too-large')).toMatchObject({ kind: 'unsupported' });
+  it('passes an image over the 20 MB bots may download with its size, and never tries to fetch it', async () => {
+    loadFile.mockClear();
+    const inbound = convert('document-too-large');
+    expect(inbound).toMatchObject({ kind: 'photo', media: { size: 24117248 } });
+    if (inbound?.kind !== 'photo') throw new Error('not a photo');
+    await expect(inbound.media.load()).rejects.toThrow(/download limit/);
+    expect(loadFile).not.toHaveBeenCalled();
   });
 
   it('marks a contact as own only when it carries the sender\'s user id', () => {

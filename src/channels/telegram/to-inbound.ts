@@ -46,11 +46,21 @@ function identity(user: User, chatId: number): ChannelIdentity {
   };
 }
 
+/**
+ * A file over the Bot API's download limit still arrives as a photo, with its size: the flow that
+ * wanted it says "too large, send a smaller one" in its own words. Its `load()` refuses at once
+ * instead of asking Telegram for what it will not hand out.
+ */
 function media(fileId: string, loadFile: ToInboundOptions['loadFile'], extra: Omit<MediaRef, 'ref' | 'load'>): MediaRef {
-  return { ref: fileId, ...extra, load: () => loadFile(fileId) };
+  const tooLarge = extra.size !== undefined && extra.size > TELEGRAM_DOWNLOAD_LIMIT_BYTES;
+  return {
+    ref: fileId,
+    ...extra,
+    load: tooLarge
+      ? () => Promise.reject(new RangeError(`file of ${extra.size} bytes is over Telegram's download limit`))
+      : () => loadFile(fileId),
+  };
 }
-
-const tooLarge = (size: number | undefined) => size !== undefined && size > TELEGRAM_DOWNLOAD_LIMIT_BYTES;
 
 function largest(sizes: PhotoSize[]): PhotoSize | undefined {
   // Telegram lists sizes small to large, but rank by area to be safe against reordering.
@@ -65,7 +75,6 @@ function messageBody(message: Message, options: ToInboundOptions): InboundBody {
   const caption = message.caption?.trim() ? { caption: message.caption } : {};
   if (message.photo?.length) {
     const photo = largest(message.photo)!;
-    if (tooLarge(photo.file_size)) return { kind: 'unsupported', what: 'other' };
     return {
       kind: 'photo',
       media: media(photo.file_id, options.loadFile, {
@@ -79,7 +88,6 @@ function messageBody(message: Message, options: ToInboundOptions): InboundBody {
     const doc = message.document;
     // A receipt sent "as a file" keeps full resolution: treat image documents as photos.
     if (!doc.mime_type?.startsWith('image/')) return { kind: 'unsupported', what: 'document' };
-    if (tooLarge(doc.file_size)) return { kind: 'unsupported', what: 'other' };
     return {
       kind: 'photo',
       media: media(doc.file_id, options.loadFile, {

@@ -4,8 +4,8 @@
  * Markup rules (one reply_markup per Telegram message):
  * - choices → inline keyboard (button presses come back as callback queries → `choice`);
  * - requestPhone → a one-time reply keyboard with a request-contact button; if the message also
- *   has choices, their labels become plain buttons under it (a press arrives as text, which
- *   `to-inbound` cannot tell from typing; flows accept the label text where that matters);
+ *   has choices, their labels become plain buttons under it (Telegram allows one keyboard per
+ *   message, so such a press arrives as the label's text, not as a `choice`);
  * - neither → `remove_keyboard`, so a contact keyboard never outlives the step that asked for it.
  * Long texts are split at line breaks under Telegram's limits; the markup goes on the last part.
  */

@@ -24,7 +24,7 @@ export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
     async send(to: ChannelAddress, message: Outbound): Promise<SendResult> {
       try {
         const [row] = await deps.sql<{ id: number }[]>`
-          insert into web_messages (chat_id, message) values (${to.chatId}, ${JSON.stringify(message)}::jsonb) returning id`;
+          insert into web_messages (chat_id, message) values (${to.chatId}, ${deps.sql.json(message as never)}) returning id`;
         return { status: 'sent', providerMessageId: String(row!.id) };
       } catch (error) {
         return { status: 'failed', reason: (error as Error).message, retryable: true };

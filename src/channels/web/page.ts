@@ -106,10 +106,13 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     if (!res.ok) throw new Error(String(res.status));
     return res.status === 204 ? null : res.json();
   }
-  async function session() {
-    if (token) return;
-    const r = await api('session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lang: LANG }) });
-    token = r.token; localStorage.setItem('punkto.chat.token', token);
+  let starting = null;
+  function session() {
+    if (token) return Promise.resolve();
+    starting = starting || api('session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lang: LANG }) })
+      .then((r) => { token = r.token; localStorage.setItem('punkto.chat.token', token); })
+      .finally(() => { starting = null; });
+    return starting;
   }
   async function send(body) {
     try {
@@ -118,20 +121,21 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
         body: JSON.stringify(Object.assign({ id: uid(), lang: navigator.language || LANG }, body)) });
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; }
-    poll(true);
   }
   let polling = false;
-  async function poll(soon) {
-    if (polling && !soon) return;
+  // One long poll at a time: the server answers as soon as a message for this chat arrives.
+  async function poll() {
+    if (polling) return;
     polling = true;
     try {
       await session();
-      const r = await api('messages?after=' + after + '&wait=' + (soon ? 3 : 20));
-      for (const m of r.messages) { render(m); after = Math.max(after, m.id); }
+      const r = await api('messages?after=' + after + '&wait=20');
+      // Render each message once, even if a retried poll returns it again.
+      for (const m of r.messages) { if (m.id <= after) continue; render(m); after = m.id; }
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; await new Promise((r) => setTimeout(r, 3000)); }
     polling = false;
-    setTimeout(() => poll(false), 300);
+    setTimeout(poll, 100);
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -153,13 +157,12 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
       div.textContent = '📷 ' + f.name;
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; }
-    poll(true);
   });
   (async () => {
     try {
       await session();
+      poll();
       if (!returning || location.hash.length > 1) await send({ text: '/start' + (location.hash.length > 1 ? ' ' + location.hash.slice(1) : '') });
-      else poll(false);
     } catch (e) { status.textContent = UI.offline; }
   })();
 })();

@@ -21,7 +21,7 @@ import { createPacer } from './pacing.js';
 import { createQueuedWhatsAppAdapter, startWhatsAppOutWorker, type QueuedWhatsAppAdapter } from './queue.js';
 import { createRealClientFactory } from './real-client.js';
 import { createPostgresSessionStore } from './remote-auth-store.js';
-import { createWhatsAppSession, type WhatsAppSession } from './session.js';
+import { createWhatsAppSession, type SessionOptions, type WhatsAppSession } from './session.js';
 import type { WaClientFactory } from './wa-client.js';
 
 export type { WhatsAppControl } from './control.js';
@@ -31,6 +31,8 @@ export interface WhatsAppClientRuntime {
   session: WhatsAppSession;
   control: WhatsAppControl;
   readiness: ReturnType<typeof whatsappReadiness>;
+  /** Launches the client (and the queue worker); call once the engine behind `sink` exists. */
+  start(): void;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export interface StartWhatsAppClientDeps {
   onUnreachable?: (to: ChannelAddress, reason: string) => Promise<void>;
   /** Tests pass the fake client's factory. */
   factory?: WaClientFactory;
+  sessionOptions?: Partial<SessionOptions>;
 }
 
 export function whatsappClientFactory(config: Config, sql: Sql): WaClientFactory {
@@ -61,7 +64,7 @@ export function whatsappClientFactory(config: Config, sql: Sql): WaClientFactory
   });
 }
 
-export function startWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppClientRuntime {
+export function createWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppClientRuntime {
   const { config, sql, logger } = deps;
   const factory = deps.factory ?? whatsappClientFactory(config, sql);
   let adapter: WhatsAppAdapter | undefined;
@@ -71,7 +74,7 @@ export function startWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppClie
     onMessage: async (message, client) => {
       await adapter!.handleIncoming(message, client, deps.sink);
     },
-    options: { restartEveryMs: config.WHATSAPP_RESTART_HOURS * 3600_000 },
+    options: { restartEveryMs: config.WHATSAPP_RESTART_HOURS * 3600_000, ...deps.sessionOptions },
   });
   adapter = createWhatsAppAdapter({
     session,
@@ -93,29 +96,34 @@ export function startWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppClie
   });
 
   const board = createStatusBoard(sql);
-  const stopBoard = board.follow(session, logger);
-  const worker = deps.queueConnection
-    ? startWhatsAppOutWorker({
-        connection: deps.queueConnection(),
-        ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}),
-        adapter,
-        logger,
-        ...(deps.onUnreachable ? { onUnreachable: deps.onUnreachable } : {}),
-      })
-    : undefined;
-
-  logger.info({ strategy: factory.describe.strategy, chromium: factory.describe.executablePath }, 'starting whatsapp client');
-  session.start();
+  let stopBoard: (() => Promise<void>) | undefined;
+  let worker: ReturnType<typeof startWhatsAppOutWorker> | undefined;
   const control = localControl(session);
+  const localAdapter = adapter;
   return {
     adapter,
     session,
     control,
     readiness: whatsappReadiness(control),
+    start() {
+      if (stopBoard) return;
+      stopBoard = board.follow(session, logger);
+      if (deps.queueConnection) {
+        worker = startWhatsAppOutWorker({
+          connection: deps.queueConnection(),
+          ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}),
+          adapter: localAdapter,
+          logger,
+          ...(deps.onUnreachable ? { onUnreachable: deps.onUnreachable } : {}),
+        });
+      }
+      logger.info({ strategy: factory.describe.strategy, chromium: factory.describe.executablePath }, 'starting whatsapp client');
+      session.start();
+    },
     async stop() {
       await worker?.close();
       await session.stop();
-      await stopBoard();
+      await stopBoard?.();
     },
   };
 }
@@ -131,4 +139,29 @@ export function createWhatsAppRemote(deps: { sql: Sql; queueConnection: () => Re
   const adapter = createQueuedWhatsAppAdapter({ connection: deps.queueConnection(), ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}) });
   const control = remoteControl(createStatusBoard(deps.sql));
   return { adapter, control, readiness: whatsappReadiness(control), stop: () => adapter.close() };
+}
+
+/** Guesses an image type from its first bytes (the media store keeps bytes only). */
+export function sniffImageType(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
+  if (bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) return 'image/png';
+  if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (bytes.subarray(0, 3).toString('latin1') === 'GIF') return 'image/gif';
+  return 'application/octet-stream';
+}
+
+/** `Outbound.image` bytes: a media-store key, else the URL. */
+export function imageLoader(getMedia: (key: string) => Promise<Buffer | null | undefined>): NonNullable<WhatsAppAdapterDeps['loadImage']> {
+  return async (image) => {
+    if (image.mediaKey) {
+      const data = await getMedia(image.mediaKey);
+      if (!data) throw new Error('image not found in the media store');
+      return { data, mimeType: sniffImageType(data) };
+    }
+    if (!image.url) throw new Error('image without url or mediaKey');
+    const response = await fetch(image.url, { signal: AbortSignal.timeout(15_000) });
+    if (!response.ok) throw new Error(`image download failed: HTTP ${response.status}`);
+    const data = Buffer.from(await response.arrayBuffer());
+    return { data, mimeType: response.headers.get('content-type')?.split(';')[0] ?? sniffImageType(data) };
+  };
 }

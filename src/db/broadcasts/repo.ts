@@ -43,10 +43,11 @@ export async function insert(db: Db, b: NewBroadcast): Promise<Broadcast | undef
       b.programId,
       b.kind,
       b.sourceKey ?? null,
-      JSON.stringify(b.message),
-      b.image ? JSON.stringify(b.image) : null,
-      b.buttons?.length ? JSON.stringify(b.buttons) : null,
-      JSON.stringify(b.audience),
+      // Objects, not strings: the driver serialises jsonb parameters itself.
+      b.message,
+      b.image ?? null,
+      b.buttons?.length ? b.buttons : null,
+      b.audience,
       b.sendAt ?? null,
       b.createdBy ?? null,
     ] as never[],
@@ -263,11 +264,16 @@ export async function requeue(db: Db, id: number, delayMs: number, countAttempt:
             where id = ${id} and status = 'sending'`;
 }
 
-/** Claimed rows this process will not send after all (shutdown, pause): back to the queue, no attempt counted. */
+/**
+ * Claimed rows this process will not send after all (shutdown, pause): back to the queue, no
+ * attempt counted; rows of a cancelled broadcast become cancelled.
+ */
 export async function unclaim(db: Db, ids: number[]): Promise<void> {
   if (!ids.length) return;
-  await db`update broadcast_deliveries set status = 'queued', claimed_at = null
-            where id = any(${ids}::bigint[]) and status = 'sending'`;
+  await db`update broadcast_deliveries d
+              set status = case when b.status = 'cancelled' then 'cancelled' else 'queued' end, claimed_at = null
+             from broadcasts b
+            where d.id = any(${ids}::bigint[]) and d.status = 'sending' and b.id = d.broadcast_id`;
 }
 
 /**
@@ -276,8 +282,11 @@ export async function unclaim(db: Db, ids: number[]): Promise<void> {
  */
 export async function releaseStale(db: Db, olderThanMs: number): Promise<number> {
   const rows = await db`
-    update broadcast_deliveries set status = 'queued', claimed_at = null
-     where status = 'sending' and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+    update broadcast_deliveries d
+       set status = case when b.status = 'cancelled' then 'cancelled' else 'queued' end, claimed_at = null
+      from broadcasts b
+     where d.status = 'sending' and d.claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+       and b.id = d.broadcast_id
     returning 1`;
   return rows.length;
 }

@@ -2,7 +2,7 @@
 import type { Db } from '../sql.js';
 import type { Campaign, Localized, Multiplier, ParticipantRole } from '../../domain/campaigns/campaign.js';
 
-interface CampaignRow {
+export interface CampaignRow {
   id: string;
   programId: string;
   name: string;
@@ -48,6 +48,20 @@ export function toCampaign(r: CampaignRow): Campaign {
     requiresApproval: r.requiresApproval,
     createdAt: r.createdAt,
   };
+}
+
+/** A campaign row read as `to_jsonb(campaigns)`: keys already camelCased by the client, timestamps as strings. */
+export function campaignFromJson(j: Record<string, unknown>): Campaign {
+  const date = (v: unknown) => (v == null ? null : new Date(v as string));
+  return toCampaign({
+    ...(j as unknown as CampaignRow),
+    startsAt: date(j.startsAt)!,
+    endsAt: date(j.endsAt)!,
+    awarded: Number(j.awarded),
+    budget: j.budget == null ? null : Number(j.budget),
+    budgetExhaustedAt: date(j.budgetExhaustedAt),
+    createdAt: date(j.createdAt)!,
+  });
 }
 
 const COLUMNS = `id, program_id, name, names, descriptions, status, starts_at, ends_at, audience_roles, stores, regions,

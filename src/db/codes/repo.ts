@@ -1,5 +1,7 @@
 /** SQL for code batches, codes, redemptions, guesses and lockouts. */
 import type { Db, Sql } from '../sql.js';
+import { campaignFromJson } from '../campaigns/repo.js';
+import type { Campaign } from '../../domain/campaigns/campaign.js';
 
 export interface BatchRow {
   id: string;
@@ -96,6 +98,49 @@ export async function findByHash(db: Db, hash: Buffer): Promise<CodeLookup | und
     from codes c join code_batches b on b.id = c.batch_id
     where c.hash = ${hash}`;
   return row;
+}
+
+/**
+ * One round trip for what redeeming a code needs first: the code, its batch and its campaign, and
+ * whether any of `subjects` is locked out at `now`.
+ */
+export async function lookup(
+  db: Db,
+  hash: Buffer,
+  subjects: string[],
+  now: Date,
+): Promise<{ lockedUntil: Date | null; found: CodeLookup | undefined; campaign: Campaign | undefined }> {
+  const [row] = await db<Array<CodeLookup & { lockedUntil: Date | null; campaign: Record<string, unknown> | null }>>`
+    select l.locked_until, c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
+      b.expires_at, b.audience_role, to_jsonb(k) as campaign
+    from (select max(until) as locked_until from code_lockouts where subject = any(${subjects}) and until > ${now}) l
+    left join codes c on c.hash = ${hash}
+    left join code_batches b on b.id = c.batch_id
+    left join campaigns k on k.id = b.campaign_id`;
+  return {
+    lockedUntil: row?.lockedUntil ?? null,
+    found: row?.codeId ? row : undefined,
+    campaign: row?.campaign ? campaignFromJson(row.campaign) : undefined,
+  };
+}
+
+/**
+ * Takes one use of the code and records the redemption in one statement; false when no use is
+ * left. Concurrent takers of the same code queue on its row lock and re-check `uses < max_uses`.
+ */
+export async function takeAndRecord(
+  db: Db,
+  r: { codeId: number; participantId: string; campaignId: string; points: number; channel: string | null; at: Date },
+): Promise<boolean> {
+  const rows = await db`
+    with taken as (
+      update codes set uses = uses + 1, last_used_at = ${r.at}
+      where id = ${r.codeId} and uses < max_uses returning id
+    )
+    insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
+    select id, ${r.participantId}, ${r.campaignId}, ${r.points}, ${r.channel}, ${r.at} from taken
+    returning id`;
+  return rows.length > 0;
 }
 
 /** Takes one use of the code; undefined when none is left (row lock: concurrent takers queue here). */

@@ -166,14 +166,13 @@ export async function history(
     select t.id as transfer_id, t.key, t.kind,
            case t.kind when 'hold' then -t.amount when 'void' then t.amount
                        when 'post' then 0 when 'pending' then 0 when 'drop' then 0
-                       else coalesce(e.amount, 0) end as amount,
+                       else t.direction * t.amount end as amount,
            case t.kind when 'pending' then t.amount when 'confirm' then -t.amount when 'drop' then -t.amount
                        else 0 end as pending_amount,
            t.created_at as at, t.source, t.campaign_id, t.reason_key, t.reason_params::text as reason_params,
            t.expires_at
       from ledger_accounts a
       join ledger_transfers t on t.account_id = a.id
-      left join ledger_entries e on e.transfer_id = t.id and e.account_id = a.id
      where a.program_id = ${programId}::uuid and a.kind = 'participant' and a.ref = ${participantId}::uuid::text
        and (${before}::bigint is null or t.id < ${before}::bigint)
      order by t.id desc

@@ -54,7 +54,7 @@ export async function insert(db: Db, row: NewOutboxRow): Promise<number | undefi
     insert into outbox (program_id, channel, external_id, chat_id, identity_id, participant_id, kind, message, dedupe_key,
                         status, last_error)
     values (${row.programId}, ${row.channel}, ${row.externalId}, ${row.chatId}, ${row.identityId}, ${row.participantId},
-            ${row.kind}, ${JSON.stringify(row.message)}::jsonb, ${row.dedupeKey ?? null}, ${row.status ?? 'pending'},
+            ${row.kind}, ${db.json(row.message as never)}, ${row.dedupeKey ?? null}, ${row.status ?? 'pending'},
             ${row.lastError ?? null})
     on conflict (dedupe_key) do nothing
     returning id`;

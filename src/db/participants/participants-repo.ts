@@ -78,7 +78,8 @@ export async function update(db: Db, id: string, patch: ParticipantPatch): Promi
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof ParticipantPatch, unknown][];
   if (entries.length === 0) return getById(db, id);
   const sets = entries.map(([k], i) => `${COLUMN[k]} = $${i + 2}${k === 'profile' ? '::jsonb' : ''}`);
-  const values = entries.map(([k, v]) => (k === 'profile' ? JSON.stringify(v) : v));
+  // jsonb parameters are serialised by postgres.js itself: pass the object, not a JSON string.
+  const values = entries.map(([, v]) => v);
   const [row] = await db.unsafe<RawParticipant[]>(
     `update participants set ${sets.join(', ')}, updated_at = now() where id = $1 returning ${P_COLS}`,
     [id, ...values] as never[],
@@ -194,7 +195,7 @@ export async function loadState(db: Db, identityId: string): Promise<Record<stri
 
 export async function saveState(db: Db, identityId: string, state: Record<string, unknown>): Promise<void> {
   await db`
-    insert into conversations (identity_id, state, updated_at) values (${identityId}, ${JSON.stringify(state)}::jsonb, now())
+    insert into conversations (identity_id, state, updated_at) values (${identityId}, ${db.json(state as never)}, now())
     on conflict (identity_id) do update set state = excluded.state, updated_at = now()`;
 }
 

@@ -188,7 +188,7 @@ export async function decide(db: Db, id: string, d: Decision, at: Date): Promise
 
 export async function listReceipts(
   db: Db,
-  q: { programId?: string; status?: ReceiptStatus; participantId?: string; limit: number; before?: Date },
+  q: { programId?: string; status?: ReceiptStatus; participantId?: string; limit: number; before?: Date; after?: Date },
 ): Promise<ReceiptRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -200,6 +200,7 @@ export async function listReceipts(
   if (q.status) add('status = ?', q.status);
   if (q.participantId) add('participant_id = ?', q.participantId);
   if (q.before) add('created_at < ?', q.before);
+  if (q.after) add('created_at > ?', q.after);
   params.push(q.limit);
   // Oldest first for the review queue (fair, first come first served); newest first otherwise.
   const order = q.status === 'pending' || q.status === 'received' ? 'asc' : 'desc';
@@ -210,11 +211,12 @@ export async function listReceipts(
   );
 }
 
-/** Receipts the worker has not read yet and that waited longer than `olderThan`: for the sweeper. */
-export async function staleReceived(db: Db, olderThan: Date, limit = 100): Promise<string[]> {
+/** Receipts the worker has not read yet and that waited longer than `olderThanMs` (database time, like created_at). */
+export async function staleReceived(db: Db, olderThanMs: number, limit = 100): Promise<string[]> {
   const rows = await db.unsafe<Array<{ id: string }>>(
-    `select id from receipts where status = 'received' and created_at < $1 order by created_at limit $2`,
-    [olderThan, limit] as never[],
+    `select id from receipts where status = 'received' and created_at <= now() - make_interval(secs => $1::float8 / 1000)
+     order by created_at limit $2`,
+    [olderThanMs, limit] as never[],
   );
   return rows.map((r) => r.id);
 }
@@ -259,7 +261,7 @@ export async function findCampaignForReceipt(
      from campaigns c join campaign_receipt_rules r on r.campaign_id = c.id
      where c.program_id = $1 and c.status <> 'draft' and c.starts_at <= $2 and c.ends_at > $2
        and (cardinality(c.audience_roles) = 0 or $3::text = any (c.audience_roles))
-     order by c.starts_at desc, c.id limit 1`,
+     order by c.starts_at desc, c.created_at desc, c.id limit 1`,
     [q.programId, q.at, q.role] as never[],
   );
   return row ?? null;

@@ -124,3 +124,15 @@ export async function storeContributors(db: Db, t: TargetRow): Promise<string[]>
     where campaign_id = ${t.campaignId} and store = ${t.store} and status = 'confirmed' order by participant_id`;
   return rows.map((r) => r.participantId);
 }
+
+/**
+ * Locks the targets a sale of this participant counts toward, in id order, before any ledger
+ * write: a store target pays bonuses to other participants' accounts, so without this two sales
+ * of one store could lock those accounts in opposite orders.
+ */
+export async function lockTargets(db: Db, campaignId: string, participantId: string, store: string | null): Promise<void> {
+  await db`
+    select id from targets where campaign_id = ${campaignId}
+      and (participant_id = ${participantId} or (store is not null and store = ${store}))
+    order by id for update`;
+}

@@ -26,3 +26,13 @@ export function requestHash(parts: ReadonlyArray<string | number | null | undefi
     .digest('hex')
     .slice(0, 32);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Programs, participants and campaigns are uuids; a malformed id is refused before the database. */
+export function assertId(value: string | null | undefined, what: string): void {
+  if (value == null) return;
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new AppError('invalid_input', `${what} must be a uuid`, { details: { [what]: value } });
+  }
+}

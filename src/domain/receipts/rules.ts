@@ -54,6 +54,12 @@ const SERIOUS: ReadonlySet<ReceiptFlag> = new Set([
   'duplicate_image', 'duplicate_document', 'tax_id_invalid', 'invalid_qr', 'test_document', 'document_not_accepted',
 ]);
 
+/**
+ * Flags shown to a moderator that do not stop auto-approval of a valid, unique fiscal document: a
+ * perceptual hash match says "looks alike", and receipts of one shop all look alike.
+ */
+const HINTS: ReadonlySet<ReceiptFlag> = new Set(['similar_image']);
+
 export interface EvaluateInput {
   reading: QrReading | null;
   rules: ReceiptRules | null;
@@ -146,7 +152,8 @@ export function evaluateReceipt(input: EvaluateInput): Evaluation {
   const base = doc ? 0.95 : reading?.kind === 'invalid' ? 0.4 : reading?.kind === 'other' ? 0.3 : 0.15;
   const penalty = flags.reduce((sum, f) => sum + (SERIOUS.has(f) ? 0.35 : ['no_qr', 'unrecognized_qr'].includes(f) ? 0 : 0.15), 0);
   const confidence = Math.round(Math.max(0, Math.min(1, base - penalty)) * 100) / 100;
-  const autoApprove = Boolean(rules?.autoApprove) && doc !== undefined && flags.length === 0 && computedPoints !== null && computedPoints > 0;
+  const blocking = flags.filter((f) => !HINTS.has(f));
+  const autoApprove = Boolean(rules?.autoApprove) && doc !== undefined && blocking.length === 0 && computedPoints !== null && computedPoints > 0;
   return { flags, confidence, computedPoints, autoApprove };
 }
 

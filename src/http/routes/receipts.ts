@@ -82,7 +82,10 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
             status: z.enum(RECEIPT_STATUSES).optional(),
             participantId: z.uuid().optional(),
             limit: z.coerce.number().int().min(1).max(200).default(50),
+            /** Newest-first lists: the createdAt of the last item seen. */
             before: z.iso.datetime({ offset: true }).optional(),
+            /** Oldest-first lists (pending, received): the createdAt of the last item seen. */
+            after: z.iso.datetime({ offset: true }).optional(),
           }),
         },
       },
@@ -93,6 +96,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
           participantId: q.participantId,
           limit: q.limit,
           before: q.before ? new Date(q.before) : undefined,
+          after: q.after ? new Date(q.after) : undefined,
         });
         return { items: items.map((r) => present(r, url(r.id))) };
       },

@@ -43,6 +43,8 @@ export interface ChannelGate {
   /** The platform said 429: nobody sends on the channel for `ms`. */
   pause(channel: ChannelId, ms: number): Promise<void>;
   hasRate(channel: ChannelId): boolean;
+  /** The platform limit the gate paces to, if the channel has one. */
+  perSecond(channel: ChannelId): number | undefined;
 }
 
 // KEYS[1] = next-slot time, KEYS[2] = reply-waiting flag
@@ -114,6 +116,7 @@ export function createChannelGate(options: ChannelGateOptions): ChannelGate {
 
   const gate: ChannelGate = {
     hasRate: (channel) => params.has(channel),
+    perSecond: (channel) => (params.has(channel) ? options.rates[channel]!.perSecond : undefined),
     async take(channel, kind, n = 1) {
       const p = params.get(channel);
       if (!p) return { granted: n, waitMs: 0 };

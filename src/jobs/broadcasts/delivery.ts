@@ -156,7 +156,10 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     const channel = adapter.id;
     const concurrency = deps.options?.concurrency?.[channel] ?? DEFAULT_CONCURRENCY[channel];
     const inflight = new Set<Promise<void>>();
-    const claimSize = Math.max(concurrency, 20);
+    // About 0.2 s of sending per claim: a pause or cancel takes effect within that, and a kill
+    // leaves few claims to wait out as stale.
+    const perSecond = deps.gate.perSecond(channel);
+    const claimSize = perSecond ? Math.min(200, Math.max(5, Math.ceil(perSecond / 5))) : Math.max(2, concurrency * 2);
     while (!stopping) {
       let batch: repo.ClaimedDelivery[] = [];
       try {
@@ -177,8 +180,11 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
       const toSend = batch.filter((d) => !d.muted);
       let i = 0;
+      const broadcastId = toSend[0]?.broadcastId;
       while (i < toSend.length && !stopping) {
         while (inflight.size >= concurrency) await Promise.race(inflight);
+        // Paused or cancelled meanwhile: the rest of the claim goes back.
+        if (broadcastId && !(await activeIds()).includes(broadcastId)) break;
         const room = Math.min(concurrency - inflight.size, toSend.length - i);
         let granted = room;
         if (deps.gate.hasRate(channel)) {

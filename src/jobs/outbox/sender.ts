@@ -29,6 +29,7 @@ import type { ChannelId, SendResult } from '../../dialog/types.js';
 import { QUEUES, OutboxJob, jobId } from '../contracts.js';
 import * as outbox from '../../db/participants/outbox-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
+import type { ChannelGate } from '../broadcasts/channel-gate.js';
 
 export interface ChannelRate {
   /** Messages per second over the whole channel (BullMQ limiter); undefined = unlimited. */
@@ -59,6 +60,11 @@ export interface OutboxSenderDeps {
   maxAttempts?: number;
   /** First retry delay; doubles per attempt. */
   backoffMs?: number;
+  /**
+   * Shared per-channel send rate (src/jobs/broadcasts/channel-gate.ts): with it, replies and
+   * broadcast deliveries draw on one platform limit and replies take the next free slot first.
+   */
+  gate?: Pick<ChannelGate, 'acquire' | 'pause'>;
 }
 
 export interface OutboxSender {
@@ -74,6 +80,16 @@ export const DEFAULT_RATES = (telegramPerSecond: number): ChannelRates => ({
 });
 
 const PRIORITY = { reply: 1, notice: 2, broadcast: 10 } as const;
+
+/**
+ * BullMQ's limiter counts fixed windows, so `{max: 30, duration: 1000}` allows up to 60 sends in a
+ * second that straddles two windows. Small windows of one send each spread the traffic evenly:
+ * then no one-second span holds more than `perSecond + 1`.
+ */
+export function limiterFor(perSecond: number): { max: number; duration: number } {
+  if (perSecond <= 50) return { max: 1, duration: Math.max(1, Math.floor(1000 / perSecond)) };
+  return { max: Math.ceil(perSecond / 50), duration: 20 };
+}
 
 export const outboxQueueName = (channel: ChannelId): string => `${QUEUES.outbox}-${channel}`;
 
@@ -102,7 +118,7 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
       connection: connect(),
       prefix,
       concurrency: rate.concurrency ?? 4,
-      ...(rate.perSecond ? { limiter: { max: rate.perSecond, duration: 1000 } } : {}),
+      ...(rate.perSecond ? { limiter: limiterFor(rate.perSecond) } : {}),
     });
     worker.on('error', (err) => logger.warn({ err, channel: adapter.id }, 'outbox worker error'));
     worker.on('failed', (job, err) => logger.warn({ err, jobId: job?.id }, 'outbox job failed'));
@@ -155,6 +171,9 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
       if (next !== undefined) await addJob({ ...row, generation: next }, wait);
       return;
     }
+    // Wait for a channel slot before claiming: time spent waiting must not age the claim (a claim
+    // older than staleClaimMs is re-sent by the sweeper).
+    await deps.gate?.acquire(row.channel, row.kind === 'broadcast' ? 'broadcast' : 'reply');
     const claimed = await outbox.claim(sql, id, generation);
     if (!claimed) return;
 
@@ -175,6 +194,7 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
         const next = await outbox.reschedule(sql, id, ms, false, 'rate limited');
         // The platform speaks for the whole bot: hold the channel back, not just this chat.
         await worker.rateLimit(ms);
+        await deps.gate?.pause(claimed.channel, ms);
         await addJob({ ...claimed, generation: next }, ms);
         logger.info({ channel: claimed.channel, retryAfterMs: ms }, 'channel rate limited');
         return;
@@ -201,7 +221,13 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
     }
   }
 
+  let lastPrune = 0;
   async function sweep(minAgeMs: number): Promise<void> {
+    if (Date.now() - lastPrune > 3_600_000) {
+      lastPrune = Date.now();
+      // Platforms re-deliver within minutes to hours; two weeks of message ids is plenty to dedupe.
+      await sql`delete from inbox where received_at < now() - interval '14 days'`;
+    }
     const released = await outbox.releaseStale(sql, staleClaimMs);
     if (released) logger.warn({ released }, 're-sending outbox rows abandoned mid-send');
     const heads = await outbox.dueHeads(sql, 1000, minAgeMs);

@@ -127,20 +127,28 @@ export function createCodes(deps: CodesDeps): CodesService {
     return c;
   }
 
-  async function redeemOne(tx: postgres.TransactionSql, input: RedeemInput, raw: string, now: Date): Promise<RedeemOutcome> {
+  /** `lockedUntil` non-null: the message is refused as a whole from here on. */
+  async function redeemOne(
+    tx: postgres.TransactionSql,
+    input: RedeemInput,
+    raw: string,
+    subjects: string[],
+    now: Date,
+  ): Promise<RedeemOutcome> {
     const canonical = normalizeCode(raw) ?? raw.toUpperCase();
     const shown = isValidCanonical(canonical) ? formatCode(canonical) : raw.trim();
-    const found = await repo.findByHash(tx, hash(canonical));
-    if (!found) {
+    const { lockedUntil, found, campaign } = await repo.lookup(tx, hash(canonical), subjects, now);
+    if (lockedUntil) return { status: 'locked', code: shown, until: lockedUntil };
+    if (!found || !campaign) {
       return checkCode(canonical).status === 'mistyped' ? { status: 'mistyped', code: shown } : { status: 'unknown', code: shown };
     }
     const p = input.participant;
     if (found.expiresAt && found.expiresAt <= now) return { status: 'expired', code: shown, at: found.expiresAt };
     if (found.audienceRole && found.audienceRole !== p.role) return { status: 'not_for_role', code: shown };
-    const campaign = await getCampaign(tx, found.campaignId);
-    if (!campaign) return { status: 'unknown', code: shown };
     const gate = campaignGate(campaign, p, now);
-    if (gate.status === 'not_started') return { status: 'not_started', code: shown, startsAt: gate.startsAt, campaign: { name: campaign.name, names: campaign.names } };
+    if (gate.status === 'not_started') {
+      return { status: 'not_started', code: shown, startsAt: gate.startsAt, campaign: { name: campaign.name, names: campaign.names } };
+    }
     if (gate.status === 'over') return { status: 'campaign_over', code: shown, endedAt: gate.endedAt };
     if (gate.status === 'not_for_role') return { status: 'not_for_role', code: shown };
 
@@ -149,13 +157,16 @@ export function createCodes(deps: CodesDeps): CodesService {
       if (mine) return { status: 'already_used', code: shown, at: mine, byYou: true };
     }
     const points = pointsWithMultiplier(found.points, campaign.multipliers, now);
-    try {
-      return await tx.savepoint(async (sp) => {
-        if (!(await repo.takeUse(sp, found.codeId, now))) {
-          const again = await repo.findByHash(sp, hash(canonical));
-          throw new Refusal({ status: 'already_used', code: shown, at: again?.lastUsedAt ?? null, byYou: false });
-        }
-        const gateAward = await campaigns.reserveAward(sp, campaign, p.id, points);
+    const limited = campaign.capPerDay !== null || campaign.capPerCampaign !== null || campaign.budget !== null;
+
+    const award = async (db: postgres.TransactionSql): Promise<RedeemOutcome> => {
+      const record = { codeId: found.codeId, participantId: p.id, campaignId: campaign.id, points, channel: input.identity.channel, at: now };
+      if (!(await repo.takeAndRecord(db, record))) {
+        const again = await repo.findByHash(db, hash(canonical));
+        throw new Refusal({ status: 'already_used', code: shown, at: again?.lastUsedAt ?? null, byYou: false });
+      }
+      if (limited) {
+        const gateAward = await campaigns.reserveAward(db, campaign, p.id, points);
         if (gateAward.status !== 'ok') {
           throw new Refusal(
             gateAward.status === 'budget_exhausted'
@@ -163,16 +174,11 @@ export function createCodes(deps: CodesDeps): CodesService {
               : { status: gateAward.status, code: shown, cap: gateAward.cap },
           );
         }
-        await repo.insertRedemption(sp, {
-          codeId: found.codeId,
-          participantId: p.id,
-          campaignId: campaign.id,
-          points,
-          channel: input.identity.channel,
-          at: now,
-        });
-        const key = found.maxUses > 1 ? `code:${found.codeId}:${p.id}` : `code:${found.codeId}`;
-        await ledger.earn(
+      }
+      const key = found.maxUses > 1 ? `code:${found.codeId}:${p.id}` : `code:${found.codeId}`;
+      // Pipelined on the transaction's connection: the balance is read after the earn, in order.
+      const [, balance] = await Promise.all([
+        ledger.earn(
           {
             programId: p.programId,
             participantId: p.id,
@@ -182,18 +188,24 @@ export function createCodes(deps: CodesDeps): CodesService {
             campaignId: campaign.id,
             reason: { key: 'codes:reason_code', params: { campaign: campaign.name, names: campaign.names } },
           },
-          sp,
-        );
-        const balance = await ledger.balance(p.programId, p.id, sp);
-        return {
-          status: 'credited' as const,
-          code: shown,
-          points,
-          campaignId: campaign.id,
-          campaign: { name: campaign.name, names: campaign.names },
-          balance: balance.available,
-        };
-      });
+          db,
+        ),
+        ledger.balance(p.programId, p.id, db),
+      ]);
+      return {
+        status: 'credited' as const,
+        code: shown,
+        points,
+        campaignId: campaign.id,
+        campaign: { name: campaign.name, names: campaign.names },
+        balance: balance.available,
+      };
+    };
+
+    try {
+      // Caps and budget can refuse after the use was taken: only then is a savepoint needed to
+      // give the use back. Without them nothing can refuse after the take.
+      return limited ? await tx.savepoint((sp) => award(sp)) : await award(tx);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       if (error.outcome.status === 'budget_exhausted') await campaigns.budgetExhausted(tx, campaign);
@@ -204,15 +216,16 @@ export function createCodes(deps: CodesDeps): CodesService {
   async function redeemAll(tx: postgres.TransactionSql, input: RedeemInput): Promise<RedeemOutcome[]> {
     const now = clock.now();
     const subjects = [`p:${input.participant.id}`, `i:${input.identity.channel}:${input.identity.externalId}`];
-    let lockedUntil = await repo.activeLockout(tx, subjects, now);
+    let lockedUntil: Date | undefined;
     const out: RedeemOutcome[] = [];
     for (const raw of input.codes) {
       if (lockedUntil) {
         out.push({ status: 'locked', code: raw.trim(), until: lockedUntil });
         continue;
       }
-      const outcome = await redeemOne(tx, input, raw, now);
+      const outcome = await redeemOne(tx, input, raw, subjects, now);
       out.push(outcome);
+      if (outcome.status === 'locked') lockedUntil = outcome.until;
       if (outcome.status !== 'unknown') continue;
       // Only unknown codes count: a mistyped one (wrong check symbol) is a typo, not a guess.
       await repo.recordGuess(tx, subjects, now);
@@ -229,12 +242,11 @@ export function createCodes(deps: CodesDeps): CodesService {
         });
         if (!lockedUntil || until > lockedUntil) lockedUntil = until;
       }
-      if (lockedUntil) deps.logger?.info({ participantId: input.participant.id, until: lockedUntil }, 'code guessing lockout');
-    }
-    // The lockout that started during this message applies to what the participant sees now.
-    if (lockedUntil) {
-      const last = out.at(-1);
-      if (last?.status === 'unknown') out.push({ status: 'locked', code: '', until: lockedUntil });
+      if (lockedUntil) {
+        deps.logger?.info({ participantId: input.participant.id, until: lockedUntil }, 'code guessing lockout');
+        // The lockout that starts with this guess is said right after it.
+        out.push({ status: 'locked', code: '', until: lockedUntil });
+      }
     }
     return out;
   }

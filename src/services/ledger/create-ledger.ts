@@ -2,7 +2,7 @@ import type { Db } from '../../db/sql.js';
 import { isRetryable } from '../../db/sql.js';
 import * as repo from '../../db/ledger/ledger-repo.js';
 import type { RawOutcome } from '../../db/ledger/ledger-repo.js';
-import { assertKey, assertPoints, requestHash } from '../../domain/ledger/rules.js';
+import { assertId, assertKey, assertPoints, requestHash } from '../../domain/ledger/rules.js';
 import type {
   EarnSource,
   HistoryEntry,
@@ -56,6 +56,12 @@ function transferOf(raw: RawOutcome, key: string): Transfer | undefined {
   }
   if (raw.status === 'ok' || raw.status === 'replay') return toTransfer(raw.transfer);
   return undefined;
+}
+
+function assertParticipant(input: { programId: string; participantId: string; campaignId?: string | null | undefined }): void {
+  assertId(input.programId, 'programId');
+  assertId(input.participantId, 'participantId');
+  assertId(input.campaignId, 'campaignId');
 }
 
 const RESOLVED: Record<string, 'posted' | 'voided' | 'confirmed' | 'dropped'> = {
@@ -112,6 +118,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
   ): Promise<Transfer> {
     assertPoints(input.amount);
     assertKey(input.key);
+    assertParticipant(input);
     const hash = requestHash([kind, input.programId, input.participantId, input.amount, input.source, input.campaignId]);
     const raw = await run(db, (d) =>
       repo.credit(d, {
@@ -149,6 +156,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
   ): Promise<{ transfer: Transfer } | { available: number }> {
     assertPoints(input.amount);
     assertKey(input.key);
+    assertParticipant(input);
     const hash = requestHash([kind, input.programId, input.participantId, input.amount, null, input.campaignId]);
     const raw = await run(db, (d) =>
       repo.debit(d, {
@@ -307,6 +315,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     },
 
     async balance(programId, participantId, db) {
+      assertParticipant({ programId, participantId });
       const row = await repo.balance(db ?? sql, programId, participantId);
       if (!row) return { available: 0, held: 0, pending: 0, lifetimeEarned: 0, expiringSoon: null };
       return {
@@ -320,6 +329,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     },
 
     async history(programId, participantId, options, db) {
+      assertParticipant({ programId, participantId });
       const limit = Math.min(Math.max(options?.limit ?? 20, 1), 500);
       const rows = await repo.history(db ?? sql, programId, participantId, limit, options?.before ?? null);
       return rows.map(

@@ -19,6 +19,7 @@ import type {
 import { isLocale, type Locale } from '../../i18n/index.js';
 import * as repo from '../../db/participants/participants-repo.js';
 import { localeOf } from './locale.js';
+import { toProgramInfo } from './program.js';
 
 export type { Participant, ParticipantRole, ParticipantStatus, ChannelIdentityRow, ProgramInfo };
 export { localeOf };
@@ -118,6 +119,12 @@ export function createParticipants(deps: { sql: Sql; clock?: Clock; defaultLocal
           profile: {},
           erasedAt: clock.now(),
         });
+        // The web chat's stored messages and uploads are personal data of those chats too.
+        const webChats = (await repo.identitiesOf(tx, id)).filter((i) => i.channel === 'web').map((i) => i.chatId);
+        if (webChats.length) {
+          await tx`delete from web_messages where chat_id = any(${webChats})`;
+          await tx`delete from web_uploads where chat_id = any(${webChats})`;
+        }
         const identityIds = await repo.deleteIdentitiesOf(tx, id);
         // Delivered messages may quote personal data; what is still waiting (the goodbye) is kept.
         await tx`delete from outbox where participant_id = ${id} and status <> 'pending'`;
@@ -137,17 +144,4 @@ export function createParticipants(deps: { sql: Sql; clock?: Clock; defaultLocal
   return service;
 }
 
-export function toProgramInfo(row: repo.ProgramRow, fallback: Locale): ProgramInfo {
-  const settings = row.settings ?? {};
-  const questions = Array.isArray(settings.profileQuestions) ? (settings.profileQuestions as ProfileQuestion[]) : [];
-  return {
-    id: row.id,
-    slug: row.slug,
-    name: row.name,
-    defaultLocale: isLocale(row.defaultLocale) ? row.defaultLocale : fallback,
-    timeZone: row.timeZone,
-    termsVersion: row.termsVersion,
-    termsUrl: typeof settings.termsUrl === 'string' ? settings.termsUrl : undefined,
-    profileQuestions: questions.filter((q) => q && typeof q.id === 'string' && q.text),
-  };
-}
+export { toProgramInfo };

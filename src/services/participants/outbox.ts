@@ -18,6 +18,7 @@ import type { Locale, Translate } from '../../i18n/index.js';
 import * as outbox from '../../db/participants/outbox-repo.js';
 import * as repo from '../../db/participants/participants-repo.js';
 import { localeOf } from './locale.js';
+import { toProgramInfo } from './program.js';
 
 export type OutboxKind = outbox.OutboxKind;
 
@@ -74,7 +75,8 @@ export function createEnqueueOutbound(deps: { translate: (locale: Locale) => Tra
         if (target.unreachableAt) unreachable = target.unreachableReason ?? 'unreachable';
       }
       const program = await repo.programById(db, participant.programId);
-      locale = localeOf({ participant, identity: target, fallback: (program?.defaultLocale as Locale) ?? deps.defaultLocale });
+      const fallback = program ? toProgramInfo(program, deps.defaultLocale).defaultLocale : deps.defaultLocale;
+      locale = localeOf({ participant, identity: target, fallback });
     } else if (address) {
       programId ??= (await repo.programBySlug(db, 'default'))!.id;
       const identity = await repo.findIdentity(db, programId, address.channel, address.externalId);

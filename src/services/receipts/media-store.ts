@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -43,7 +43,10 @@ export function createDirectoryMediaStore(root: string): MediaStore {
       }
     },
     async exists(key) {
-      return (await this.get(key)) !== null;
+      return access(resolve(key)).then(
+        () => true,
+        () => false,
+      );
     },
   };
 }

@@ -103,7 +103,8 @@ export interface ReceiptsService {
   approve(input: ApproveInput, db?: Db): Promise<ApproveResult>;
   reject(input: RejectInput, db?: Db): Promise<RejectResult>;
   get(receiptId: string, db?: Db): Promise<ReceiptRow | null>;
-  list(query: { programId?: string; status?: ReceiptStatus; participantId?: string; limit?: number; before?: Date }): Promise<ReceiptRow[]>;
+  /** Pending/received lists are oldest first (page with `after`); others newest first (page with `before`). */
+  list(query: { programId?: string; status?: ReceiptStatus; participantId?: string; limit?: number; before?: Date; after?: Date }): Promise<ReceiptRow[]>;
   image(receipt: Pick<ReceiptRow, 'mediaKey'>): Promise<Buffer | null>;
   setRules(campaignId: string, rules: unknown): Promise<ReceiptRules>;
   getRules(campaignId: string): Promise<ReceiptRules | null>;
@@ -368,7 +369,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       const row = await repo.getRules(sql, campaignId);
       return row ? ReceiptRules.parse(row.rules) : null;
     },
-    stale: (olderThanMs) => repo.staleReceived(sql, new Date(clock.now().getTime() - olderThanMs)),
+    stale: (olderThanMs) => repo.staleReceived(sql, olderThanMs),
   };
   return service;
 }

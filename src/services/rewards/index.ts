@@ -136,6 +136,8 @@ export interface RewardsService {
   cancel(orderId: string, reason: string, actor: string): Promise<ChangeResult>;
   /** Physical orders as CSV for the warehouse (default: those waiting to ship). */
   shippingCsv(filter: Partial<OrderFilter>): Promise<string>;
+  /** Erasure: drops the delivery/payout details of a participant's orders (the orders stay, anonymous). */
+  forgetParticipant(db: Db, participantId: string): Promise<number>;
 }
 
 export interface RewardsDeps {
@@ -545,6 +547,13 @@ export function createRewards(deps: RewardsDeps): RewardsService {
         ]);
       }
       return toCsv(rows);
+    },
+
+    async forgetParticipant(db, participantId) {
+      const rows = await db`
+        update reward_orders set delivery = '{"method":"none"}'::jsonb, tracking = null, updated_at = ${clock.now()}
+        where participant_id = ${participantId} and delivery <> '{"method":"none"}'::jsonb returning id`;
+      return rows.length;
     },
   };
 }

@@ -204,6 +204,7 @@ export function createSales(deps: SalesDeps): SalesService {
     const now = clock.now();
     if (sale.status === 'pending') {
       if (verdict === 'confirm') {
+        await repo.lockTargets(tx, sale.campaignId, sale.participantId, sale.store);
         await ledger.confirmPending(key, { actor }, tx);
         await repo.decide(tx, sale.id, { status: 'confirmed', at: now, by: actor, note });
         await awardTargets(tx, sale.campaignId, sale.participantId, sale.store, sale.programId);
@@ -309,6 +310,7 @@ export function createSales(deps: SalesDeps): SalesService {
       const campaign = (await campaignsRepo.getCampaign(db, offer.campaignId))!;
       const now = clock.now();
       const points = pointsWithMultiplier(offer.pointsPerUnit * input.quantity, campaign.multipliers, now);
+      if (!campaign.requiresApproval) await repo.lockTargets(db, campaign.id, p.id, p.store ?? null);
       const gate = await campaigns.reserveAward(db, campaign, p.id, points);
       if (gate.status === 'budget_exhausted') {
         await campaigns.budgetExhausted(db, campaign);

@@ -111,7 +111,7 @@ export function createBroadcastsFlow(deps: { broadcasts: BroadcastsService }): F
       if (value === 'bc:next') return askAudience(ctx, draft);
       const audienceKey = /^bc:aud:(\w+)$/.exec(value)?.[1];
       if (audienceKey && AUDIENCES[audienceKey]) {
-        const count = await deps.broadcasts.countAudience(ctx.db, AUDIENCES[audienceKey], ctx.program.id);
+        const count = await deps.broadcasts.countAudience(ctx.db, AUDIENCES[audienceKey]!, ctx.program.id);
         if (count === 0) return askAudience(ctx, draft, ctx.t('broadcasts:compose.nobody'));
         const text = pickText(draft.texts, ctx.locale, ctx.program.defaultLocale) ?? '';
         return {
@@ -128,7 +128,7 @@ export function createBroadcastsFlow(deps: { broadcasts: BroadcastsService }): F
         };
       }
       if (value === 'bc:send' && ctx.state?.step === 'bc.confirm' && draft.audience && AUDIENCES[draft.audience]) {
-        const audience = AUDIENCES[draft.audience];
+        const audience = AUDIENCES[draft.audience]!;
         const b = await deps.broadcasts.create(ctx.db, {
           programId: ctx.program.id,
           message: draft.texts,

@@ -95,10 +95,9 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
     },
 
     steps: {
-      [PHOTO_STEP]: async (ctx) => {
-        // A photo was taken by the interceptor; anything else: explain again, or leave on a command.
-        return { replies: [ctx.t('receipts:ask_photo')], next: 'keep' };
-      },
+      // A photo never gets here (the interceptor takes it): something else came instead, so say
+      // once more what to send and show the menu, rather than holding the person in this step.
+      [PHOTO_STEP]: (ctx) => ({ replies: [ctx.t('receipts:ask_photo')], next: 'menu' }),
       [POINTS_STEP]: async (ctx) => {
         const receiptId = String(ctx.state?.data?.receiptId ?? '');
         if (!REVIEWER_ROLES.has(ctx.participant.role ?? '')) return { next: 'menu' };

@@ -161,7 +161,7 @@ export function createRewardsFlow(deps: { rewards: RewardsService }): FlowModule
   async function start(ctx: FlowContext, rewardId: string): Promise<FlowTurn> {
     const reward = await rewards.get(rewardId, ctx.db);
     const q = await rewards.quote(ctx.db, ctx.participant, rewardId, reward?.type === 'cash_out' ? reward.cashOut?.min : undefined);
-    if (q.status !== 'ok') return { replies: [refusal(ctx, q)], next: 'idle' };
+    if (q.status !== 'ok') return { replies: [{ text: refusal(ctx, q), choices: afterChoices(ctx) }], next: 'idle' };
     const draft: Draft = { rewardId };
     if (q.reward.type === 'physical') return askName(ctx, draft);
     if (q.reward.type === 'cash_out') return askAmount(ctx, draft, q.reward, q.available);
@@ -230,12 +230,12 @@ export function createRewardsFlow(deps: { rewards: RewardsService }): FlowModule
       const { available } = await rewards.catalogue(ctx.db, ctx.participant);
       return askAmount(ctx, draft, reward, available, refusal(ctx, q));
     }
-    return { replies: [refusal(ctx, q)], next: 'idle' };
+    return { replies: [{ text: refusal(ctx, q), choices: afterChoices(ctx) }], next: 'idle' };
   }
 
   async function confirm(ctx: FlowContext, draft: Draft): Promise<FlowTurn> {
     const q = await rewards.quote(ctx.db, ctx.participant, draft.rewardId, draft.cashAmount);
-    if (q.status !== 'ok') return { replies: [refusal(ctx, q)], next: 'idle' };
+    if (q.status !== 'ok') return { replies: [{ text: refusal(ctx, q), choices: afterChoices(ctx) }], next: 'idle' };
     const r = q.reward;
     const nonce = randomBytes(9).toString('base64url');
     const lines = [ctx.t('rewards:confirm.title'), ''];

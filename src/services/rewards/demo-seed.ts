@@ -1,0 +1,62 @@
+/**
+ * Demo rewards for `npm run demo`: one of each type, so a newcomer can redeem in the web chat
+ * straight away. Runs once: a program that already has rewards is left alone.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../db/sql.js';
+import type { RewardsService } from './index.js';
+
+export async function seedDemoRewards(deps: { rewards: RewardsService; sql: Db }, actor = 'demo'): Promise<{ created: number; vouchers: number }> {
+  const [existing] = await deps.sql<{ n: number }[]>`select count(*)::int as n from rewards`;
+  if (existing!.n > 0) return { created: 0, vouchers: 0 };
+
+  await deps.rewards.create(
+    {
+      type: 'physical',
+      name: { pl: 'Kubek termiczny Punkto', pt: 'Caneca térmica Punkto', be: 'Тэрмакубак Punkto' },
+      description: {
+        pl: 'Stalowy kubek 350 ml, trzyma ciepło do 6 godzin.',
+        pt: 'Caneca de aço de 350 ml, mantém o calor até 6 horas.',
+        be: 'Сталёвы кубак на 350 мл, трымае цяпло да 6 гадзін.',
+      },
+      cost: 300,
+      stock: 25,
+      lowStockThreshold: 5,
+      sortOrder: 1,
+    },
+    actor,
+  );
+  const voucher = await deps.rewards.create(
+    {
+      type: 'e_voucher',
+      name: { pl: 'E-bon 20 zł', pt: 'Vale digital 5 €', be: 'Электронны сертыфікат 10 Br' },
+      description: {
+        pl: 'Kod do sklepu internetowego, przychodzi od razu na czat.',
+        pt: 'Código para a loja online, chega logo na conversa.',
+        be: 'Код для інтэрнэт-крамы, прыходзіць адразу ў чат.',
+      },
+      cost: 150,
+      lowStockThreshold: 3,
+      sortOrder: 2,
+    },
+    actor,
+  );
+  const codes = Array.from({ length: 20 }, () => `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`);
+  const imported = await deps.rewards.importVouchers(voucher.id, codes.join('\n'), actor);
+  await deps.rewards.create(
+    {
+      type: 'cash_out',
+      name: { pl: 'Doładowanie karty przedpłaconej', pt: 'Carregamento de cartão pré-pago', be: 'Папаўненне перадаплатнай карткі' },
+      description: {
+        pl: 'Zamień punkty na pieniądze na karcie. Wypłatę zatwierdza opiekun programu.',
+        pt: 'Troque pontos por dinheiro no cartão. O levantamento é aprovado pelo gestor do programa.',
+        be: 'Абмяняйце балы на грошы на картцы. Вывад зацвярджае куратар праграмы.',
+      },
+      cost: 10,
+      cashOut: { currency: 'PLN', step: 10, min: 10, max: 100 },
+      sortOrder: 3,
+    },
+    actor,
+  );
+  return { created: 3, vouchers: imported.imported };
+}

@@ -1,0 +1,22 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { seedDemoRewards } from '../../src/services/rewards/demo-seed.js';
+import { buildRewards } from './rewards-helpers.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+it('seeds one reward of each type with a voucher pool, once', async () => {
+  const { rewards } = buildRewards(db.sql);
+  expect(await seedDemoRewards({ rewards, sql: db.sql })).toEqual({ created: 3, vouchers: 20 });
+  expect(await seedDemoRewards({ rewards, sql: db.sql })).toEqual({ created: 0, vouchers: 0 });
+  const list = await rewards.list();
+  expect(list.map((r) => r.type).sort()).toEqual(['cash_out', 'e_voucher', 'physical']);
+  expect(list.find((r) => r.type === 'e_voucher')!.stock).toBe(20);
+  for (const r of list) expect(Object.keys(r.names).sort()).toEqual(['be', 'pl', 'pt']);
+});
