@@ -252,6 +252,8 @@ async function main(): Promise<void> {
     if (v?.status === 'done') break;
   }
   const seconds = (performance.now() - started) / 1000;
+  const retried = await sql<{ lastError: string | null; n: number }[]>`
+    select last_error, count(*)::int as n from broadcast_deliveries where broadcast_id = ${b.id} and last_error is not null group by 1`;
   const stats = await request(fake, 'stats', { type: 'stats' });
   clearInterval(sampler);
 
@@ -275,6 +277,8 @@ async function main(): Promise<void> {
     peakRssMb: Math.round(peakRss / 2 ** 20),
     seconds: Number(seconds.toFixed(1)),
     reference: { fakeServerPerSecond: reference.perSecond },
+    ratioToReference: Number((achieved / Math.min(LIMIT, reference.perSecond)).toFixed(3)),
+    retried: Object.fromEntries(retried.map((r) => [r.lastError, r.n])),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 

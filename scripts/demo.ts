@@ -12,6 +12,7 @@ import { createLedger } from '../src/services/ledger/index.js';
 import { createCampaigns } from '../src/services/campaigns/index.js';
 import { createCodes, createCodeHasher, loadCodeSecret } from '../src/services/codes/index.js';
 import { createSales } from '../src/services/sales/index.js';
+import { seedDemoRewards } from '../src/services/rewards/demo-seed.js';
 
 const DEMO_STORE = 'Demo';
 const DEMO_TOKEN = 'punkto-demo-admin-token';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     await sales.createTarget(campaignId, { store: DEMO_STORE, metric: 'units', goal: 10, bonusPoints: 500 }, 'demo');
   }
   const { codes: list } = await codes.createBatch(campaignId, { count: 20, points: 50, label: 'demo' }, 'demo');
+  await seedDemoRewards({ sql, dataDir: config.DATA_DIR, voucherKey: config.VOUCHER_KEY, defaultLocale: config.DEFAULT_LOCALE, logger });
 
   const url = punkto.url ?? `http://${config.HOST}:${config.PORT}`;
   const lines = [

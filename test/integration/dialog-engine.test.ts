@@ -338,6 +338,29 @@ describe('program settings and races', () => {
   });
 });
 
+describe('a flow that fails', () => {
+  it('leaves nothing half-done, answers a friendly error and does not fail again on re-delivery', async () => {
+    const broken: FlowModule = {
+      id: 'broken',
+      menu: [{ labelKey: 'bot:menu.help', value: 'broken:go' }],
+      async onChoice(ctx) {
+        await ctx.db`insert into audit_log (actor, action) values ('test', 'half-done')`;
+        throw new Error('bug in a flow');
+      },
+    };
+    const { engine } = buildEngine(db.sql, [broken]);
+    const who = { externalId: '4001', localeHint: 'pt' };
+    const c = chat(engine, db.sql, who);
+    await register(c, { phone: { own: true, phone: '+351912400100' } });
+    const m = inbound(who, choice('broken:go'), 'broken-1');
+    expect(await engine.receive(m)).toEqual({ status: 'handled' });
+    expect(await engine.receive(m)).toEqual({ status: 'duplicate' });
+    const replies = await outboxOf(db.sql, '4001');
+    expect(replies.at(-1)!.text).toBe('Algo correu mal do nosso lado. Tente novamente daqui a pouco.');
+    expect(await db.sql`select 1 from audit_log where action = 'half-done'`).toHaveLength(0);
+  });
+});
+
 describe('two processes, one conversation', () => {
   it('handles the messages of one chat one at a time across two engines, none lost', async () => {
     const counter: FlowModule = {

@@ -172,3 +172,25 @@ describe('decisions', () => {
     expect((await w.receipts.get(second))!.flags).not.toContain('duplicate_document');
   });
 });
+
+describe('erasure', () => {
+  it('deletes a participant’s photos and personal fields but keeps the decision, so the purchase stays paid once', async () => {
+    await w.campaign({ autoApprove: true, pointsPerUnit: 1 });
+    const p = await w.participant();
+    const other = await w.participant();
+    const doc = ptDoc(905).replace('B:999999990', 'B:245678913');
+    const photo = await receiptPhoto(doc, { seed: 81 });
+    const id = await w.submit(p, photo);
+    const shared = await w.submit(other, await receiptPhoto(ptDoc(906), { seed: 82 }));
+    expect((await w.receipts.get(id))!.fields.B).toBe('245678913');
+    expect(await w.receipts.forgetParticipant(p)).toBe(1);
+    const r = (await w.receipts.get(id))!;
+    expect(r).toMatchObject({ status: 'approved', points: 12, qrTexts: [], caption: null });
+    expect(r.fields.B).toBeUndefined();
+    expect(await w.receipts.image(r)).toBeNull();
+    expect(await w.receipts.image((await w.receipts.get(shared))!)).not.toBeNull();
+    // The same purchase sent again by someone else is still recognised.
+    const again = await w.submit(other, await receiptPhoto(doc, { seed: 83 }));
+    expect((await w.receipts.get(again))!.flags).toContain('duplicate_document');
+  });
+});

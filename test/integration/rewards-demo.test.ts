@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedDemoRewards } from '../../src/services/rewards/demo-seed.js';
@@ -13,7 +16,9 @@ afterAll(async () => {
 
 it('seeds one reward of each type with a voucher pool, once', async () => {
   const { rewards } = buildRewards(db.sql);
-  expect(await seedDemoRewards({ rewards, sql: db.sql })).toEqual({ created: 3, vouchers: 20 });
+  // as scripts/demo.ts calls it: from config values, with the voucher key under DATA_DIR
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'punkto-demo-'));
+  expect(await seedDemoRewards({ sql: db.sql, dataDir })).toEqual({ created: 3, vouchers: 20 });
   expect(await seedDemoRewards({ rewards, sql: db.sql })).toEqual({ created: 0, vouchers: 0 });
   const list = await rewards.list();
   expect(list.map((r) => r.type).sort()).toEqual(['cash_out', 'e_voucher', 'physical']);

@@ -101,3 +101,12 @@ describe('sender pacing', () => {
     expect(limiterFor(1000)).toEqual({ max: 20, duration: 20 });
   });
 });
+
+describe('program language', () => {
+  it('DEFAULT_LOCALE decides the default program’s language; other programs keep their own', async () => {
+    const { toProgramInfo } = await import('../../src/services/participants/program.js');
+    const row = { id: 'g', slug: 'default', name: 'P', defaultLocale: 'pl', timeZone: 'UTC', termsVersion: '1', settings: {} };
+    expect(toProgramInfo(row, 'be').defaultLocale).toBe('be');
+    expect(toProgramInfo({ ...row, slug: 'brand-x', defaultLocale: 'pt' }, 'be').defaultLocale).toBe('pt');
+  });
+});

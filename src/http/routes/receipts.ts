@@ -158,6 +158,10 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
             });
           case 'points_required':
             throw new AppError('invalid_input', 'The rules give no points for this receipt (total unknown): send {"points": n}');
+          case 'campaign_limit':
+            throw new AppError('conflict', `The campaign's ${result.limit.replace('_', ' ')} does not allow these points`, {
+              details: { limit: result.limit },
+            });
           case 'document_already_paid':
             throw new AppError('conflict', 'Points for this purchase were already paid for another receipt of the same document', {
               details: { documentKey: result.receipt.documentKey },

@@ -13,10 +13,9 @@ import type {
   Participant,
   ParticipantRole,
   ParticipantStatus,
-  ProfileQuestion,
   ProgramInfo,
 } from '../../domain/participants/index.js';
-import { isLocale, type Locale } from '../../i18n/index.js';
+import type { Locale } from '../../i18n/index.js';
 import * as repo from '../../db/participants/participants-repo.js';
 import { localeOf } from './locale.js';
 import { toProgramInfo } from './program.js';

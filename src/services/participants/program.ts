@@ -6,7 +6,7 @@ import type { ProgramRow } from '../../db/participants/participants-repo.js';
  * `fallback` is DEFAULT_LOCALE: it is the language of the deployment's 'default' program (its row is
  * created by a migration, before any configuration is known); other programs keep their own.
  */
-export function toProgramInfo(row: repo.ProgramRow, fallback: Locale): ProgramInfo {
+export function toProgramInfo(row: ProgramRow, fallback: Locale): ProgramInfo {
   const settings = row.settings ?? {};
   const questions = Array.isArray(settings.profileQuestions) ? (settings.profileQuestions as ProfileQuestion[]) : [];
   return {

@@ -1,17 +1,19 @@
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
  * Where photos live. Keys are content-addressed (`receipts/ab/<sha256>.<ext>`), so storing the same
  * bytes twice is harmless and a rolled-back intake leaves at most a file that a later identical
- * upload reuses. Object storage (S3 and alike) can implement the same three methods.
+ * upload reuses. Object storage (S3 and alike) can implement the same four methods.
  */
 export interface MediaStore {
   put(key: string, bytes: Buffer): Promise<void>;
   /** null when the key is unknown. */
   get(key: string): Promise<Buffer | null>;
   exists(key: string): Promise<boolean>;
+  /** Removes the object; removing an unknown key is not an error. */
+  delete(key: string): Promise<void>;
 }
 
 export const receiptMediaKey = (sha256: string, ext: string): string => `receipts/${sha256.slice(0, 2)}/${sha256}.${ext}`;
@@ -41,6 +43,9 @@ export function createDirectoryMediaStore(root: string): MediaStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw error;
       }
+    },
+    async delete(key) {
+      await rm(resolve(key), { force: true });
     },
     async exists(key) {
       return access(resolve(key)).then(

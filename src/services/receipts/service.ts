@@ -8,6 +8,7 @@ import { sha256Hex } from '../../shared/ids.js';
 import { AppError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
 import type { ParticipantsService, EnqueueOutbound } from '../participants/index.js';
+import type { CampaignsService, AwardGate } from '../campaigns/index.js';
 import {
   bestReading,
   evaluateReceipt,
@@ -40,6 +41,8 @@ export interface ReceiptsDeps {
   clock?: Clock;
   logger?: Logger;
   limits?: Partial<ImageLimits>;
+  /** Campaign caps and budget (task D): an approval reserves its points there, or is refused. */
+  campaigns?: Pick<CampaignsService, 'get' | 'reserveAward' | 'budgetExhausted'>;
   /** Hamming distance (of 64 bits) at or below which two photos count as "looks the same". */
   similarDistance?: number;
 }
@@ -73,6 +76,8 @@ export type ApproveResult =
   | { status: 'points_required'; receipt: ReceiptRow }
   /** Another receipt of the same fiscal document has been paid already. */
   | { status: 'document_already_paid'; receipt: ReceiptRow }
+  /** The campaign's per-participant cap or its budget would be passed: nothing was credited. */
+  | { status: 'campaign_limit'; limit: Exclude<AwardGate['status'], 'ok'>; receipt: ReceiptRow }
   | { status: 'not_found' };
 
 export type RejectResult =
@@ -108,8 +113,25 @@ export interface ReceiptsService {
   image(receipt: Pick<ReceiptRow, 'mediaKey'>): Promise<Buffer | null>;
   setRules(campaignId: string, rules: unknown): Promise<ReceiptRules>;
   getRules(campaignId: string): Promise<ReceiptRules | null>;
+  /**
+   * Erasure of a participant: their receipt photos are deleted (unless another participant sent the
+   * very same file) and what was read from them that can identify a person (buyer tax id, raw QR
+   * text, caption) is cleared. Decisions, points and the document key stay, so a paid purchase
+   * can still not be paid twice. Returns how many receipts were cleared.
+   */
+  forgetParticipant(participantId: string): Promise<number>;
   /** Receipts still unread after `olderThanMs` (a lost job, a flushed Redis): their ids, to enqueue again. */
   stale(olderThanMs: number): Promise<string[]>;
+}
+
+/** Thrown inside the approval's transaction so a partial cap reservation is rolled back with it. */
+class CampaignLimit extends Error {
+  constructor(
+    readonly limit: Exclude<AwardGate['status'], 'ok'>,
+    readonly receipt: ReceiptRow,
+  ) {
+    super(`campaign limit: ${limit}`);
+  }
 }
 
 const isTransaction = (db: Db): db is postgres.TransactionSql<Record<string, unknown>> =>
@@ -161,6 +183,13 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
         [current.programId, current.documentKey],
       );
       if (paid.length > 0) return { status: 'document_already_paid', receipt: current };
+    }
+    if (current.campaignId && deps.campaigns) {
+      const campaign = await deps.campaigns.get(current.campaignId, tx);
+      if (campaign) {
+        const gate = await deps.campaigns.reserveAward(tx, campaign, current.participantId, points);
+        if (gate.status !== 'ok') throw new CampaignLimit(gate.status, current);
+      }
     }
     const receipt = (await repo.decide(tx, current.id, { status: 'approved', points, by: input.actor }, clock.now()))!;
     // The key names the business operation: a retried or repeated approval can never pay twice.
@@ -306,8 +335,13 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
         if (evaluation.autoApprove) {
           const result = await atomically(tx, (sp) => approveIn(sp, { receiptId: r.id, actor: 'system:auto' })).catch((error) => {
             if (isUniqueViolation(error)) return { status: 'document_already_paid' } as const;
+            if (error instanceof CampaignLimit) return { status: 'campaign_limit', limit: error.limit } as const;
             throw error;
           });
+          if (result.status === 'campaign_limit' && result.limit === 'budget_exhausted' && deps.campaigns && r.campaignId) {
+            const c = await deps.campaigns.get(r.campaignId, tx);
+            if (c) await deps.campaigns.budgetExhausted(tx, c);
+          }
           if (result.status === 'approved') return { status: 'processed', receipt: result.receipt, autoApproved: true } as const;
         }
         await notifyModerators(tx, saved!);
@@ -322,6 +356,13 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       try {
         return await atomically(db, (tx) => approveIn(tx, input));
       } catch (error) {
+        if (error instanceof CampaignLimit) {
+          if (error.limit === 'budget_exhausted' && deps.campaigns && error.receipt.campaignId) {
+            const campaign = await deps.campaigns.get(error.receipt.campaignId, db ?? sql);
+            if (campaign) await atomically(db, (tx) => deps.campaigns!.budgetExhausted(tx, campaign));
+          }
+          return { status: 'campaign_limit', limit: error.limit, receipt: error.receipt };
+        }
         // Two receipts of one document approved at the same instant: the index lets one through.
         if (isUniqueViolation(error)) {
           const receipt = await repo.getReceipt(db ?? sql, input.receiptId);
@@ -368,6 +409,16 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
     async getRules(campaignId) {
       const row = await repo.getRules(sql, campaignId);
       return row ? ReceiptRules.parse(row.rules) : null;
+    },
+    async forgetParticipant(participantId) {
+      const rows = await sql.unsafe<Array<{ mediaKey: string; shared: boolean }>>(
+        `update receipts r set caption = null, qr_texts = '{}', fields = r.fields - 'B' - 'S'
+         where participant_id = $1
+         returning media_key, exists (select 1 from receipts o where o.media_key = r.media_key and o.participant_id <> $1) as shared`,
+        [participantId],
+      );
+      for (const key of new Set(rows.filter((r) => !r.shared).map((r) => r.mediaKey))) await media.delete(key);
+      return rows.length;
     },
     stale: (olderThanMs) => repo.staleReceived(sql, olderThanMs),
   };

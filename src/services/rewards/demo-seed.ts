@@ -3,14 +3,25 @@
  * straight away. Runs once: a program that already has rewards is left alone.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../../db/sql.js';
-import type { RewardsService } from './index.js';
+import type { Sql } from '../../db/sql.js';
+import type { Logger } from '../../shared/logger.js';
+import { createI18n, type Locale } from '../../i18n/index.js';
+import { createLedger } from '../ledger/index.js';
+import { createEnqueueOutbound, createParticipants } from '../participants/index.js';
+import { createRewards, type RewardsService } from './index.js';
+import { createVoucherCipher, loadVoucherKey } from './voucher-cipher.js';
 
-export async function seedDemoRewards(deps: { rewards: RewardsService; sql: Db }, actor = 'demo'): Promise<{ created: number; vouchers: number }> {
+export type DemoSeedDeps =
+  | { sql: Sql; rewards: RewardsService }
+  /** Builds its own rewards service (what scripts/demo.ts passes: config values, no wiring). */
+  | { sql: Sql; dataDir: string; voucherKey?: string | undefined; defaultLocale?: Locale; logger?: Logger };
+
+export async function seedDemoRewards(deps: DemoSeedDeps, actor = 'demo'): Promise<{ created: number; vouchers: number }> {
   const [existing] = await deps.sql<{ n: number }[]>`select count(*)::int as n from rewards`;
   if (existing!.n > 0) return { created: 0, vouchers: 0 };
+  const rewards = 'rewards' in deps ? deps.rewards : await buildRewards(deps);
 
-  await deps.rewards.create(
+  await rewards.create(
     {
       type: 'physical',
       name: { pl: 'Kubek termiczny Punkto', pt: 'Caneca térmica Punkto', be: 'Тэрмакубак Punkto' },
@@ -26,7 +37,7 @@ export async function seedDemoRewards(deps: { rewards: RewardsService; sql: Db }
     },
     actor,
   );
-  const voucher = await deps.rewards.create(
+  const voucher = await rewards.create(
     {
       type: 'e_voucher',
       name: { pl: 'E-bon 20 zł', pt: 'Vale digital 5 €', be: 'Электронны сертыфікат 10 Br' },
@@ -35,15 +46,15 @@ export async function seedDemoRewards(deps: { rewards: RewardsService; sql: Db }
         pt: 'Código para a loja online, chega logo na conversa.',
         be: 'Код для інтэрнэт-крамы, прыходзіць адразу ў чат.',
       },
-      cost: 150,
+      cost: 100,
       lowStockThreshold: 3,
       sortOrder: 2,
     },
     actor,
   );
   const codes = Array.from({ length: 20 }, () => `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`);
-  const imported = await deps.rewards.importVouchers(voucher.id, codes.join('\n'), actor);
-  await deps.rewards.create(
+  const imported = await rewards.importVouchers(voucher.id, codes.join('\n'), actor);
+  await rewards.create(
     {
       type: 'cash_out',
       name: { pl: 'Doładowanie karty przedpłaconej', pt: 'Carregamento de cartão pré-pago', be: 'Папаўненне перадаплатнай карткі' },
@@ -59,4 +70,17 @@ export async function seedDemoRewards(deps: { rewards: RewardsService; sql: Db }
     actor,
   );
   return { created: 3, vouchers: imported.imported };
+}
+
+async function buildRewards(deps: Extract<DemoSeedDeps, { dataDir: string }>): Promise<RewardsService> {
+  const defaultLocale = deps.defaultLocale ?? 'pl';
+  const i18n = createI18n({ defaultLocale });
+  return createRewards({
+    sql: deps.sql,
+    ledger: createLedger({ sql: deps.sql, ...(deps.logger ? { logger: deps.logger } : {}) }),
+    participants: createParticipants({ sql: deps.sql, defaultLocale }),
+    enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale }),
+    cipher: createVoucherCipher(await loadVoucherKey({ configured: deps.voucherKey, dataDir: deps.dataDir })),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
 }

@@ -55,6 +55,8 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
         return { replies: [ctx.t('receipts:mod.ask_points')], next: { step: POINTS_STEP, data: { receiptId } } };
       case 'document_already_paid':
         return { replies: [ctx.t('receipts:mod.document_paid'), { text: ctx.t('receipts:mod.choose_reason'), choices: reasonChoices(ctx.t, receiptId) }] };
+      case 'campaign_limit':
+        return { replies: [ctx.t(`receipts:mod.limit.${result.limit}`)] };
       case 'not_found':
         return { replies: [ctx.t('receipts:mod.not_found')] };
     }
