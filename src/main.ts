@@ -182,7 +182,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     // reviewed by moderators in the chat or through the API.
     const receiptQueue = createReceiptQueue({ connection: redis.bullmq });
     stops.push({ name: 'receipt queue', stop: receiptQueue.close });
-    const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media: mediaStore, decoder: createQrDecoder(), logger });
+    const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, campaigns, media: mediaStore, decoder: createQrDecoder(), logger });
     flowModules.push(createReceiptsFlow({ receipts, jobs: receiptQueue }));
     const mediaSecret = await loadMediaSecret(config.DATA_DIR);
     apiRoutes.push(receiptRoutes({ receipts, i18n, mediaSecret }));

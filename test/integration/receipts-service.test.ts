@@ -173,6 +173,27 @@ describe('decisions', () => {
   });
 });
 
+describe('campaign caps and budget', () => {
+  it('an approval that would pass the daily cap or the budget credits nothing and says which', async () => {
+    await w.campaign({ pointsPerUnit: 1 }, { capPerDay: 20, budget: 30 });
+    const p = await w.participant();
+    const q = await w.participant();
+    const first = await w.submit(p, await receiptPhoto(ptDoc(950), { seed: 91 }));
+    const second = await w.submit(p, await receiptPhoto(ptDoc(951), { seed: 92 }));
+    expect((await w.receipts.approve({ receiptId: first, actor: 'admin:t' })).status).toBe('approved');
+    expect(await w.receipts.approve({ receiptId: second, actor: 'admin:t' })).toMatchObject({ status: 'campaign_limit', limit: 'daily_cap' });
+    // Nothing of the refused approval stuck: the receipt still waits, the balance did not move.
+    expect((await w.receipts.get(second))!.status).toBe('pending');
+    expect(await balance(p)).toBe(12);
+    const third = await w.submit(q, await receiptPhoto(ptDoc(952), { seed: 93 }));
+    expect((await w.receipts.approve({ receiptId: third, points: 18, actor: 'admin:t' })).status).toBe('approved');
+    const fourth = await w.submit(q, await receiptPhoto(ptDoc(953), { seed: 94 }));
+    expect(await w.receipts.approve({ receiptId: fourth, points: 1, actor: 'admin:t' })).toMatchObject({ status: 'campaign_limit', limit: 'budget_exhausted' });
+    const [c] = await w.db.sql`select budget_exhausted_at from campaigns where id = (select campaign_id from receipts where id = ${fourth})`;
+    expect(c!.budgetExhaustedAt).toBeInstanceOf(Date);
+  });
+});
+
 describe('erasure', () => {
   it('deletes a participant’s photos and personal fields but keeps the decision, so the purchase stays paid once', async () => {
     await w.campaign({ autoApprove: true, pointsPerUnit: 1 });
