@@ -52,7 +52,7 @@ create table broadcast_deliveries (
   last_error text,
   unique (broadcast_id, participant_id)
 );
--- What the senders claim: queued rows per channel, oldest broadcast first.
-create index broadcast_deliveries_queued on broadcast_deliveries (channel, id) where status = 'queued';
+-- What the senders claim: queued rows of one broadcast on one channel, in order.
+create index broadcast_deliveries_queued on broadcast_deliveries (broadcast_id, channel, id) where status = 'queued';
 create index broadcast_deliveries_claimed on broadcast_deliveries (claimed_at) where status = 'sending';
 create index broadcast_deliveries_counts on broadcast_deliveries (broadcast_id, status);

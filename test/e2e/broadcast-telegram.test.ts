@@ -130,6 +130,29 @@ describe('broadcast through the fake Telegram server', () => {
     expect(next!.at - first429.at).toBeGreaterThanOrEqual(900);
   });
 
+  it('announces a campaign start by itself, once, with the campaign name in each language', async () => {
+    const seeded = await seedTelegramParticipants(db.sql, 6, { base: 750_000, role: 'installer' });
+    const [c] = await db.sql<{ id: string }[]>`
+      insert into campaigns (program_id, name, names, status, starts_at, ends_at, audience_roles)
+      values (${seeded.programId}, 'Zimowe rabaty', ${db.sql.json({ pt: 'Descontos de inverno', be: 'Зімовыя зніжкі' })}, 'active',
+              now() - interval '1 minute', now() + interval '10 days', '{installer}')
+      returning id`;
+    await worker.announce();
+    await worker.announce();
+    const b = await waitFor('announcement', async () => {
+      const [row] = await db.sql<{ id: string }[]>`select id from broadcasts where source_key = ${`campaign:${c!.id}:start`}`;
+      return row;
+    });
+    await done(b.id);
+    for (const [chat, p] of seeded.chats) {
+      const got = tg.messagesTo(chat).map((m) => m.text);
+      expect(got, chat).toHaveLength(1);
+      const name = { pl: 'Zimowe rabaty', pt: 'Descontos de inverno', be: 'Зімовыя зніжкі' }[p.locale];
+      expect(got[0]).toContain(`${name}`);
+      expect(got[0]).toMatch({ pl: /^🎉 Rusza kampania/, pt: /^🎉 Começou a campanha/, be: /^🎉 Стартуе кампанія/ }[p.locale]);
+    }
+  });
+
   it('pause stops sending, resume finishes it, cancel leaves the rest unsent', async () => {
     const seeded = await seedTelegramParticipants(db.sql, 120, { base: 700_000 });
     const ids = [...seeded.chats.values()].map((p) => p.participantId);

@@ -35,7 +35,7 @@ async function campaign(extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 40 });
+  db = await createTestDatabase({ max: 20 });
   ledger = createLedger({ sql: db.sql, clock });
   campaigns = createCampaigns({ sql: db.sql, clock });
   codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(secret), clock });

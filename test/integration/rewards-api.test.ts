@@ -113,7 +113,8 @@ describe('rewards API', () => {
     const a = await placeFor(reward.id, 500, { name: 'Anna Kowalska' });
     const b = await placeFor(reward.id, 500, { name: '=HYPERLINK("x")' });
 
-    const listed = await call('GET', `/api/v1/orders?rewardId=${reward.id}&status=ordered`, undefined, viewer);
+    expect((await call('GET', `/api/v1/orders?rewardId=${reward.id}`, undefined, viewer)).statusCode).toBe(403);
+    const listed = await call('GET', `/api/v1/orders?rewardId=${reward.id}&status=ordered`);
     expect(listed.json()).toMatchObject({ total: 2 });
     expect(listed.json().items[0]).toMatchObject({ rewardNames: { pl: 'Latarka' }, status: 'ordered' });
 

@@ -141,4 +141,17 @@ describe('sales', () => {
     expect(notices.get(p.id)!.at(-1)).toContain('SO-1');
     expect((await ledger.check()).ok).toBe(true);
   });
+
+  it('a rejected sale gives its points back to the campaign budget', async () => {
+    const c = await staffCampaign({ requiresApproval: true, budget: 300 });
+    const p = staff();
+    const productId = (await sales.offers(db.sql, p)).find((o) => o.campaignId === c.id)!.productId;
+    const first = await log(p, productId, 3, 'BUD-1');
+    expect(first).toMatchObject({ status: 'logged', pending: true });
+    expect(await log(p, productId, 1, 'BUD-2')).toMatchObject({ status: 'budget_exhausted' });
+    if (first.status !== 'logged') throw new Error();
+    await sales.reject(first.saleId, 'admin:m');
+    expect((await campaigns.get(c.id))!.awarded).toBe(0);
+    expect(await log(p, productId, 1, 'BUD-3')).toMatchObject({ status: 'logged', points: 100 });
+  });
 });

@@ -12,17 +12,12 @@ import type { Pacer, SendKind } from './pacing.js';
 import type { WhatsAppSession } from './session.js';
 import { whatsappToInbound } from './to-inbound.js';
 import { whatsappToNative, type WaPart } from './to-native.js';
-import type { WaClient, WaClientFactory, WaMessage } from './wa-client.js';
+import type { WaClient, WaClientFactory, WaMedia, WaMessage } from './wa-client.js';
+import { imageLoader, type ImageLoader } from './images.js';
 
 /** The dialog engine as the adapter needs it (B's `DialogEngine` fits). */
 export interface InboundSink {
   receive(inbound: Inbound): Promise<unknown>;
-}
-
-export interface ImageBytes {
-  data: Buffer;
-  mimeType: string;
-  fileName?: string;
 }
 
 export interface WhatsAppAdapterDeps {
@@ -35,8 +30,8 @@ export interface WhatsAppAdapterDeps {
   logger: Logger;
   /** The participant's language for the adapter's own words ("reply with the number"). */
   localeOf?(to: ChannelAddress): Promise<Locale | undefined>;
-  /** Bytes of an `Outbound.image`: a media-store key or a URL. */
-  loadImage?(image: NonNullable<Outbound['image']>): Promise<ImageBytes>;
+  /** Bytes of an `Outbound.image`: a media-store key or a URL (default: URLs only). */
+  loadImage?: ImageLoader;
   /** How long a send waits while the client is not connected (default NOT_CONNECTED_RETRY_MS). */
   notConnectedRetryMs?: number;
 }
@@ -66,27 +61,35 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
     return chosen ?? localeFromPhone(to.externalId) ?? deps.defaultLocale;
   }
 
-  async function imageMedia(image: NonNullable<Outbound['image']>) {
-    if (deps.loadImage) {
-      const bytes = await deps.loadImage(image);
-      return deps.factory.media(bytes.mimeType, bytes.data, bytes.fileName);
-    }
-    if (!image.url) throw new Error('no image loader configured for media-store keys');
-    const response = await fetch(image.url);
-    if (!response.ok) throw new Error(`image download failed: HTTP ${response.status}`);
-    const mime = response.headers.get('content-type')?.split(';')[0] ?? 'image/jpeg';
-    return deps.factory.media(mime, Buffer.from(await response.arrayBuffer()));
-  }
+  const loadImage = deps.loadImage ?? imageLoader(async () => null);
 
-  async function sendParts(client: WaClient, chatId: string, parts: WaPart[]): Promise<string | undefined> {
-    let lastId: string | undefined;
+  /**
+   * Everything is prepared before the first part goes out, so a retry never repeats half a message.
+   * An image that cannot be loaded is left out: the participant still gets the text.
+   */
+  async function prepare(parts: WaPart[]): Promise<Array<{ content: string | WaMedia; caption?: string }>> {
+    const ready: Array<{ content: string | WaMedia; caption?: string }> = [];
     for (const part of parts) {
       if (part.kind === 'text') {
-        lastId = (await client.sendMessage(chatId, part.text, { linkPreview: false })).id._serialized;
-      } else {
-        const media = await imageMedia(part.image);
-        lastId = (await client.sendMessage(chatId, media, part.caption ? { caption: part.caption } : {})).id._serialized;
+        ready.push({ content: part.text });
+        continue;
       }
+      try {
+        const bytes = await loadImage(part.image);
+        ready.push({ content: deps.factory.media(bytes.mimeType, bytes.data, bytes.fileName), ...(part.caption ? { caption: part.caption } : {}) });
+      } catch (error) {
+        log.warn({ err: error }, 'whatsapp image not available; sending the text alone');
+        if (part.caption) ready.push({ content: part.caption });
+      }
+    }
+    return ready;
+  }
+
+  async function sendParts(client: WaClient, chatId: string, parts: Array<{ content: string | WaMedia; caption?: string }>): Promise<string | undefined> {
+    let lastId: string | undefined;
+    for (const part of parts) {
+      const options = typeof part.content === 'string' ? { linkPreview: false } : part.caption ? { caption: part.caption } : {};
+      lastId = (await client.sendMessage(chatId, part.content, options)).id._serialized;
     }
     return lastId;
   }
@@ -101,12 +104,13 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
       const native = whatsappToNative(message, deps.i18n.t(await localeFor(to)));
       const kind: SendKind = meta?.kind === 'broadcast' ? 'broadcast' : 'reply';
       try {
+        const parts = await prepare(native.parts);
         const outcome = await deps.pacer.run(kind, async () => {
           // Remembered before sending: the answer to a menu can arrive before sendMessage returns.
           await deps.menus.remember(to.externalId, native.menu);
           const live = deps.session.readyClient();
           if (!live) throw new NotConnected();
-          return sendParts(live, chatId, native.parts);
+          return sendParts(live, chatId, parts);
         });
         if (!outcome.admitted) return { status: 'rate_limited', retryAfterMs: outcome.retryAfterMs };
         return { status: 'sent', ...(outcome.result ? { providerMessageId: outcome.result } : {}) };

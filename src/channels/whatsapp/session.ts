@@ -131,7 +131,7 @@ export function createWhatsAppSession(deps: SessionDeps): WhatsAppSession {
     const previous = chats.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => deps.onMessage(message, from))
-      .catch((error: unknown) => log.error({ err: error, messageId: message.id?._serialized }, 'whatsapp message not handled'));
+      .catch((error: unknown) => log.error({ err: error, type: message.type }, 'whatsapp message not handled'));
     chats.set(key, next);
     void next.then(() => {
       if (chats.get(key) === next) chats.delete(key);

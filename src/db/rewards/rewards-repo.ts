@@ -73,9 +73,9 @@ export async function get(db: Db, id: string): Promise<Reward | undefined> {
   return row ? toReward(row) : undefined;
 }
 
-/** Locks the reward row for an admin change. */
+/** Locks the reward row for an admin change (not against orders' foreign-key checks). */
 export async function lock(db: Db, id: string): Promise<Reward | undefined> {
-  const [row] = await db<{ id: string }[]>`select id from rewards where id = ${id} for update`;
+  const [row] = await db<{ id: string }[]>`select id from rewards where id = ${id} for no key update`;
   return row ? get(db, id) : undefined;
 }
 

@@ -38,8 +38,9 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
     api.get(
       '/orders',
       {
-        preHandler: requireRole('viewer'),
-        schema: { summary: 'Reward orders, newest first, with filters', tags: ['orders'], querystring: OrderFilterSchema },
+        // delivery addresses and phone numbers: managers only
+        preHandler: requireRole('manager'),
+        schema: { summary: 'Reward orders, newest first, with filters (with delivery details)', tags: ['orders'], querystring: OrderFilterSchema },
       },
       async (request) => deps.rewards.listOrders(request.query),
     );
@@ -64,7 +65,7 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
 
     api.get(
       '/orders/:id',
-      { preHandler: requireRole('viewer'), schema: { summary: 'One order', tags: ['orders'], params: idParams } },
+      { preHandler: requireRole('manager'), schema: { summary: 'One order', tags: ['orders'], params: idParams } },
       async (request) => {
         const order = await deps.rewards.getOrder(request.params.id);
         if (!order) throw new AppError('not_found', 'Order not found');

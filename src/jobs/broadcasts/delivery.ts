@@ -160,14 +160,23 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     // leaves few claims to wait out as stale.
     const perSecond = deps.gate.perSecond(channel);
     const claimSize = perSecond ? Math.min(200, Math.max(5, Math.ceil(perSecond / 5))) : Math.max(2, concurrency * 2);
+    const claimNext = async (): Promise<repo.ClaimedDelivery[]> => {
+      for (const id of await activeIds()) {
+        const claimed = await repo.claim(sql, id, channel, claimSize);
+        if (claimed.length) return claimed;
+      }
+      return [];
+    };
+    // The next claim runs while the current batch is being sent, so the lane never stops taking
+    // slots to wait for the database (a slot not taken in time is lost).
+    let prefetched: Promise<repo.ClaimedDelivery[]> | undefined;
     while (!stopping) {
       let batch: repo.ClaimedDelivery[] = [];
       try {
-        for (const id of await activeIds()) {
-          batch = await repo.claim(sql, id, channel, claimSize);
-          if (batch.length) break;
-        }
+        batch = await (prefetched ?? claimNext());
+        prefetched = undefined;
       } catch (error) {
+        prefetched = undefined;
         logger.error({ err: error, channel }, 'broadcast: claim failed');
         await idle(o.idleMs);
         continue;
@@ -175,6 +184,10 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       if (!batch.length) {
         await idle(o.idleMs);
         continue;
+      }
+      if (!stopping) {
+        prefetched = claimNext();
+        prefetched.catch(() => undefined);
       }
       const muted = batch.filter((d) => d.muted);
       for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
@@ -204,6 +217,10 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
         }
       }
       if (i < toSend.length) await repo.unclaim(sql, toSend.slice(i).map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+    }
+    if (prefetched) {
+      const left = await prefetched.catch(() => [] as repo.ClaimedDelivery[]);
+      await repo.unclaim(sql, left.map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
     }
     await Promise.allSettled(inflight);
   }

@@ -43,6 +43,8 @@ export interface CampaignsService {
    * awards on the campaign row; unbudgeted ones never touch it.
    */
   reserveAward(db: Db, c: Campaign, participantId: string, points: number): Promise<AwardGate>;
+  /** Gives back what `reserveAward` took for an award made at `at` (a rejected or clawed-back sale). */
+  releaseAward(db: Db, c: Campaign, participantId: string, points: number, at: Date): Promise<void>;
   /** Marks the budget exhausted once and alerts managers (audit log + a notice to manager participants). */
   budgetExhausted(db: Db, c: Campaign): Promise<void>;
 }
@@ -179,6 +181,14 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
         if (!rows.length) return { status: 'budget_exhausted' };
       }
       return { status: 'ok' };
+    },
+
+    async releaseAward(db, c, participantId, points, at) {
+      const tz = tzCache.get(c.programId) ?? (await repo.programTimeZone(db, c.programId));
+      await db`
+        update campaign_tallies set points = greatest(points - ${points}, 0)
+        where campaign_id = ${c.id} and participant_id = ${participantId} and period in ('total', ${localDay(at, tz)})`;
+      if (c.budget !== null) await db`update campaigns set awarded = greatest(awarded - ${points}, 0) where id = ${c.id}`;
     },
 
     async budgetExhausted(db, c) {

@@ -201,7 +201,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
         source: 'receipt',
         key: `receipt:${receipt.id}:approve`,
         campaignId: receipt.campaignId,
-        reason: { key: 'receipts:ledger_reason', params: { ref: receipt.fields.G ?? receipt.fields.nNF ?? '' } },
+        reason: { key: 'receipts:ledger_reason', params: { ref: receipt.fields.G ?? receipt.fields.nNF ?? receipt.id.slice(0, 8) } },
         actor: input.actor,
       },
       tx,

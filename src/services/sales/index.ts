@@ -193,6 +193,12 @@ export function createSales(deps: SalesDeps): SalesService {
     return bonuses;
   }
 
+  /** A rejected sale no longer counts against the campaign's caps and budget. */
+  async function release(tx: Db, sale: repo.SaleRow): Promise<void> {
+    const c = await campaignsRepo.getCampaign(tx, sale.campaignId);
+    if (c) await campaigns.releaseAward(tx, c, sale.participantId, sale.points, sale.createdAt);
+  }
+
   async function decideOne(
     tx: Db,
     sale: repo.SaleRow,
@@ -215,6 +221,7 @@ export function createSales(deps: SalesDeps): SalesService {
       }
       await ledger.dropPending(key, { actor }, tx);
       await repo.decide(tx, sale.id, { status: 'rejected', at: now, by: actor, note });
+      await release(tx, sale);
       await deps.notifier?.notifyParticipant(tx, sale.participantId, (t) => ({
         text: t('sales:rejected_notice', { invoice: sale.invoice }),
       }));
@@ -230,6 +237,7 @@ export function createSales(deps: SalesDeps): SalesService {
       );
       const ok = r.status === 'reversed' || r.status === 'already_reversed';
       await repo.decide(tx, sale.id, { status: 'rejected', at: now, by: actor, note, clawedBack: ok });
+      if (ok) await release(tx, sale);
       await deps.notifier?.notifyParticipant(tx, sale.participantId, (t) => ({
         text: t('sales:clawback_notice', { n: sale.points, invoice: sale.invoice }),
       }));
