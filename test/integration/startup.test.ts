@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,5 +51,7 @@ describe('start on embedded defaults', () => {
     expect(second.ready.status).toBe(200);
     expect(second.out()).not.toMatch(/admin token \(shown once/);
     expect(await second.stop()).toBe(0);
+    // The embedded cluster was stopped too, not orphaned: Postgres removes its pid file on a clean stop.
+    await expect(access(path.join(dataDir, 'postgres', 'postmaster.pid'))).rejects.toThrow();
   }, 150_000);
 });

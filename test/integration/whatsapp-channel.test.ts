@@ -53,6 +53,17 @@ describe('pacing and the daily cap', () => {
     expect((await other.run('reply', async () => 1)).admitted).toBe(true);
   });
 
+  it('holds the cap when several processes send at once (the counter is one atomic row update)', async () => {
+    const clock = fixedClock('2026-11-25T08:00:00Z');
+    const pacers = Array.from({ length: 4 }, () =>
+      createPacer({ db: db.sql, clock, options: { minDelayMs: 0, maxDelayMs: 0, dailyCap: 25, maxWaitMs: 60_000 } }),
+    );
+    const results = await Promise.all(pacers.flatMap((p) => Array.from({ length: 20 }, () => p.run('reply', async () => 1))));
+    expect(results.filter((r) => r.admitted)).toHaveLength(25);
+    const [row] = await db.sql`select replies from whatsapp_daily_sends where day = '2026-11-25'`;
+    expect(row).toEqual({ replies: 25 });
+  });
+
   it('keeps part of the cap for replies on a broadcast day', async () => {
     const pacer = createPacer({ db: db.sql, options: { minDelayMs: 0, maxDelayMs: 0, dailyCap: 10, broadcastShare: 0.6 } });
     const broadcasts = await Promise.all(Array.from({ length: 10 }, () => pacer.run('broadcast', async () => 'b')));
@@ -105,7 +116,10 @@ describe('the WhatsApp adapter', () => {
       i18n,
       defaultLocale: 'pl',
       logger: testLogger(),
-      loadImage: async (image) => ({ data: Buffer.from(`bytes of ${image.mediaKey}`), mimeType: 'image/jpeg', fileName: 'reward.jpg' }),
+      loadImage: async (image) => {
+        if (image.mediaKey === 'gone.jpg') throw new Error('image not found in the media store');
+        return { data: Buffer.from(`bytes of ${image.mediaKey}`), mimeType: 'image/jpeg', fileName: 'reward.jpg' };
+      },
     });
     session.start();
     await session.waitFor('ready');
@@ -137,6 +151,11 @@ describe('the WhatsApp adapter', () => {
     const last = fake.world.sent.at(-1)!;
     expect(last.options).toEqual({ caption: 'Novo prémio: mochila' });
     expect(last.content).toEqual({ mimetype: 'image/jpeg', data: Buffer.from('bytes of rewards/42.jpg').toString('base64'), filename: 'reward.jpg' });
+  });
+
+  it('still delivers the text when the image is gone', async () => {
+    expect((await adapter.send(to, { text: 'O seu talão foi aprovado', image: { mediaKey: 'gone.jpg' } })).status).toBe('sent');
+    expect(fake.world.sent.at(-1)).toMatchObject({ content: 'O seu talão foi aprovado' });
   });
 
   it('answers a number that is not on WhatsApp as unreachable', async () => {

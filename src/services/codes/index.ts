@@ -115,16 +115,6 @@ class Refusal extends Error {
 
 const DEFAULT_LENGTH = 8;
 
-/**
- * History is read later in the reader's language: each language's text picks its own name
- * (`{{campaign_pl}}` in locales/pl), falling back to the campaign's internal name.
- */
-export const campaignReasonParams = (c: { name: string; names: Localized }) => ({
-  campaign_pl: c.names.pl ?? c.name,
-  campaign_pt: c.names.pt ?? c.name,
-  campaign_be: c.names.be ?? c.name,
-});
-
 export function createCodes(deps: CodesDeps): CodesService {
   const { sql, ledger, campaigns, hash } = deps;
   const clock = deps.clock ?? systemClock;
@@ -196,7 +186,7 @@ export function createCodes(deps: CodesDeps): CodesService {
             source: 'code',
             key,
             campaignId: campaign.id,
-            reason: { key: 'codes:reason_code', params: campaignReasonParams(campaign) },
+            reason: { key: 'codes:reason_code', params: { campaign: campaign.name, names: campaign.names } },
           },
           db,
         ),
