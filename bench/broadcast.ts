@@ -6,7 +6,7 @@
  * loop. Prints one JSON line:
  *   {bench, recipients, limitPerSecond, achievedPerSecond, ratio, total429, duplicates, missing,
  *    replies, replyP50Ms, replyP99Ms, peakRssMb, seconds, reference: {fakeServerPerSecond,
- *    replyP50MsWithoutBroadcast, replyP99MsWithoutBroadcast}, ratioToReference, retried}
+ *    replyP50MsWithoutBroadcast, replyP99MsWithoutBroadcast}, retried}
  * `achievedPerSecond` counts every message the fake accepted (broadcast and replies share the
  * limit) between the first and the last broadcast message; `reference.fakeServerPerSecond` is what
  * the fake answers unthrottled on this machine in the same run (it must be well above the limit for
@@ -290,7 +290,6 @@ async function main(): Promise<void> {
       replyP50MsWithoutBroadcast: Math.round(percentile(baseline, 50)),
       replyP99MsWithoutBroadcast: Math.round(percentile(baseline, 99)),
     },
-    ratioToReference: Number((achieved / Math.min(LIMIT, reference.perSecond)).toFixed(3)),
     retried: Object.fromEntries(retried.map((r) => [r.lastError, r.n])),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
