@@ -12,7 +12,8 @@
  * the fake answers unthrottled on this machine in the same run (it must be well above the limit for
  * the ratio to mean anything), and the reply latencies "without broadcast" come from the same
  * chatters during the seconds before the broadcast starts. Env: BENCH_RECIPIENTS, BENCH_LIMIT,
- * BENCH_CHATTERS, BENCH_BASELINE_MS, BENCH_DATABASE_URL (see bench/lib), REDIS_URL.
+ * BENCH_CHATTERS, BENCH_BASELINE_MS, BENCH_HEADROOM (gate's share of the limit, default 0.97),
+ * BENCH_DATABASE_URL (see bench/lib), REDIS_URL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -209,7 +210,12 @@ async function main(): Promise<void> {
            (${BASE}::bigint + substring(name from 2)::int)::text, id from p`;
   await sql`analyze`;
 
-  const gate = createChannelGate({ redis: redis.client, prefix, rates: { telegram: { perSecond: LIMIT } } });
+  const gate = createChannelGate({
+    redis: redis.client,
+    prefix,
+    rates: { telegram: { perSecond: LIMIT } },
+    ...(process.env.BENCH_HEADROOM ? { headroom: Number(process.env.BENCH_HEADROOM) } : {}),
+  });
   const adapter = createTelegramAdapter({ token: ready.token, apiRoot: ready.apiRoot, logger });
   const channels = createChannelRegistry([adapter]);
   const participants = createParticipants({ sql, defaultLocale: 'pl' });
