@@ -39,7 +39,7 @@ const ComposeBody = z.object({
     .array(z.union([z.object({ label: Label, url: z.url({ protocol: /^https?$|^tg$/ }) }), z.object({ label: Label, action: z.string().regex(/^[a-z][a-z0-9_]*:[\w:-]{1,60}$/) })]))
     .max(6)
     .optional(),
-});
+  });
 
 const View = z.object({
   id: z.string(),
