@@ -54,6 +54,8 @@ const schema = z
     WHATSAPP_DAILY_CAP: z.coerce.number().int().min(1).default(1000),
     /** Scheduled restart of the WhatsApp client (Chromium memory); 0 = never. */
     WHATSAPP_RESTART_HOURS: z.coerce.number().min(0).default(24),
+    /** OCR of receipts without a usable fiscal QR (tesseract.js, offline; ~200 MB RAM per language set in use). */
+    RECEIPT_OCR: z.enum(['off', 'on']).default('off'),
     DEFAULT_LOCALE: z.enum(LOCALES).default('pl'),
     ROLE: z.enum(ROLES).default('all'),
     /** Key for the HMAC of redeemable codes; unset → generated once and kept in DATA_DIR. */

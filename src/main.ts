@@ -18,11 +18,11 @@ import { createLedger } from './services/ledger/index.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { startLedgerMaintenance } from './jobs/workers/ledger-maintenance.js';
 import path from 'node:path';
-import { createReceipts, createDirectoryMediaStore, createQrDecoder, loadMediaSecret } from './services/receipts/index.js';
+import { createReceipts, createDirectoryMediaStore, createQrDecoder, createTesseractOcr, loadMediaSecret } from './services/receipts/index.js';
 import { createReceiptsFlow } from './dialog/flows/receipts/index.js';
 import { receiptRoutes, receiptMediaRoutes } from './http/routes/receipts.js';
 import { createReceiptQueue, startReceiptWorker } from './jobs/workers/receipts.js';
-import { createParticipants, createEnqueueOutbound, type ParticipantsService } from './services/participants/index.js';
+import { createParticipants, createEnqueueOutbound, type ErasureHook, type ParticipantsService } from './services/participants/index.js';
 import { createDialogEngine, type DialogEngine } from './dialog/engine.js';
 import type { Inbound } from './dialog/types.js';
 import { createFlows, type FlowModule } from './dialog/flow.js';
@@ -104,7 +104,9 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
 
     // Conversations. Feature flows push their FlowModule into `flowModules` and channels push their
     // ChannelAdapter into `channelAdapters` before the engine and the sender below are created.
-    const participants = createParticipants({ sql, defaultLocale: config.DEFAULT_LOCALE });
+    // Features holding personal data of their own (receipt photos, delivery addresses) add a hook.
+    const erasureHooks: ErasureHook[] = [];
+    const participants = createParticipants({ sql, defaultLocale: config.DEFAULT_LOCALE, onErase: erasureHooks });
     const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: config.DEFAULT_LOCALE });
     const flowModules: FlowModule[] = [];
     const channelAdapters: ChannelAdapter[] = [createWebAdapter({ sql })];
@@ -182,7 +184,14 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     // reviewed by moderators in the chat or through the API.
     const receiptQueue = createReceiptQueue({ connection: redis.bullmq });
     stops.push({ name: 'receipt queue', stop: receiptQueue.close });
-    const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, campaigns, media: mediaStore, decoder: createQrDecoder(), logger });
+    // OCR only where receipts are read (the worker role); stopped after the receipt worker.
+    const ocr =
+      config.RECEIPT_OCR === 'on' && (config.ROLE === 'all' || config.ROLE === 'worker')
+        ? createTesseractOcr({ dataDir: config.DATA_DIR, logger })
+        : undefined;
+    if (ocr) stops.push({ name: 'receipt OCR', stop: ocr.close });
+    const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, campaigns, media: mediaStore, decoder: createQrDecoder(), ocr, logger });
+    erasureHooks.push((db, id) => receipts.forgetParticipant(id, db));
     flowModules.push(createReceiptsFlow({ receipts, jobs: receiptQueue }));
     const mediaSecret = await loadMediaSecret(config.DATA_DIR);
     apiRoutes.push(receiptRoutes({ receipts, i18n, mediaSecret }));
@@ -198,6 +207,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     });
     apiRoutes.push(rewardRoutes({ rewards }), orderRoutes({ rewards }));
     flowModules.push(createRewardsFlow({ rewards }));
+    erasureHooks.push((db, id) => rewards.forgetParticipant(db, id));
     // ── feature flows and channel adapters are added above this line ──
     let sender: OutboxSender | undefined;
     const engine: DialogEngine = createDialogEngine({

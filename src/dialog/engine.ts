@@ -8,8 +8,10 @@
  *   messages of one conversation are handled one at a time across processes, in lock order.
  * - Retries: the whole transaction is re-run on deadlock / serialization failure (and on losing a
  *   race for the same verified phone), with the same inputs and so the same idempotency keys.
- * - After commit, `onCommitted` pokes the sender; NOTIFY on the outbox insert does the same across
- *   processes.
+ * - After commit, `onCommitted` pokes the sender (in-process, or across processes as main.ts wires
+ *   it). Nothing in the message's transaction NOTIFYs: Postgres serialises the commits of notifying
+ *   transactions on one global lock, which capped the whole inbound path at one commit (and fsync)
+ *   at a time. The sender's sweeper remains the safety net for a poke that is lost.
  */
 import type postgres from 'postgres';
 import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
@@ -56,10 +58,19 @@ export interface DialogEngine {
 
 const MAX_ATTEMPTS = 8;
 
+/** Thrown inside the transaction to roll back a repeated delivery. */
+const DUPLICATE = new Error('duplicate inbound message');
+
 export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   const flows = deps.flows ?? createFlows([]);
   const clock = deps.clock ?? systemClock;
-  const translate = (l: Locale) => deps.i18n.t(l);
+  // One fixed-language t per locale for the engine's lifetime, not one per message.
+  const fixedT = new Map<Locale, ReturnType<I18n['t']>>();
+  const translate = (l: Locale) => {
+    let t = fixedT.get(l);
+    if (!t) fixedT.set(l, (t = deps.i18n.t(l)));
+    return t;
+  };
   const programSlug = deps.programSlug ?? 'default';
 
   const registrationDeps: RegistrationDeps = {
@@ -78,22 +89,24 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   }
 
   async function runOnce(inbound: Inbound, tx: postgres.TransactionSql<Record<string, unknown>>) {
-    if (!(await repo.acceptInbox(tx, inbound.from.channel, inbound.messageId))) return { status: 'duplicate' as const };
-    const programRow = await repo.programBySlug(tx, programSlug);
-    if (!programRow) throw new Error(`Program "${programSlug}" not found`);
-    const program = toProgramInfo(programRow, deps.defaultLocale);
-    const identity = await repo.upsertAndLockIdentity(tx, {
-      programId: program.id,
+    const opened = await repo.openConversation(tx, {
+      programSlug,
       channel: inbound.from.channel,
       externalId: inbound.from.externalId,
       chatId: inbound.from.chatId ?? inbound.from.externalId,
+      messageId: inbound.messageId,
       displayName: inbound.from.displayName,
       localeHint: inbound.from.localeHint,
       verifiedPhone: inbound.from.verifiedPhone,
     });
-    let participant = identity.participantId ? ((await repo.getById(tx, identity.participantId)) ?? null) : null;
+    // The identity upsert ran too: roll it back, a repeated delivery changes nothing.
+    if (!opened.accepted) throw DUPLICATE;
+    if (!opened.program || !opened.identity) throw new Error(`Program "${programSlug}" not found`);
+    const program = toProgramInfo(opened.program, deps.defaultLocale);
+    const identity = opened.identity;
+    let participant = identity.participantId ? (opened.participant ?? null) : null;
     if (participant?.status === 'erased') participant = null;
-    const state = parseState(await repo.loadState(tx, identity.id));
+    const state = parseState(opened.state);
 
     const turn: Turn = {
       db: tx,
@@ -116,19 +129,23 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
 
     await handle(turn);
 
-    if (!turn.erased) await repo.saveState(tx, turn.identity.id, turn.state as unknown as Record<string, unknown>);
-    for (const message of turn.replies) {
-      await outbox.insert(tx, {
-        programId: program.id,
-        channel: turn.identity.channel,
-        externalId: turn.identity.externalId,
-        chatId: turn.identity.chatId,
-        identityId: turn.erased ? null : turn.identity.id,
-        participantId: turn.erased ? null : (turn.participant?.id ?? null),
-        kind: 'reply',
-        message,
-      });
-    }
+    // State and replies pipelined: one round trip.
+    await Promise.all([
+      turn.erased ? undefined : repo.saveState(tx, turn.identity.id, turn.state as unknown as Record<string, unknown>),
+      outbox.insertReplies(
+        tx,
+        turn.replies.map((message) => ({
+          programId: program.id,
+          channel: turn.identity.channel,
+          externalId: turn.identity.externalId,
+          chatId: turn.identity.chatId,
+          identityId: turn.erased ? null : turn.identity.id,
+          participantId: turn.erased ? null : (turn.participant?.id ?? null),
+          kind: 'reply' as const,
+          message,
+        })),
+      ),
+    ]);
     return { status: 'handled' as const, turn };
   }
 
@@ -426,10 +443,10 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await deps.sql.begin((tx) => runOnce(inbound, tx));
-        if (result.status === 'duplicate') return { status: 'duplicate' };
         afterCommit(result.turn);
         return { status: 'handled' };
       } catch (error) {
+        if (error === DUPLICATE) return { status: 'duplicate' };
         const race = isUniqueViolation(error, 'participants_verified_phone');
         if ((isRetryable(error) || race) && attempt < MAX_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));

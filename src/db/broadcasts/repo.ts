@@ -249,6 +249,15 @@ export async function markSent(db: Db, id: number, providerMessageId: string | u
                   claimed_at = null where id = ${id} and status = 'sending'`;
 }
 
+/** Marks many deliveries sent in one statement (the sender flushes every few milliseconds). */
+export async function markSentMany(db: Db, rows: Array<{ id: number; providerMessageId?: string }>): Promise<void> {
+  if (!rows.length) return;
+  await db`update broadcast_deliveries d set status = 'sent', sent_at = now(), provider_message_id = v.pid, claimed_at = null
+             from (select unnest(${rows.map((r) => r.id)}::bigint[]) as id,
+                          unnest(${rows.map((r) => r.providerMessageId ?? null)}::text[]) as pid) v
+            where d.id = v.id and d.status = 'sending'`;
+}
+
 export async function markFinal(db: Db, id: number, status: 'failed' | 'unreachable' | 'opted_out', error?: string): Promise<void> {
   await db`update broadcast_deliveries set status = ${status}, last_error = ${error ?? null}, claimed_at = null,
                   attempts = attempts + ${status === 'failed' ? 1 : 0}

@@ -64,6 +64,30 @@ export async function insert(db: Db, row: NewOutboxRow): Promise<number | undefi
   return r?.id;
 }
 
+/**
+ * The replies of one inbound message, in one statement and in order (ids ascend with the array).
+ * No NOTIFY: the dialog engine pokes the sender after commit (`onCommitted`), because Postgres
+ * serialises the commits of notifying transactions on one global lock, fsync included.
+ */
+export async function insertReplies(db: Db, rows: readonly NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const at = params.length;
+    params.push(row.programId, row.channel, row.externalId, row.chatId, row.identityId, row.participantId, row.kind,
+      row.message, row.dedupeKey ?? null, row.status ?? 'pending', row.lastError ?? null);
+    return `($${at + 1}::uuid, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::uuid, $${at + 6}::uuid, $${at + 7}, $${at + 8}::jsonb,
+      $${at + 9}, $${at + 10}, $${at + 11})`;
+  });
+  await db.unsafe(
+    `insert into outbox (program_id, channel, external_id, chat_id, identity_id, participant_id, kind, message, dedupe_key,
+                         status, last_error)
+     values ${tuples.join(', ')}
+     on conflict (dedupe_key) do nothing`,
+    params as never[],
+  );
+}
+
 export async function getById(db: Db, id: number): Promise<OutboxRow | undefined> {
   const [r] = await db.unsafe<Raw[]>(`select ${COLS} from outbox where id = $1`, [id]);
   return r && toRow(r);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FiscalDocument, QrReading } from './types.js';
-import { normalizeTaxId } from './tax-ids.js';
+import { normalizeTaxId, type TaxIdCountry } from './tax-ids.js';
+import { ocrFoundSomething, type OcrFacts } from './ocr-text.js';
 
 /**
  * A campaign's receipt rules and their evaluation. Evaluation never rejects: it returns flags
@@ -70,6 +71,39 @@ export interface EvaluateInput {
   receiptsThisWeek: number;
   /** Today in the program's time zone, `YYYY-MM-DD`. */
   today: string;
+  /**
+   * What OCR read from the printed text (RECEIPT_OCR=on), used where the QR gave nothing. It feeds
+   * the same date, total and seller rules, with a lower confidence, and never auto-approves.
+   */
+  ocr?: OcrFacts | null;
+}
+
+/** The facts the rules look at, from the fiscal QR first and OCR where the QR is silent. */
+interface Facts {
+  country?: TaxIdCountry;
+  sellerTaxId?: string;
+  issuedOn?: string;
+  issuedMonth?: string;
+  totalMinor?: number;
+  /** Some fact the rules used came from OCR. */
+  fromOcr: boolean;
+}
+
+function factsOf(doc: FiscalDocument | undefined, ocr: OcrFacts | null | undefined): Facts | undefined {
+  if (!doc && !ocrFoundSomething(ocr)) return undefined;
+  const o = ocr ?? undefined;
+  const f: Facts = { fromOcr: false, country: doc?.country ?? o?.country };
+  f.sellerTaxId = doc?.sellerTaxId;
+  if (!f.sellerTaxId && o?.sellerTaxId) Object.assign(f, { sellerTaxId: o.sellerTaxId, fromOcr: true });
+  f.issuedOn = doc?.issuedOn;
+  f.issuedMonth = doc?.issuedMonth;
+  // An OCR day inside the QR's month (Brazil's online QR) narrows it; a day outside it is a misread.
+  if (!f.issuedOn && o?.issuedOn && (!f.issuedMonth || o.issuedOn.startsWith(f.issuedMonth))) {
+    Object.assign(f, { issuedOn: o.issuedOn, fromOcr: true });
+  }
+  f.totalMinor = doc?.totalMinor;
+  if (f.totalMinor === undefined && o?.totalMinor !== undefined) Object.assign(f, { totalMinor: o.totalMinor, fromOcr: true });
+  return f;
 }
 
 export interface Evaluation {
@@ -86,7 +120,7 @@ const lastDayOfMonth = (month: string): string => {
   return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
 };
 
-function dateFlags(doc: FiscalDocument | undefined, window: { from?: string; to?: string }, today: string): ReceiptFlag[] {
+function dateFlags(doc: Facts | undefined, window: { from?: string; to?: string }, today: string): ReceiptFlag[] {
   if (!doc) return window.from || window.to ? ['date_unknown'] : [];
   const from = doc.issuedOn ?? (doc.issuedMonth ? `${doc.issuedMonth}-01` : undefined);
   const to = doc.issuedOn ?? (doc.issuedMonth ? lastDayOfMonth(doc.issuedMonth) : undefined);
@@ -114,8 +148,14 @@ export function computePoints(rules: ReceiptRules, totalMinor: number | undefine
 
 export function evaluateReceipt(input: EvaluateInput): Evaluation {
   const { reading, rules } = input;
+  // A fiscal QR that the rules accept alone is not held back by an OCR reading it did not need.
+  if (input.ocr && reading?.kind === 'fiscal') {
+    const qrOnly = evaluateReceipt({ ...input, ocr: null });
+    if (qrOnly.autoApprove) return qrOnly;
+  }
   const flags: ReceiptFlag[] = [];
   const doc = reading?.kind === 'fiscal' ? reading.document : undefined;
+  const facts = factsOf(doc, input.ocr);
 
   if (!reading) flags.push('no_qr');
   else if (reading.kind === 'other') flags.push('unrecognized_qr');
@@ -135,25 +175,27 @@ export function evaluateReceipt(input: EvaluateInput): Evaluation {
   if (!rules) flags.push('no_campaign');
   else {
     const window = { from: rules.purchaseFrom ?? input.campaignWindow?.from, to: rules.purchaseTo ?? input.campaignWindow?.to };
-    for (const f of dateFlags(doc, window, input.today)) flags.push(f);
+    for (const f of dateFlags(facts, window, input.today)) flags.push(f);
     if (rules.minTotal !== undefined) {
-      if (doc?.totalMinor === undefined) flags.push('total_unknown');
-      else if (doc.totalMinor < Math.round(rules.minTotal * 100)) flags.push('total_below_minimum');
+      if (facts?.totalMinor === undefined) flags.push('total_unknown');
+      else if (facts.totalMinor < Math.round(rules.minTotal * 100)) flags.push('total_below_minimum');
     }
-    computedPoints = computePoints(rules, doc?.totalMinor);
+    computedPoints = computePoints(rules, facts?.totalMinor);
     if (computedPoints === null && !flags.includes('total_unknown')) flags.push('total_unknown');
     if (rules.allowedSellers.length > 0) {
-      const allowed = doc && rules.allowedSellers.some((s) => normalizeTaxId(doc.country, s) === doc.sellerTaxId);
+      const allowed =
+        facts?.country && facts.sellerTaxId && rules.allowedSellers.some((s) => normalizeTaxId(facts.country!, s) === facts.sellerTaxId);
       if (!allowed) flags.push('seller_not_allowed');
     }
     if (rules.perWeekLimit !== undefined && input.receiptsThisWeek >= rules.perWeekLimit) flags.push('weekly_limit_reached');
   }
 
-  const base = doc ? 0.95 : reading?.kind === 'invalid' ? 0.4 : reading?.kind === 'other' ? 0.3 : 0.15;
+  // OCR text is read, not verified: a total or date from it is worth less than a signed fiscal code.
+  const base = doc ? (facts?.fromOcr ? 0.8 : 0.95) : facts?.fromOcr ? 0.5 : reading?.kind === 'invalid' ? 0.4 : reading?.kind === 'other' ? 0.3 : 0.15;
   const penalty = flags.reduce((sum, f) => sum + (SERIOUS.has(f) ? 0.35 : ['no_qr', 'unrecognized_qr'].includes(f) ? 0 : 0.15), 0);
   const confidence = Math.round(Math.max(0, Math.min(1, base - penalty)) * 100) / 100;
   const blocking = flags.filter((f) => !HINTS.has(f));
-  const autoApprove = Boolean(rules?.autoApprove) && doc !== undefined && blocking.length === 0 && computedPoints !== null && computedPoints > 0;
+  const autoApprove = Boolean(rules?.autoApprove) && doc !== undefined && !facts?.fromOcr && blocking.length === 0 && computedPoints !== null && computedPoints > 0;
   return { flags, confidence, computedPoints, autoApprove };
 }
 

@@ -29,8 +29,8 @@ export interface ChannelGateOptions {
   rates: Partial<Record<ChannelId, ChannelGateRate>>;
   /**
    * Share of the platform limit actually used (0–1): the margin absorbs network jitter between
-   * our clock and the platform's counting. Default 0.97 (plus a 2 % burst: at most 99 % of the
-   * limit in any rolling second).
+   * our clock and the platform's counting. Default 0.96 (plus a 1 % burst: at most 97 % of the
+   * limit in any rolling second, a margin of ~30 ms of sending for jitter).
    */
   headroom?: number;
 }
@@ -109,15 +109,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 export function createChannelGate(options: ChannelGateOptions): ChannelGate {
-  const headroom = options.headroom ?? 0.97;
+  const headroom = options.headroom ?? 0.96;
   const params = new Map<ChannelId, { interval: number; tolerance: number }>();
   for (const [channel, rate] of Object.entries(options.rates) as [ChannelId, ChannelGateRate][]) {
     if (!rate?.perSecond) continue;
     const effective = rate.perSecond * headroom;
     const interval = 1000 / effective;
-    // A small burst (2 % of the rate) lets one round trip grant several slots, and a sender whose
+    // A small burst (1 % of the rate) lets one round trip grant several slots, and a sender whose
     // loop was late by a few milliseconds catch up instead of losing those slots.
-    const burst = Math.max(1, Math.floor(rate.perSecond * 0.02));
+    const burst = Math.max(1, Math.floor(rate.perSecond * 0.01));
     params.set(channel, { interval, tolerance: (burst - 1) * interval });
   }
   const keys = (channel: ChannelId) => [

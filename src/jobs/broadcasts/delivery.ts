@@ -1,13 +1,14 @@
 /**
  * Sends broadcast deliveries: one lane per channel, in every worker process. A lane claims a small
  * batch of queued rows (FOR UPDATE SKIP LOCKED, so several processes share the work), takes a send
- * slot from the channel gate for each, sends, and marks the row right after the platform answered.
+ * slot from the channel gate for each, sends, and marks the row once the platform answered (sent
+ * marks are batched every `markEveryMs`, 10 ms by default).
  *
  * Exactly once, as far as a platform without idempotency keys allows: a row is sent only by the
  * lane that claimed it and is never sent again once marked. On shutdown the lane stops taking
  * slots, lets sends in flight finish and marks them, and puts unsent claims back. After a hard kill
  * the claims left behind are queued again once stale (`staleClaimMs`); only a send that was on the
- * wire at the moment of the kill can then arrive twice.
+ * wire at the moment of the kill, or answered in the last mark window, can then arrive twice.
  *
  * Telegram: the shared gate paces the whole channel (replies first); per chat a broadcast sends one
  * message, so the per-chat limit is not reached by broadcasts. WhatsApp: one at a time, paced and
@@ -32,6 +33,8 @@ export interface DeliveryOptions {
   maxAttempts?: number;
   /** How often an idle lane looks for work (ms). */
   idleMs?: number;
+  /** Sent marks are written together every this many ms (0: one UPDATE per send). */
+  markEveryMs?: number;
 }
 
 export interface DeliveryDeps {
@@ -61,10 +64,10 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     staleClaimMs: deps.options?.staleClaimMs ?? 60_000,
     maxAttempts: deps.options?.maxAttempts ?? 5,
     idleMs: deps.options?.idleMs ?? 500,
+    markEveryMs: deps.options?.markEveryMs ?? 10,
   };
   const { sql, logger } = deps;
   let stopping = false;
-  const stopController = new AbortController();
   const wakers = new Set<() => void>();
 
   // Broadcast rows and program defaults, re-read every few seconds (a pause shows within one batch:
@@ -87,6 +90,30 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`;
     active = { ids: rows.map((r) => r.id), at: Date.now() };
     return active.ids;
+  }
+
+  // Sent marks, written in one statement every few milliseconds: at 1,000 sends/s one UPDATE per
+  // send would crowd the pool the conversations use. A crash loses at most the marks of that
+  // window; those rows are still claimed and are sent again once stale, like a send in flight.
+  let marks: Array<{ id: number; providerMessageId?: string }> = [];
+  let flushing: Promise<void> = Promise.resolve();
+  let flushTimer: NodeJS.Timeout | undefined;
+  function flushMarks(): Promise<void> {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const rows = marks;
+    marks = [];
+    if (!rows.length) return flushing;
+    flushing = flushing.then(() =>
+      repo.markSentMany(sql, rows).catch((error: unknown) => logger.error({ err: error, n: rows.length }, 'broadcast: could not record sent deliveries')),
+    );
+    return flushing;
+  }
+  async function markSent(id: number, providerMessageId: string | undefined): Promise<void> {
+    if (o.markEveryMs <= 0) return repo.markSent(sql, id, providerMessageId);
+    marks.push({ id, ...(providerMessageId ? { providerMessageId } : {}) });
+    if (marks.length >= 200) void flushMarks();
+    else flushTimer ??= setTimeout(() => void flushMarks(), o.markEveryMs);
   }
 
   const idle = (ms: number) =>
@@ -125,7 +152,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       }
       switch (result.status) {
         case 'sent':
-          await repo.markSent(sql, d.id, result.providerMessageId);
+          await markSent(d.id, result.providerMessageId);
           return;
         case 'rate_limited':
           // The whole channel waits, not only this row; the row keeps its place without an attempt.
@@ -236,9 +263,9 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     },
     async close() {
       stopping = true;
-      stopController.abort();
       for (const wake of [...wakers]) wake();
       await Promise.allSettled(lanes);
+      await flushMarks();
     },
     releaseStale: () => repo.releaseStale(sql, o.staleClaimMs),
   };

@@ -56,7 +56,19 @@ export interface ParticipantsService {
   defaultProgramId(db?: Db): Promise<string>;
 }
 
-export function createParticipants(deps: { sql: Sql; clock?: Clock; defaultLocale: Locale }): ParticipantsService {
+/**
+ * Runs inside the erasure's transaction, for personal data other features keep (receipt photos,
+ * delivery addresses): they register here instead of this service importing them.
+ */
+export type ErasureHook = (db: Db, participantId: string) => Promise<unknown>;
+
+export function createParticipants(deps: {
+  sql: Sql;
+  clock?: Clock;
+  defaultLocale: Locale;
+  /** Read at each erasure, so features created later can push theirs (main.ts). */
+  onErase?: ErasureHook[];
+}): ParticipantsService {
   const { sql } = deps;
   const clock = deps.clock ?? systemClock;
   let defaultProgram: string | undefined;
@@ -128,6 +140,7 @@ export function createParticipants(deps: { sql: Sql; clock?: Clock; defaultLocal
         // Delivered messages may quote personal data; what is still waiting (the goodbye) is kept.
         await tx`delete from outbox where participant_id = ${id} and status <> 'pending'`;
         if (identityIds.length) await tx`delete from conversations where identity_id = any(${identityIds})`;
+        for (const hook of deps.onErase ?? []) await hook(tx, id);
       };
       if (db === sql) await sql.begin((tx) => run(tx));
       else await run(db);

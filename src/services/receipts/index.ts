@@ -10,3 +10,4 @@ export { checkImage, differenceHash, hammingDistance, DEFAULT_IMAGE_LIMITS, type
 export { reviewCard, reasonChoices, approvedNotice, rejectedNotice, formatMoney } from './messages.js';
 export type { ReceiptRow } from '../../db/receipts/receipts-repo.js';
 export { loadMediaSecret } from './media-secret.js';
+export { createTesseractOcr, prepareLanguageDir, OCR_LANGUAGES, type ReceiptOcr } from './ocr.js';

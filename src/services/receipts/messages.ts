@@ -31,7 +31,9 @@ export function reviewCard(
   else if (r.reading === 'other') lines.push(t('receipts:card.other_qr'));
   else if (r.reading?.startsWith('invalid:')) lines.push(t('receipts:card.invalid_qr', { format: FORMAT_NAMES[r.reading.slice(8)] ?? '' }));
   else if (r.status !== 'received') lines.push(t('receipts:card.no_qr'));
+  if (r.fields.ocr) lines.push(t('receipts:card.ocr'));
   if (r.sellerTaxId) lines.push(t('receipts:card.seller', { id: r.sellerTaxId }));
+  else if (r.fields.ocrTaxIdUnverified) lines.push(t('receipts:card.seller_unverified', { id: r.fields.ocrTaxIdUnverified }));
   if (r.issuedOn) lines.push(t('receipts:card.date', { d: formatDate(locale, `${r.issuedOn}T12:00:00Z`, 'UTC') }));
   else if (r.fields.chave) lines.push(t('receipts:card.month', { m: `${r.fields.chave.slice(4, 6)}/20${r.fields.chave.slice(2, 4)}` }));
   if (r.totalMinor !== null && r.currency) lines.push(t('receipts:card.total', { amount: formatMoney(locale, r.totalMinor, r.currency) }));

@@ -13,7 +13,10 @@ import {
   bestReading,
   evaluateReceipt,
   rawQrIsDistinctive,
+  readReceiptText,
+  ocrFoundSomething,
   ReceiptRules,
+  type OcrFacts,
   weekStart,
   type QrReading,
   type ReceiptStatus,
@@ -24,6 +27,7 @@ import type { ReceiptRow } from '../../db/receipts/receipts-repo.js';
 import { checkImage, differenceHash, DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image.js';
 import { receiptMediaKey, type MediaStore } from './media-store.js';
 import type { QrDecoder } from './qr-decoder.js';
+import type { ReceiptOcr } from './ocr.js';
 import { approvedNotice, rejectedNotice, reviewCard } from './messages.js';
 
 /** How the service asks for a receipt to be read in the background (BullMQ in production). */
@@ -38,6 +42,8 @@ export interface ReceiptsDeps {
   enqueueOutbound: EnqueueOutbound;
   media: MediaStore;
   decoder: QrDecoder;
+  /** Reads the printed text when no fiscal QR gives the total or date (RECEIPT_OCR=on); absent = off. */
+  ocr?: ReceiptOcr;
   clock?: Clock;
   logger?: Logger;
   limits?: Partial<ImageLimits>;
@@ -117,9 +123,10 @@ export interface ReceiptsService {
    * Erasure of a participant: their receipt photos are deleted (unless another participant sent the
    * very same file) and what was read from them that can identify a person (buyer tax id, raw QR
    * text, caption) is cleared. Decisions, points and the document key stay, so a paid purchase
-   * can still not be paid twice. Returns how many receipts were cleared.
+   * can still not be paid twice. Returns how many receipts were cleared. With `db` (the erasure's
+   * transaction) the rows change with it; the files go at once, as the erasure asked.
    */
-  forgetParticipant(participantId: string): Promise<number>;
+  forgetParticipant(participantId: string, db?: Db): Promise<number>;
   /** Receipts still unread after `olderThanMs` (a lost job, a flushed Redis): their ids, to enqueue again. */
   stale(olderThanMs: number): Promise<string[]>;
 }
@@ -221,6 +228,23 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
     return { status: 'approved', receipt, balance: balance.available };
   }
 
+  /** OCR of the printed text in the participant's language; a failure only means "nothing read". */
+  async function readText(receipt: ReceiptRow, bytes: Buffer): Promise<OcrFacts | null> {
+    if (!deps.ocr) return null;
+    try {
+      const participant = await participants.getById(receipt.participantId);
+      const locale = participant ? await participants.locale(participant) : 'pl';
+      const started = Date.now();
+      const text = await deps.ocr.read(bytes, locale);
+      const facts = readReceiptText(text, locale);
+      deps.logger?.info({ receiptId: receipt.id, ms: Date.now() - started, found: ocrFoundSomething(facts) }, 'receipt OCR done');
+      return facts;
+    } catch (error) {
+      deps.logger?.warn({ err: error, receiptId: receipt.id }, 'receipt OCR failed');
+      return null;
+    }
+  }
+
   const service: ReceiptsService = {
     async intake(db, input) {
       if (input.media.size !== undefined && input.media.size > limits.maxBytes) return { status: 'refused', reason: 'too_large' };
@@ -275,6 +299,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       }
       const reading: QrReading | null = bestReading(texts);
       const doc = reading?.kind === 'fiscal' ? reading.document : undefined;
+      const ocr = bytes && (!doc || doc.totalMinor === undefined || !doc.issuedOn) ? await readText(before, bytes) : null;
       const documentKey = doc
         ? doc.documentKey
         : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
@@ -312,20 +337,25 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
           duplicates,
           receiptsThisWeek,
           today: localDate(now, timeZone),
+          ocr,
         });
+        const fromOcr = ocrFoundSomething(ocr);
         const saved = await repo.saveProcessed(
           tx,
           r.id,
           {
             imageDhash: dhash,
             qrTexts: texts,
-            reading: !reading ? 'none' : reading.kind === 'fiscal' ? reading.document.format : reading.kind === 'invalid' ? `invalid:${reading.format}` : 'other',
+            reading: !reading ? (fromOcr ? 'ocr' : 'none') : reading.kind === 'fiscal' ? reading.document.format : reading.kind === 'invalid' ? `invalid:${reading.format}` : 'other',
             documentKey,
-            sellerTaxId: doc?.sellerTaxId ?? null,
-            issuedOn: doc?.issuedOn ?? null,
-            totalMinor: doc?.totalMinor ?? null,
-            currency: doc?.currency ?? null,
-            fields: doc ? doc.fields : reading?.kind === 'invalid' ? { problem: reading.reason } : {},
+            sellerTaxId: doc?.sellerTaxId ?? ocr?.sellerTaxId ?? null,
+            issuedOn: doc?.issuedOn ?? (ocr?.issuedOn && (!doc?.issuedMonth || ocr.issuedOn.startsWith(doc.issuedMonth)) ? ocr.issuedOn : null),
+            totalMinor: doc?.totalMinor ?? ocr?.totalMinor ?? null,
+            currency: doc?.currency ?? (ocr?.totalMinor !== undefined ? (ocr.currency ?? null) : null),
+            fields: {
+              ...(doc ? doc.fields : reading?.kind === 'invalid' ? { problem: reading.reason } : {}),
+              ...(fromOcr ? ocrFields(ocr!, doc) : {}),
+            },
             flags: evaluation.flags,
             confidence: evaluation.confidence,
             computedPoints: evaluation.computedPoints,
@@ -410,9 +440,9 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       const row = await repo.getRules(sql, campaignId);
       return row ? ReceiptRules.parse(row.rules) : null;
     },
-    async forgetParticipant(participantId) {
-      const rows = await sql.unsafe<Array<{ mediaKey: string; shared: boolean }>>(
-        `update receipts r set caption = null, qr_texts = '{}', fields = r.fields - 'B' - 'S'
+    async forgetParticipant(participantId, db = sql) {
+      const rows = await db.unsafe<Array<{ mediaKey: string; shared: boolean }>>(
+        `update receipts r set caption = null, qr_texts = '{}', fields = r.fields - 'B' - 'S' - 'ocrTaxIdUnverified'
          where participant_id = $1
          returning media_key, exists (select 1 from receipts o where o.media_key = r.media_key and o.participant_id <> $1) as shared`,
         [participantId],
@@ -423,4 +453,17 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
     stale: (olderThanMs) => repo.staleReceived(sql, olderThanMs),
   };
   return service;
+}
+
+/** What the review card and the API show of an OCR reading: which values came from it. */
+function ocrFields(ocr: OcrFacts, doc: { totalMinor?: number; issuedOn?: string; sellerTaxId?: string } | undefined): Record<string, string> {
+  const read: string[] = [];
+  if (doc?.totalMinor === undefined && ocr.totalMinor !== undefined) read.push('total');
+  if (!doc?.issuedOn && ocr.issuedOn) read.push('date');
+  if (!doc?.sellerTaxId && ocr.sellerTaxId) read.push('seller');
+  return {
+    source: doc ? 'qr+ocr' : 'ocr',
+    ocr: read.join(','),
+    ...(ocr.unverifiedTaxId && !doc ? { ocrTaxIdUnverified: ocr.unverifiedTaxId } : {}),
+  };
 }
