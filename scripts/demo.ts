@@ -5,9 +5,15 @@
  *
  * Run it again at will: the campaign and products are reused, a new batch of codes is printed
  * (codes are only ever shown at creation; the database keeps keyed hashes).
+ *
+ * Admin token: ADMIN_TOKEN if set, else a fresh random one per run, printed below. Either becomes
+ * the ADMIN_TOKEN row and retires the previous one, so no demo token stays valid for good.
  */
+import closeWithGrace from 'close-with-grace';
 import { loadConfig, ConfigError } from '../src/config.js';
 import { startPunkto } from '../src/main.js';
+import { takeOverShutdownSignals } from '../src/db/embedded-postgres.js';
+import { randomToken } from '../src/shared/ids.js';
 import { createLedger } from '../src/services/ledger/index.js';
 import { createCampaigns } from '../src/services/campaigns/index.js';
 import { createCodes, createCodeHasher, loadCodeSecret } from '../src/services/codes/index.js';
@@ -15,23 +21,26 @@ import { createSales } from '../src/services/sales/index.js';
 import { seedDemoRewards } from '../src/services/rewards/demo-seed.js';
 
 const DEMO_STORE = 'Demo';
-const DEMO_TOKEN = 'punkto-demo-admin-token';
 
 async function main(): Promise<void> {
+  const demoToken = process.env.ADMIN_TOKEN ? undefined : `pk_demo_${randomToken(24)}`;
   let config;
   try {
-    config = loadConfig({ ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? DEMO_TOKEN });
+    config = loadConfig({ ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? demoToken });
   } catch (error) {
     process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  const punkto = await startPunkto(config);
-  const stop = async () => {
-    await punkto.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // The service's own shutdown path, as in main.ts: embedded-postgres's exit hook would otherwise
+  // exit 143 on SIGTERM before the graceful stop finished.
+  takeOverShutdownSignals();
+  const starting = startPunkto(config);
+  closeWithGrace({ delay: 15_000 }, async ({ err }) => {
+    if (err) process.stderr.write(`${String(err)}\n`);
+    const running = await starting.catch(() => undefined);
+    await running?.stop();
+  });
+  const punkto = await starting;
 
   const { sql, logger } = punkto;
   const ledger = createLedger({ sql, logger });
@@ -58,7 +67,7 @@ async function main(): Promise<void> {
           status: 'active',
           productRules: [
             { sku: 'KOC-24', ean: '5901234123457', name: { pl: 'Kocioł gazowy 24 kW', pt: 'Caldeira a gás 24 kW', be: 'Газавы кацёл 24 кВт' }, pointsPerUnit: 120 },
-            { sku: 'POMPA-8', name: { pl: 'Pompa ciepła 8 kW', pt: 'Bomba de calor 8 kW', be: 'Цеплавы помпа 8 кВт' }, pointsPerUnit: 300 },
+            { sku: 'POMPA-8', name: { pl: 'Pompa ciepła 8 kW', pt: 'Bomba de calor 8 kW', be: 'Цеплавая помпа 8 кВт' }, pointsPerUnit: 300 },
             { sku: 'TERM-1', ean: '4006381333931', name: { pl: 'Termostat Wi-Fi', pt: 'Termóstato Wi-Fi', be: 'Тэрмастат Wi-Fi' }, pointsPerUnit: 25 },
           ],
         },
@@ -85,7 +94,9 @@ async function main(): Promise<void> {
     `  Store target: 10 units → 500 bonus points for everyone who sold toward it.`,
     '',
     `Web chat: ${url}/chat    API docs: ${url}/docs`,
-    process.env.ADMIN_TOKEN ? 'Admin API: use your ADMIN_TOKEN.' : `Admin API (demo token): curl -H 'Authorization: Bearer ${DEMO_TOKEN}' ${url}/api/v1/campaigns`,
+    demoToken
+      ? `Admin API (token for this run; the next run replaces it): curl -H 'Authorization: Bearer ${demoToken}' ${url}/api/v1/campaigns`
+      : 'Admin API: use your ADMIN_TOKEN.',
     'Ctrl+C stops the service.',
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES, type Locale } from './shared/locale.js';
 
 /**
  * The environment, parsed once. This is the only module that reads `process.env`; everything else
@@ -14,8 +15,8 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
-export const LOCALES = ['pl', 'pt', 'be'] as const;
-export type Locale = (typeof LOCALES)[number];
+// Defined in shared (below every layer); re-exported for callers that already import them from here.
+export { LOCALES, type Locale };
 
 export const ROLES = ['all', 'web', 'worker', 'whatsapp'] as const;
 export type Role = (typeof ROLES)[number];

@@ -48,7 +48,10 @@ import { codeBatchRoutes } from './http/routes/code-batches.js';
 import { salesRoutes } from './http/routes/sales.js';
 import { createCodesFlow } from './dialog/flows/codes/index.js';
 import { createOutboxNotifier } from './dialog/flows/codes/notifier.js';
-import { createSalesFlow } from './dialog/flows/sales/index.js';
+import { createSalesFlow, progressLines } from './dialog/flows/sales/index.js';
+import { earnerOf } from './dialog/flows/codes/index.js';
+import { isStaff } from './domain/participants/index.js';
+import type { BalanceSource } from './dialog/system.js';
 import { createRewards, createVoucherCipher, loadVoucherKey } from './services/rewards/index.js';
 import { createRewardsFlow } from './dialog/flows/rewards/index.js';
 import { rewardRoutes } from './http/routes/rewards.js';
@@ -189,7 +192,10 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       config.RECEIPT_OCR === 'on' && (config.ROLE === 'all' || config.ROLE === 'worker')
         ? createTesseractOcr({ dataDir: config.DATA_DIR, logger })
         : undefined;
-    if (ocr) stops.push({ name: 'receipt OCR', stop: ocr.close });
+    if (ocr) {
+      await ocr.prepare();
+      stops.push({ name: 'receipt OCR', stop: ocr.close });
+    }
     const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, campaigns, media: mediaStore, decoder: createQrDecoder(), ocr, logger });
     erasureHooks.push((db, id) => receipts.forgetParticipant(id, db));
     flowModules.push(createReceiptsFlow({ receipts, jobs: receiptQueue }));
@@ -209,6 +215,27 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     flowModules.push(createRewardsFlow({ rewards }));
     erasureHooks.push((db, id) => rewards.forgetParticipant(db, id));
     // ── feature flows and channel adapters are added above this line ──
+    // "My balance" and /mydata: the ledger plus what sales, rewards and receipts add to them.
+    // The sales/receipts counts are plain counts until those services expose their own.
+    const countOf = async (db: Sql, table: 'sales' | 'receipts', participantId: string) =>
+      (await db.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where participant_id = $1`, [participantId]))[0]?.n ?? 0;
+    const dialogLedger: BalanceSource = {
+      balance: (...args) => ledger.balance(...args),
+      history: (...args) => ledger.history(...args),
+      progress: async (db, participant, ctx) =>
+        isStaff(participant.role) ? progressLines(ctx, await sales.targets(db, earnerOf({ participant }))) : [],
+      personalData: [
+        async (db, participant) => {
+          const orders = await rewards.ordersOf(db, participant.id, { limit: 50 });
+          const items = orders.items.map((o) => ({ at: o.createdAt, reward: o.rewardNames, delivery: o.delivery }));
+          return [{ kind: 'orders', total: orders.total, items }];
+        },
+        async (db, participant) => [
+          { kind: 'count', what: 'sales', n: await countOf(db as Sql, 'sales', participant.id) },
+          { kind: 'count', what: 'receipts', n: await countOf(db as Sql, 'receipts', participant.id) },
+        ],
+      ],
+    };
     let sender: OutboxSender | undefined;
     const engine: DialogEngine = createDialogEngine({
       sql,
@@ -216,7 +243,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       participants,
       enqueueOutbound,
       flows: createFlows(flowModules),
-      ledger,
+      ledger: dialogLedger,
       logger,
       defaultLocale: config.DEFAULT_LOCALE,
       onCommitted: (chats) => {
@@ -224,7 +251,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       },
     });
     apiRoutes.push(participantRoutes({ sql, participants, ledger }));
-    publicRoutes.push(webchatRoutes({ sql, engine, i18n, defaultLocale: config.DEFAULT_LOCALE }));
+    publicRoutes.push(webchatRoutes({ sql, engine, i18n, defaultLocale: config.DEFAULT_LOCALE, loadMedia: (key) => mediaStore.get(key) }));
     if (config.ROLE === 'all' || config.ROLE === 'worker') {
       sender = await createOutboxSender({
         sql,

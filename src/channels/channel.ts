@@ -7,10 +7,17 @@
  */
 import type { ChannelAddress, ChannelId, Outbound, SendResult } from '../dialog/types.js';
 
+/** What the sender knows about a message; adapters may ignore it. */
+export interface SendMeta {
+  /** Names the message across re-sends (`outbox:<id>`): a channel that can dedupe sends it once. */
+  key?: string;
+  kind?: 'reply' | 'notice' | 'broadcast';
+}
+
 export interface ChannelAdapter {
   readonly id: ChannelId;
   /** Sends one message. Must not throw for platform answers: map them to a `SendResult`. */
-  send(to: ChannelAddress, message: Outbound): Promise<SendResult>;
+  send(to: ChannelAddress, message: Outbound, meta?: SendMeta): Promise<SendResult>;
 }
 
 export interface ChannelRegistry {

@@ -28,10 +28,21 @@ export async function insert(sql: Db, t: NewToken): Promise<string> {
   return row!.id;
 }
 
-export async function upsertByHash(sql: Db, t: NewToken): Promise<void> {
-  await sql`
-    insert into admin_tokens (name, role, token_hash) values (${t.name}, ${t.role}, ${t.tokenHash})
-    on conflict (token_hash) do update set revoked_at = null, role = excluded.role`;
+/**
+ * Makes `t` the one active token under its name: inserted (or re-activated, renamed and given the
+ * role) by hash, and every other active token of that name revoked. So changing ADMIN_TOKEN and
+ * restarting retires the old one. Serialised: two processes starting at once agree on the result.
+ */
+export async function replaceNamed(sql: Sql, t: NewToken): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(727002)`;
+    await tx`
+      insert into admin_tokens (name, role, token_hash) values (${t.name}, ${t.role}, ${t.tokenHash})
+      on conflict (token_hash) do update set revoked_at = null, role = excluded.role, name = excluded.name`;
+    await tx`
+      update admin_tokens set revoked_at = now()
+      where name = ${t.name} and token_hash <> ${t.tokenHash} and revoked_at is null`;
+  });
 }
 
 /** Inserts only while no active admin token exists; the lock keeps two first starts from both generating one. */

@@ -228,7 +228,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
         turn.reply(languageChoices(translate, turn.t));
         return true;
       case 'mydata':
-        if (turn.participant) turn.reply(await myData(turn, turn.participant));
+        if (turn.participant) turn.reply(await myData(turn, turn.participant, deps.ledger));
         else turn.reply(turn.t('bot:mydata.nothing'));
         return true;
       case 'delete':

@@ -1,17 +1,41 @@
 /**
  * Built-in answers that work from anywhere: help, language, my data, delete, my balance.
  */
-import { LOCALES, type Locale } from '../i18n/index.js';
+import { LOCALES, type Locale, type Translate } from '../i18n/index.js';
+import { isLocalizedText, pickLocalized, type LocalizedText } from '../shared/locale.js';
+import type { Db } from '../db/sql.js';
 import * as repo from '../db/participants/participants-repo.js';
 import type { Participant } from '../domain/participants/index.js';
+import type { DeliveryDetails } from '../domain/rewards/index.js';
 import type { Balance, HistoryEntry } from '../services/ledger/index.js';
 import type { Outbound } from './types.js';
 import type { Turn } from './turn.js';
 
-/** What the engine needs from the ledger for "my balance" and the admin profile. */
+export interface AnswerContext {
+  t: Translate;
+  locale: Locale;
+}
+
+/** Lines a feature adds under "my balance" (sales: target progress for staff); [] for nothing. */
+export type ProgressLines = (db: Db, participant: Participant, ctx: AnswerContext) => Promise<string[]>;
+
+/** What another feature keeps about a person; /mydata renders it in their language. */
+export type PersonalRecord =
+  /** Reward orders, newest first; `total` counts all of them when only some are given. */
+  | { kind: 'orders'; total: number; items: Array<{ at: Date; reward: string | LocalizedText; delivery: DeliveryDetails }> }
+  | { kind: 'count'; what: 'sales' | 'receipts'; n: number };
+
+export type PersonalDataSource = (db: Db, participant: Participant) => Promise<PersonalRecord[]>;
+
+/**
+ * What the engine needs for "my balance" and /mydata: the ledger, plus optional hooks through which
+ * features the dialog layer does not know (sales, rewards, receipts) add their part. Wired in main.ts.
+ */
 export interface BalanceSource {
   balance(programId: string, participantId: string, db?: Turn['db']): Promise<Balance>;
   history(programId: string, participantId: string, options?: { limit?: number }, db?: Turn['db']): Promise<HistoryEntry[]>;
+  progress?: ProgressLines;
+  personalData?: PersonalDataSource[];
 }
 
 export function languageChoices(translate: (l: Locale) => Turn['t'], t: Turn['t']): Outbound {
@@ -25,7 +49,7 @@ export function helpText(turn: Turn): string {
   return turn.t('bot:help', { program: turn.program.name });
 }
 
-export async function myData(turn: Turn, participant: Participant): Promise<string> {
+export async function myData(turn: Turn, participant: Participant, sources?: Pick<BalanceSource, 'personalData'>): Promise<string> {
   const { t } = turn;
   const identities = await repo.identitiesOf(turn.db, participant.id);
   const consents = await repo.consents(turn.db, participant.id);
@@ -47,6 +71,7 @@ export async function myData(turn: Turn, participant: Participant): Promise<stri
     ),
     ...(participant.registeredAt ? [t('bot:mydata.registered', { at: participant.registeredAt })] : []),
     t('bot:mydata.muted', { value: t(participant.muted ? 'bot:mydata.yes' : 'bot:mydata.no') }),
+    ...(await personalLines(turn, participant, sources?.personalData ?? [])),
     '',
     t('bot:mydata.footer'),
   ];
@@ -62,6 +87,8 @@ export async function balanceMessage(turn: Turn, participant: Participant, ledge
   if (b.pending) lines.push(t('bot:balance.pending', { count: b.pending }));
   if (b.held) lines.push(t('bot:balance.held', { count: b.held }));
   if (b.expiringSoon) lines.push(t('bot:balance.expiring', { count: b.expiringSoon.amount, at: b.expiringSoon.at }));
+  const progress = ledger.progress ? await ledger.progress(turn.db, participant, { t, locale: turn.locale }) : [];
+  if (progress.length) lines.push('', t('bot:balance.targets'), ...progress);
   if (history.length) {
     lines.push('', t('bot:balance.recent'));
     for (const e of history) lines.push(historyLine(turn, e));
@@ -76,7 +103,43 @@ function historyLine(turn: Turn, e: HistoryEntry): string {
   const amount = e.amount !== 0 ? e.amount : e.pendingAmount;
   const sign = amount > 0 ? '+' : amount < 0 ? '−' : '';
   const key = e.reason?.key;
-  let reason = key ? t(key, { ...(e.reason.params ?? {}), defaultValue: '' }) : '';
+  let reason = key ? t(key, { ...localizeParams(e.reason.params ?? {}, turn.locale), defaultValue: '' }) : '';
   if (!reason) reason = t(`bot:balance.kind.${e.kind}`);
   return t('bot:balance.line', { sign, n: Math.abs(amount), at: e.at, reason });
+}
+
+/**
+ * Reason params may carry names in every language (`{ name: { pl, pt, be } }`, or `names` beside a
+ * frozen `name`): the participant reads the one in their language, whatever language it was booked in.
+ */
+export function localizeParams(params: Record<string, unknown>, locale: Locale): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) out[k] = isLocalizedText(v) ? pickLocalized(v, locale) : v;
+  if (isLocalizedText(params.names)) out.name = pickLocalized(params.names, locale) || out.name;
+  return out;
+}
+
+async function personalLines(turn: Turn, participant: Participant, sources: PersonalDataSource[]): Promise<string[]> {
+  const { t, locale } = turn;
+  const lines: string[] = [];
+  for (const source of sources) {
+    for (const record of await source(turn.db, participant)) {
+      if (record.kind === 'count') {
+        if (record.n > 0) lines.push(t(`bot:mydata.${record.what}`, { n: record.n }));
+        continue;
+      }
+      const withDetails = record.items.filter((o) => o.delivery.method !== 'none');
+      if (!withDetails.length) continue;
+      lines.push(t('bot:mydata.orders'));
+      for (const o of withDetails) {
+        const reward = pickLocalized(o.reward, locale);
+        const d = o.delivery;
+        if (d.method === 'address') lines.push(t('bot:mydata.order_address', { reward, at: o.at, name: d.name, address: d.address }));
+        else if (d.method === 'pickup') lines.push(t('bot:mydata.order_pickup', { reward, at: o.at, name: d.name, store: d.store }));
+        else if (d.method === 'payout') lines.push(t('bot:mydata.order_payout', { reward, at: o.at, payout: d.payout }));
+      }
+      if (record.total > record.items.length) lines.push(t('bot:mydata.orders_more', { shown: record.items.length, total: record.total }));
+    }
+  }
+  return lines;
 }

@@ -3,10 +3,17 @@
  * into `Inbound` and `Outbound` into platform calls; the engine and the flows see nothing else, so
  * a flow written once runs on Telegram, WhatsApp and the web chat unchanged.
  */
-import type { Locale } from '../i18n/index.js';
+import type { Locale } from '../shared/locale.js';
+import type { ChannelId } from '../shared/messages.js';
 
-export type ChannelId = 'telegram' | 'whatsapp' | 'web';
-export const CHANNEL_IDS: readonly ChannelId[] = ['telegram', 'whatsapp', 'web'];
+export {
+  CHANNEL_IDS,
+  type ChannelAddress,
+  type ChannelId,
+  type Choice,
+  type Outbound,
+  type SendResult,
+} from '../shared/messages.js';
 
 /** Who wrote, as the channel knows them. */
 export interface ChannelIdentity {
@@ -52,36 +59,5 @@ export type Inbound = InboundBody & {
   from: ChannelIdentity;
   receivedAt: Date;
 };
-
-export interface Choice {
-  label: string;
-  /** Opaque to channels: `menu:balance`, `lang:pt`, `reward:<id>`… at most 64 bytes (Telegram). */
-  value: string;
-}
-
-export interface Outbound {
-  text: string;
-  /** Rows of choices: inline keyboard on Telegram, numbered menu on WhatsApp, buttons on the web. */
-  choices?: Choice[][];
-  /** Ask for the phone number (Telegram request-contact keyboard; typed number elsewhere). */
-  requestPhone?: { label: string };
-  /** An image to send with the text as caption: a URL the channel can fetch, or a media-store key. */
-  image?: { url?: string; mediaKey?: string };
-}
-
-/** Where a message goes, as stored in the outbox. */
-export interface ChannelAddress {
-  channel: ChannelId;
-  externalId: string;
-  chatId: string;
-}
-
-export type SendResult =
-  | { status: 'sent'; providerMessageId?: string }
-  /** Platform rate limit (Telegram 429): retry after this long, without counting an attempt. */
-  | { status: 'rate_limited'; retryAfterMs: number }
-  /** The user blocked the bot / is gone (Telegram 403): never retry, mark unreachable. */
-  | { status: 'unreachable'; reason: string }
-  | { status: 'failed'; reason: string; retryable: boolean };
 
 export type { Locale };

@@ -9,7 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../shared/logger.js';
+import { LOG_SERIALIZERS, type Logger } from '../shared/logger.js';
 import type { Sql } from '../db/sql.js';
 import type { AdminTokens } from '../services/admin-tokens.js';
 import { installErrorHandler } from './error-handler.js';
@@ -40,7 +40,8 @@ export interface ServerDeps {
 /** Builds the HTTP app from explicit dependencies without listening; tests use `app.inject`. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Own serializers even for a logger built elsewhere: request lines without query strings, errors without payloads.
+    loggerInstance: deps.logger.child({}, { serializers: LOG_SERIALIZERS }) as FastifyBaseLogger,
     requestTimeout: 30_000,
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: 'all' } },

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import i18next, { type i18n as I18nInstance, type TFunction } from 'i18next';
-import { LOCALES, type Locale } from '../config.js';
+import { LOCALES, type Locale } from '../shared/locale.js';
 
 export { LOCALES, type Locale };
 
@@ -93,16 +93,28 @@ export function resolveLocale(input: {
   );
 }
 
+// Building an Intl formatter costs far more than formatting with one (it was the largest single
+// cost of a chat reply): one per locale and option set, kept for the process.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+  let f = formatters.get(key) as F | undefined;
+  if (!f) formatters.set(key, (f = make()));
+  return f;
+}
+
 export function formatNumber(locale: Locale, value: number): string {
-  return new Intl.NumberFormat(INTL_TAG[locale], { maximumFractionDigits: 2 }).format(value);
+  return cached(`n|${locale}`, () => new Intl.NumberFormat(INTL_TAG[locale], { maximumFractionDigits: 2 })).format(value);
 }
 
 export function formatDate(locale: Locale, value: Date | string, timeZone = 'Europe/Warsaw'): string {
-  return new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeZone }).format(new Date(value));
+  return cached(`d|${locale}|${timeZone}`, () => new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeZone })).format(
+    new Date(value),
+  );
 }
 
 export function formatDateTime(locale: Locale, value: Date | string, timeZone = 'Europe/Warsaw'): string {
-  return new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
-    new Date(value),
-  );
+  return cached(
+    `dt|${locale}|${timeZone}`,
+    () => new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone }),
+  ).format(new Date(value));
 }

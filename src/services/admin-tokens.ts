@@ -16,8 +16,9 @@ export interface AdminTokens {
   create(input: { name: string; role: AdminRole }): Promise<{ id: string; token: string }>;
   revoke(id: string): Promise<boolean>;
   /**
-   * Start-up: with ADMIN_TOKEN set, makes sure it is a valid admin token; without it, generates one
-   * on the very first start. Returns the generated token (to print once) or undefined.
+   * Start-up: with ADMIN_TOKEN set, makes sure it is a valid admin token and revokes any earlier
+   * ADMIN_TOKEN (changing the value retires the old one); without it, generates one on
+   * the very first start. Returns the generated token (to print once) or undefined.
    */
   bootstrap(configured: string | undefined): Promise<string | undefined>;
 }
@@ -38,7 +39,7 @@ export function createAdminTokens({ sql }: { sql: Sql }): AdminTokens {
     revoke: (id) => repo.revoke(sql, id),
     async bootstrap(configured) {
       if (configured) {
-        await repo.upsertByHash(sql, { name: 'ADMIN_TOKEN', role: 'admin', tokenHash: sha256Hex(configured) });
+        await repo.replaceNamed(sql, { name: 'ADMIN_TOKEN', role: 'admin', tokenHash: sha256Hex(configured) });
         return undefined;
       }
       const token = `pk_${randomToken(24)}`;

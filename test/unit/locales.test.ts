@@ -14,8 +14,14 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, stri
 
 const placeholders = (s: string) => [...s.matchAll(/{{\s*([\w.]+)/g)].map((m) => m[1]).sort();
 
-/** Plural forms each language must have: pl and be four, pt two (CLDR's pt "many" is for compact numbers only). */
-const REQUIRED_FORMS = { pl: ['one', 'few', 'many', 'other'], be: ['one', 'few', 'many', 'other'], pt: ['one', 'other'] } as const;
+/**
+ * Plural forms each language must have, as the runtime's ICU data says (i18next selects with
+ * Intl.PluralRules): pl and be one/few/many/other; pt one/many/other, where "many" is what ICU picks
+ * for 1 000 000, 2 000 000… A missing form makes i18next fall back to the default language.
+ */
+const REQUIRED_FORMS = Object.fromEntries(
+  LOCALES.map((l) => [l, new Intl.PluralRules(l).resolvedOptions().pluralCategories]),
+) as unknown as Record<(typeof LOCALES)[number], readonly string[]>;
 
 describe('locales', () => {
   const resources = loadResources();
@@ -75,6 +81,8 @@ describe('locales', () => {
     expect(pt('points', { count: 1 })).toBe('1 ponto');
     expect(pt('points', { count: 0 })).toBe('0 pontos');
     expect(pt('points', { count: 2 })).toBe('2 pontos');
+    expect(pt('points', { count: 1_000_000 })).toBe('1\u00a0000\u00a0000 pontos');
+    expect(pt('bot:balance.available', { count: 1_000_000 })).toBe(pt('bot:balance.available', { count: 5 }).replace('5', '1\u00a0000\u00a0000'));
     expect(formatNumber('pl', 1234567)).toBe('1\u00a0234\u00a0567');
   });
 });

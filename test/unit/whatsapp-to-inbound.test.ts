@@ -6,7 +6,7 @@ import { waMessage } from '../fakes/whatsapp-client.js';
 
 const PT = '351912345678';
 const deps = (over: Partial<ToInboundDeps> = {}): ToInboundDeps => ({
-  resolveLid: async () => undefined,
+  identifyLid: async (lid) => ({ externalId: lid }),
   currentMenu: async () => [],
   ...over,
 });
@@ -44,12 +44,27 @@ describe('whatsapp message → Inbound', () => {
     expect(i.from.localeHint).toBe(locale);
   });
 
-  it('resolves a @lid sender to the phone, and falls back to the lid when WhatsApp will not tell', async () => {
-    const resolved = await inbound(waMessage({ from: '123456789012345@lid', body: 'oi' }), deps({ resolveLid: async () => PT }));
-    expect(resolved.from).toMatchObject({ externalId: PT, verifiedPhone: `+${PT}`, chatId: '123456789012345@lid' });
+  it('takes a @lid sender's identity from the lid store: the phone when known, else the lid', async () => {
+    const resolved = await inbound(
+      waMessage({ from: '123456789012345@lid', body: 'oi' }),
+      deps({ identifyLid: async () => ({ externalId: PT, phoneDigits: PT }) }),
+    );
+    expect(resolved.from).toMatchObject({ externalId: PT, verifiedPhone: `+${PT}`, localeHint: 'pt', chatId: '123456789012345@lid' });
     const unresolved = await inbound(waMessage({ from: '123456789012345@lid', body: 'oi' }));
     expect(unresolved.from.externalId).toBe('123456789012345@lid');
     expect(unresolved.from.verifiedPhone).toBeUndefined();
+    // A lid first seen without a phone keeps the lid as its id; the phone learnt later only verifies it.
+    const later = await inbound(
+      waMessage({ from: '123456789012345@lid', body: 'oi' }),
+      deps({ identifyLid: async (lid) => ({ externalId: lid, phoneDigits: PT }) }),
+    );
+    expect(later.from).toMatchObject({ externalId: '123456789012345@lid', verifiedPhone: `+${PT}` });
+  });
+
+  it('does not fall back to the lid when the lid store fails (that would split the participant)', async () => {
+    await expect(
+      whatsappToInbound(waMessage({ from: '123456789012345@lid', body: 'oi' }), deps({ identifyLid: async () => Promise.reject(new Error('db down')) })),
+    ).rejects.toThrow('db down');
   });
 
   it('ignores groups, status updates, own messages and system notices', async () => {

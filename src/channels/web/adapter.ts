@@ -14,8 +14,22 @@ export interface WebMessage {
   text: string;
   choices?: Outbound['choices'];
   requestPhone?: Outbound['requestPhone'];
-  image?: { url?: string };
+  /**
+   * `url`: a public picture. `media`: a stored photo (a receipt on a moderator's card), fetched
+   * from that path with the session header: only this chat may read it.
+   */
+  image?: { url?: string; media?: string };
   at: string;
+}
+
+export const webMediaPath = (messageId: number): string => `/chat/api/media/${messageId}`;
+
+/** The stored photo a message of this chat shows, if any: what the chat's session may download. */
+export async function webMessageMediaKey(db: Db, chatId: string, messageId: number): Promise<string | undefined> {
+  const [row] = await db<{ message: string }[]>`
+    select message::text as message from web_messages where id = ${messageId} and chat_id = ${chatId}`;
+  if (!row) return undefined;
+  return (JSON.parse(row.message) as Outbound).image?.mediaKey;
 }
 
 export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
@@ -48,7 +62,7 @@ export async function webMessagesAfter(db: Db, chatId: string, after: number, li
       text: m.text,
       ...(m.choices ? { choices: m.choices } : {}),
       ...(m.requestPhone ? { requestPhone: m.requestPhone } : {}),
-      ...(m.image?.url ? { image: { url: m.image.url } } : {}),
+      ...(m.image?.url ? { image: { url: m.image.url } } : m.image?.mediaKey ? { image: { media: webMediaPath(r.id) } } : {}),
       at: r.createdAt.toISOString(),
     };
   });

@@ -84,6 +84,14 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   function render(m) {
     const div = bubble('bot', '');
     if (m.image && m.image.url) { const img = document.createElement('img'); img.src = m.image.url; img.alt = ''; div.appendChild(img); }
+    else if (m.image && m.image.media) {
+      // Stored photos need the session header, which an <img src> cannot send: fetch, then a blob URL.
+      const img = document.createElement('img'); img.alt = ''; div.insertBefore(img, div.firstChild);
+      fetch(m.image.media, { headers: { 'x-chat-token': token } })
+        .then((r) => (r.ok ? r.blob() : null))
+        .then((b) => { if (b) { img.src = URL.createObjectURL(b); img.onload = () => { log.scrollTop = log.scrollHeight; }; } else img.remove(); })
+        .catch(() => img.remove());
+    }
     div.appendChild(document.createTextNode(m.text));
     if (m.choices && m.choices.length) {
       const box = document.createElement('div');

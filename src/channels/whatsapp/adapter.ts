@@ -2,18 +2,20 @@
  * The WhatsApp `ChannelAdapter`: turns an `Outbound` into paced whatsapp-web.js sends, and every
  * incoming message into an `Inbound` for the dialog engine. Nothing here decides what to answer.
  */
-import type { ChannelAdapter } from '../channel.js';
+import type { ChannelAdapter, SendMeta } from '../channel.js';
 import type { ChannelAddress, Inbound, Outbound, SendResult } from '../../dialog/types.js';
 import { localeFromPhone, type I18n, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { jidKind, userJid } from './identity.js';
 import type { MenuStore } from './menus.js';
-import type { Pacer, SendKind } from './pacing.js';
+import type { Admission, Pacer, SendKind } from './pacing.js';
 import type { WhatsAppSession } from './session.js';
-import { whatsappToInbound } from './to-inbound.js';
+import { ignoreReason, whatsappToInbound } from './to-inbound.js';
 import { whatsappToNative, type WaPart } from './to-native.js';
 import type { WaClient, WaClientFactory, WaMedia, WaMessage } from './wa-client.js';
 import { imageLoader, type ImageLoader } from './images.js';
+import type { LidStore } from './lids.js';
+import type { SentLedger } from './sent-ledger.js';
 
 /** The dialog engine as the adapter needs it (B's `DialogEngine` fits). */
 export interface InboundSink {
@@ -24,6 +26,10 @@ export interface WhatsAppAdapterDeps {
   session: WhatsAppSession;
   factory: Pick<WaClientFactory, 'media'>;
   menus: MenuStore;
+  /** Sends by message key: a message handed over again is not sent twice. */
+  sent: SentLedger;
+  /** Stable identities of `…@lid` senders. */
+  lids: LidStore;
   pacer: Pacer;
   i18n: I18n;
   defaultLocale: Locale;
@@ -36,10 +42,19 @@ export interface WhatsAppAdapterDeps {
   notConnectedRetryMs?: number;
 }
 
-/** Extra facts a sender may pass: broadcasts count against their share of the daily cap. */
-export interface WhatsAppSendMeta {
-  kind?: 'reply' | 'notice' | 'broadcast';
-}
+/**
+ * Extra facts a sender may pass: broadcasts count against their share of the daily cap; a `key`
+ * (`outbox:<id>`) makes the send happen once however often the message is handed over.
+ */
+export type WhatsAppSendMeta = SendMeta;
+
+/**
+ * A `SendResult` that also says what a `rate_limited` holds back: `channel` (not connected, the
+ * pace, the whole daily cap: nothing else can go either) or `message` (this broadcast used up the
+ * broadcast share of the cap: replies still go). The whatsapp-out worker pauses the queue only
+ * for `channel`.
+ */
+export type WhatsAppSendResult = Exclude<SendResult, { status: 'rate_limited' }> | { status: 'rate_limited'; retryAfterMs: number; scope: 'channel' | 'message' };
 
 const RECEIVE_ATTEMPTS = 5;
 
@@ -47,7 +62,7 @@ const RECEIVE_ATTEMPTS = 5;
 export const NOT_CONNECTED_RETRY_MS = 30_000;
 
 export interface WhatsAppAdapter extends ChannelAdapter {
-  send(to: ChannelAddress, message: Outbound, meta?: WhatsAppSendMeta): Promise<SendResult>;
+  send(to: ChannelAddress, message: Outbound, meta?: WhatsAppSendMeta): Promise<WhatsAppSendResult>;
   /** Feeds one whatsapp-web.js message to the engine (the session calls this). */
   handleIncoming(message: WaMessage, client: WaClient, sink: InboundSink): Promise<'handled' | 'ignored'>;
 }
@@ -62,6 +77,9 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
   }
 
   const loadImage = deps.loadImage ?? imageLoader(async () => null);
+  // One send per key at a time in this process (the only one holding the WhatsApp session).
+  const inFlight = new Map<string, Promise<WhatsAppSendResult>>();
+  let lastPrune = 0;
 
   /**
    * Everything is prepared before the first part goes out, so a retry never repeats half a message.
@@ -94,44 +112,83 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
     return lastId;
   }
 
+  async function sendNow(to: ChannelAddress, message: Outbound, meta: WhatsAppSendMeta | undefined): Promise<WhatsAppSendResult> {
+    const client = deps.session.readyClient();
+    if (!client) return { status: 'rate_limited', retryAfterMs: laterMs, scope: 'channel' };
+    const chatId = to.chatId && jidKind(to.chatId) !== 'other' ? to.chatId : userJid(to.externalId);
+    const native = whatsappToNative(message, deps.i18n.t(await localeFor(to)));
+    const kind: SendKind = meta?.kind === 'broadcast' ? 'broadcast' : 'reply';
+    let outcome: Admission<string | undefined>;
+    try {
+      const parts = await prepare(native.parts);
+      outcome = await deps.pacer.run(kind, async () => {
+        // Remembered before sending: the answer to a menu can arrive before sendMessage returns.
+        await deps.menus.remember(to.externalId, native.menu);
+        const live = deps.session.readyClient();
+        if (!live) throw new NotConnected();
+        return sendParts(live, chatId, parts);
+      });
+    } catch (error) {
+      return mapSendError(error, log, laterMs);
+    }
+    if (!outcome.admitted) {
+      // Only a broadcast turned away by its share of the cap is held back alone; replies still go.
+      const scope = kind === 'broadcast' && outcome.why === 'daily_cap' ? 'message' : 'channel';
+      return { status: 'rate_limited', retryAfterMs: outcome.retryAfterMs, scope };
+    }
+    const providerMessageId = outcome.result;
+    if (meta?.key) {
+      await deps.sent.record(meta.key, providerMessageId).catch((error: unknown) =>
+        log.error({ err: error }, 'whatsapp send not recorded; a re-send of this message would repeat it'),
+      );
+    }
+    return { status: 'sent', ...(providerMessageId ? { providerMessageId } : {}) };
+  }
+
   return {
     id: 'whatsapp',
 
     async send(to, message, meta) {
-      const client = deps.session.readyClient();
-      if (!client) return { status: 'rate_limited', retryAfterMs: laterMs };
-      const chatId = to.chatId && jidKind(to.chatId) !== 'other' ? to.chatId : userJid(to.externalId);
-      const native = whatsappToNative(message, deps.i18n.t(await localeFor(to)));
-      const kind: SendKind = meta?.kind === 'broadcast' ? 'broadcast' : 'reply';
+      const key = meta?.key;
+      if (!key) return sendNow(to, message, meta);
+      const running = inFlight.get(key);
+      if (running) return running;
+      const attempt = (async (): Promise<WhatsAppSendResult> => {
+        if (Date.now() - lastPrune > 3_600_000) {
+          lastPrune = Date.now();
+          void deps.sent.prune().catch((error: unknown) => log.warn({ err: error }, 'whatsapp sent-ledger prune failed'));
+        }
+        let earlier: Awaited<ReturnType<SentLedger['find']>>;
+        try {
+          earlier = await deps.sent.find(key);
+        } catch (error) {
+          return { status: 'failed', reason: `sent ledger not readable: ${(error as Error).message}`, retryable: true };
+        }
+        if (earlier) return { status: 'sent', ...(earlier.providerMessageId ? { providerMessageId: earlier.providerMessageId } : {}) };
+        return sendNow(to, message, meta);
+      })();
+      inFlight.set(key, attempt);
       try {
-        const parts = await prepare(native.parts);
-        const outcome = await deps.pacer.run(kind, async () => {
-          // Remembered before sending: the answer to a menu can arrive before sendMessage returns.
-          await deps.menus.remember(to.externalId, native.menu);
-          const live = deps.session.readyClient();
-          if (!live) throw new NotConnected();
-          return sendParts(live, chatId, parts);
-        });
-        if (!outcome.admitted) return { status: 'rate_limited', retryAfterMs: outcome.retryAfterMs };
-        return { status: 'sent', ...(outcome.result ? { providerMessageId: outcome.result } : {}) };
-      } catch (error) {
-        return mapSendError(error, log, laterMs);
+        return await attempt;
+      } finally {
+        inFlight.delete(key);
       }
     },
 
     async handleIncoming(message, client, sink) {
-      const result = await whatsappToInbound(message, {
-        resolveLid: async (lid) => (await resolveLid(client, lid)) ?? (await contactNumber(message)),
-        currentMenu: (externalId) => deps.menus.current(externalId),
-      });
-      if (result.kind === 'ignored') {
-        log.debug({ reason: result.reason, type: message.type }, 'whatsapp message ignored');
+      if (ignoreReason(message)) {
+        log.debug({ reason: ignoreReason(message), type: message.type }, 'whatsapp message ignored');
         return 'ignored';
       }
-      // WhatsApp Web never re-delivers a message, so a database hiccup is waited out here; the
-      // engine's inbox makes a repeated attempt harmless.
+      // WhatsApp Web never re-delivers a message, so a database hiccup (the lid and menu lookups,
+      // the engine) is waited out here; the engine's inbox makes a repeated attempt harmless.
       for (let attempt = 1; ; attempt++) {
         try {
+          const result = await whatsappToInbound(message, {
+            identifyLid: (lid) => deps.lids.identify(lid, async () => (await resolveLid(client, lid)) ?? (await contactNumber(message))),
+            currentMenu: (externalId) => deps.menus.current(externalId),
+          });
+          if (result.kind === 'ignored') return 'ignored';
           await sink.receive(result.inbound);
           return 'handled';
         } catch (error) {
@@ -166,10 +223,10 @@ async function resolveLid(client: WaClient, lid: string): Promise<string | undef
   return undefined;
 }
 
-function mapSendError(error: unknown, log: Logger, laterMs: number): SendResult {
+function mapSendError(error: unknown, log: Logger, laterMs: number): WhatsAppSendResult {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof NotConnected || /Session closed|Target closed|detached Frame|Protocol error|Execution context was destroyed/i.test(message)) {
-    return { status: 'rate_limited', retryAfterMs: laterMs };
+    return { status: 'rate_limited', retryAfterMs: laterMs, scope: 'channel' };
   }
   if (/invalid wid|not a (valid|registered)|No LID for user|wid error/i.test(message)) {
     return { status: 'unreachable', reason: 'not on WhatsApp' };

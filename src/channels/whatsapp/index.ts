@@ -16,11 +16,13 @@ import type { Logger } from '../../shared/logger.js';
 import type { ChannelAddress } from '../../dialog/types.js';
 import { createWhatsAppAdapter, type InboundSink, type WhatsAppAdapter, type WhatsAppAdapterDeps } from './adapter.js';
 import { createStatusBoard, localControl, remoteControl, whatsappReadiness, type WhatsAppControl } from './control.js';
+import { createLidStore } from './lids.js';
 import { createMenuStore } from './menus.js';
 import { createPacer } from './pacing.js';
 import { createQueuedWhatsAppAdapter, startWhatsAppOutWorker, type QueuedWhatsAppAdapter } from './queue.js';
 import { createRealClientFactory } from './real-client.js';
 import { createPostgresSessionStore } from './remote-auth-store.js';
+import { createSentLedger } from './sent-ledger.js';
 import { createWhatsAppSession, type SessionOptions, type WhatsAppSession } from './session.js';
 import type { WaClientFactory } from './wa-client.js';
 
@@ -80,6 +82,8 @@ export function createWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppCli
     session,
     factory,
     menus: createMenuStore(sql),
+    sent: createSentLedger(sql),
+    lids: createLidStore(sql),
     pacer: createPacer({
       db: sql,
       options: {
@@ -136,7 +140,7 @@ export interface WhatsAppRemote {
 }
 
 export function createWhatsAppRemote(deps: { sql: Sql; queueConnection: () => Redis; queuePrefix?: string }): WhatsAppRemote {
-  const adapter = createQueuedWhatsAppAdapter({ connection: deps.queueConnection(), ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}) });
+  const adapter = createQueuedWhatsAppAdapter({ connection: deps.queueConnection, ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}) });
   const control = remoteControl(createStatusBoard(deps.sql));
   return { adapter, control, readiness: whatsappReadiness(control), stop: () => adapter.close() };
 }

@@ -6,6 +6,7 @@
 import type { Inbound, InboundBody, UnsupportedKind } from '../../dialog/types.js';
 import { localeFromPhone } from '../../i18n/index.js';
 import { digitsOfJid, e164, jidKind, phoneFromVCard } from './identity.js';
+import type { LidIdentity } from './lids.js';
 import { matchMenuReply, type MenuOption } from './menus.js';
 import type { WaMessage } from './wa-client.js';
 
@@ -14,8 +15,12 @@ export type IgnoreReason = 'own' | 'group' | 'status' | 'broadcast' | 'system' |
 export type ToInboundResult = { kind: 'inbound'; inbound: Inbound } | { kind: 'ignored'; reason: IgnoreReason };
 
 export interface ToInboundDeps {
-  /** Phone digits behind a `…@lid` sender, when WhatsApp will tell. */
-  resolveLid(lidJid: string): Promise<string | undefined>;
+  /**
+   * The stable identity of a `…@lid` sender (lids.ts): the same external id for every message of
+   * that person, with the phone digits when known. Errors propagate: falling back to the lid here
+   * would split a participant whose lid is already mapped to a phone.
+   */
+  identifyLid(lidJid: string): Promise<LidIdentity>;
   /** The menu last sent to this participant (empty when none is open). */
   currentMenu(externalId: string): Promise<MenuOption[]>;
 }
@@ -62,12 +67,17 @@ export async function whatsappToInbound(msg: WaMessage, deps: ToInboundDeps): Pr
   if (reason) return { kind: 'ignored', reason };
 
   let phoneDigits: string | undefined;
-  if (jidKind(msg.from) === 'user') phoneDigits = digitsOfJid(msg.from);
-  else phoneDigits = await deps.resolveLid(msg.from).catch(() => undefined);
+  let externalId: string;
+  if (jidKind(msg.from) === 'user') {
+    phoneDigits = digitsOfJid(msg.from);
+    externalId = phoneDigits;
+  } else {
+    const lid = await deps.identifyLid(msg.from);
+    phoneDigits = lid.phoneDigits;
+    externalId = lid.externalId;
+  }
 
   const phone = phoneDigits ? e164(phoneDigits) : undefined;
-  // Without a phone the lid itself is the identity; it cannot link to other channels.
-  const externalId = phoneDigits ?? msg.from;
   const displayName = msg._data?.notifyName?.trim() || undefined;
   const localeHint = localeFromPhone(phone);
 

@@ -5,8 +5,8 @@
  * status; a claim older than the stale limit belongs to a process that died and is queued again.
  */
 import type { Db } from '../sql.js';
-import type { Locale } from '../../i18n/index.js';
-import type { ChannelId } from '../../dialog/types.js';
+import type { Locale } from '../../shared/locale.js';
+import type { ChannelId } from '../../shared/messages.js';
 import type {
   Audience,
   Broadcast,
@@ -242,6 +242,20 @@ export async function claim(db: Db, broadcastId: string, channel: ChannelId, lim
       from c where d.id = c.id
     returning d.id, d.broadcast_id, d.participant_id, d.identity_id, d.channel, d.external_id, d.chat_id, d.locale, d.params,
               d.attempts, coalesce((select muted from participants where id = d.participant_id), false) as muted`;
+}
+
+/**
+ * Chats among `chatIds` that are in a conversation right now: a reply or notice waiting in the
+ * outbox, or one sent within `withinMs`. A broadcast message waits for them (the platform allows
+ * about one message per second per chat, and the conversation goes first).
+ */
+export async function busyChats(db: Db, channel: ChannelId, chatIds: string[], withinMs: number): Promise<Set<string>> {
+  if (!chatIds.length) return new Set();
+  const rows = await db<{ chatId: string }[]>`
+    select distinct chat_id from outbox
+     where channel = ${channel} and chat_id = any(${chatIds}::text[]) and kind <> 'broadcast'
+       and (status in ('pending', 'sending') or (status = 'sent' and sent_at > now() - make_interval(secs => ${withinMs / 1000})))`;
+  return new Set(rows.map((r) => r.chatId));
 }
 
 export async function markSent(db: Db, id: number, providerMessageId: string | undefined): Promise<void> {

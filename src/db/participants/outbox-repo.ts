@@ -1,5 +1,5 @@
 import type { Db } from '../sql.js';
-import type { ChannelId, Outbound } from '../../dialog/types.js';
+import type { ChannelId, Outbound } from '../../shared/messages.js';
 
 export type OutboxKind = 'reply' | 'notice' | 'broadcast';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unreachable';

@@ -1,6 +1,6 @@
 import type { Db } from '../sql.js';
 import type { ChannelIdentityRow, Participant, ParticipantRole, ParticipantStatus } from '../../domain/participants/index.js';
-import type { ChannelId } from '../../dialog/types.js';
+import type { ChannelId } from '../../shared/messages.js';
 
 // jsonb comes back as text and is parsed here: postgres.camel would otherwise rename keys inside it.
 const P_COLS = `id, program_id, status, role, locale, name, phone, phone_verified, store, profile::text as profile,

@@ -89,8 +89,8 @@ export interface OrderRow extends Order {
   participantPhone: string | null;
 }
 
-export async function list(db: Db, programId: string, f: OrderFilter): Promise<{ items: OrderRow[]; total: number }> {
-  const where = db`
+function matching(db: Db, programId: string, f: Omit<OrderFilter, 'limit' | 'offset'>) {
+  return db`
     o.program_id = ${programId}
     and (${f.status ?? null}::text is null or o.status = ${f.status ?? null})
     and (${f.type ?? null}::text is null or o.type = ${f.type ?? null})
@@ -98,6 +98,10 @@ export async function list(db: Db, programId: string, f: OrderFilter): Promise<{
     and (${f.participantId ?? null}::uuid is null or o.participant_id = ${f.participantId ?? null})
     and (${f.from ?? null}::timestamptz is null or o.created_at >= ${f.from ?? null})
     and (${f.to ?? null}::timestamptz is null or o.created_at < ${f.to ?? null})`;
+}
+
+export async function list(db: Db, programId: string, f: OrderFilter): Promise<{ items: OrderRow[]; total: number }> {
+  const where = matching(db, programId, f);
   const items = await db<OrderRow[]>`
     select o.*, r.names as reward_names, p.name as participant_name, p.phone as participant_phone
       from reward_orders o join rewards r on r.id = o.reward_id join participants p on p.id = o.participant_id
@@ -106,6 +110,18 @@ export async function list(db: Db, programId: string, f: OrderFilter): Promise<{
      limit ${f.limit} offset ${f.offset}`;
   const [count] = await db<{ n: number }[]>`select count(*)::int as n from reward_orders o where ${where}`;
   return { items, total: count!.n };
+}
+
+/** Every order matching the filter, oldest first, read through a cursor in pages of 500. */
+export async function allForExport(db: Db, programId: string, f: Omit<OrderFilter, 'limit' | 'offset'>): Promise<OrderRow[]> {
+  const out: OrderRow[] = [];
+  const cursor = db<OrderRow[]>`
+    select o.*, r.names as reward_names, p.name as participant_name, p.phone as participant_phone
+      from reward_orders o join rewards r on r.id = o.reward_id join participants p on p.id = o.participant_id
+     where ${matching(db, programId, f)}
+     order by o.created_at, o.id`.cursor(500);
+  for await (const page of cursor) out.push(...page);
+  return out;
 }
 
 /** A participant's latest orders, newest first, with the reward's names. */

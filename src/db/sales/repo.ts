@@ -1,6 +1,7 @@
 /** SQL for sales, targets and target awards. */
 import type { Db } from '../sql.js';
 import type { SaleStatus, TargetMetric } from '../../domain/sales/sales.js';
+import { storeMatches } from '../../domain/campaigns/campaign.js';
 
 export interface SaleRow {
   id: string;
@@ -89,40 +90,121 @@ export async function targetsOfCampaign(db: Db, campaignId: string): Promise<Tar
   return db<TargetRow[]>`select * from targets where campaign_id = ${campaignId} order by created_at, id`;
 }
 
-/** Targets that apply to a participant (their own or their store's) in the given campaigns. */
+/**
+ * Targets that apply to a participant (their own or their store's) in the given campaigns. Store
+ * names are matched as words, not as exact text (see storeMatches): the participant's store is
+ * free text typed at registration ("Demo, Lisboa" counts for the store "Demo").
+ */
 export async function targetsFor(db: Db, campaignIds: string[], participantId: string, store: string | null): Promise<TargetRow[]> {
   if (!campaignIds.length) return [];
-  return db<TargetRow[]>`
+  const rows = await db<TargetRow[]>`
     select * from targets where campaign_id = any(${campaignIds}::uuid[])
-      and (participant_id = ${participantId} or (store is not null and store = ${store}))
+      and (participant_id = ${participantId} or store is not null)
     order by created_at, id`;
+  return rows.filter((t) => t.participantId === participantId || (t.store !== null && storeMatches(store, t.store)));
+}
+
+/** Confirmed sales per participant and store of a campaign: the input of store-target sums. */
+async function storeSales(db: Db, campaignId: string) {
+  return db<{ participantId: string; store: string; units: number; points: number }[]>`
+    select participant_id, store, sum(quantity)::int as units, sum(points)::int as points
+    from sales where campaign_id = ${campaignId} and status = 'confirmed' and store is not null
+    group by participant_id, store order by participant_id`;
 }
 
 /** Confirmed progress toward a target: units sold or points earned by sales. */
 export async function targetDone(db: Db, t: TargetRow): Promise<number> {
+  if (t.store !== null) {
+    const rows = (await storeSales(db, t.campaignId)).filter((r) => storeMatches(r.store, t.store!));
+    return rows.reduce((sum, r) => sum + (t.metric === 'units' ? r.units : r.points), 0);
+  }
   const [row] = await db<{ done: number }[]>`
     select coalesce(sum(case when ${t.metric} = 'units' then quantity else points end), 0)::int as done
-    from sales where campaign_id = ${t.campaignId} and status = 'confirmed'
-      and (${t.participantId}::uuid is null or participant_id = ${t.participantId})
-      and (${t.store}::text is null or store = ${t.store})`;
+    from sales where campaign_id = ${t.campaignId} and status = 'confirmed' and participant_id = ${t.participantId}`;
   return row!.done;
 }
 
-/** Records the target bonus for each given participant not yet awarded; returns those newly awarded. */
-export async function claimTargetAwards(db: Db, targetId: string, participantIds: string[], points: number, at: Date) {
-  if (!participantIds.length) return [];
-  const rows = await db<{ participantId: string }[]>`
+/**
+ * Records the target bonus for a participant unless it stands already; a withdrawn one is re-armed
+ * under the next generation. Returns the generation awarded now, undefined when nothing is new.
+ */
+export async function claimTargetAward(db: Db, targetId: string, participantId: string, points: number, at: Date) {
+  const [row] = await db<{ generation: number }[]>`
     insert into target_awards (target_id, participant_id, points, awarded_at)
-    select ${targetId}, p, ${points}, ${at} from unnest(${participantIds}::uuid[]) as p
-    on conflict do nothing returning participant_id`;
-  return rows.map((r) => r.participantId);
+    values (${targetId}, ${participantId}, ${points}, ${at})
+    on conflict (target_id, participant_id) do update
+      set revoked_at = null, generation = target_awards.generation + 1, points = excluded.points, awarded_at = excluded.awarded_at
+      where target_awards.revoked_at is not null
+    returning generation`;
+  return row?.generation;
+}
+
+/** Withdraws the standing awards of a target; returns them (for their ledger keys). */
+export async function revokeTargetAwards(db: Db, targetId: string, at: Date) {
+  return db<{ participantId: string; points: number; generation: number; awardedAt: Date }[]>`
+    update target_awards set revoked_at = ${at}
+    where target_id = ${targetId} and revoked_at is null
+    returning participant_id, points, generation, awarded_at`;
 }
 
 export async function storeContributors(db: Db, t: TargetRow): Promise<string[]> {
-  const rows = await db<{ participantId: string }[]>`
-    select distinct participant_id from sales
-    where campaign_id = ${t.campaignId} and store = ${t.store} and status = 'confirmed' order by participant_id`;
-  return rows.map((r) => r.participantId);
+  const rows = (await storeSales(db, t.campaignId)).filter((r) => storeMatches(r.store, t.store!));
+  return [...new Set(rows.map((r) => r.participantId))];
+}
+
+export interface ClawbackRow {
+  id: string;
+  programId: string;
+  campaignId: string;
+  participantId: string;
+  saleId: string;
+  transferKey: string;
+  kind: 'sale' | 'bonus';
+  targetId: string | null;
+  points: number;
+  taken: number;
+  reservedAt: Date;
+  createdAt: Date;
+  settledAt: Date | null;
+}
+
+/** Opens the clawback of one paid transfer, or returns the one opened before (same transfer key). */
+export async function openClawback(
+  db: Db,
+  c: Omit<ClawbackRow, 'id' | 'taken' | 'settledAt'>,
+): Promise<ClawbackRow> {
+  const [row] = await db<ClawbackRow[]>`
+    insert into clawbacks (program_id, campaign_id, participant_id, sale_id, transfer_key, kind, target_id, points, reserved_at, created_at)
+    values (${c.programId}, ${c.campaignId}, ${c.participantId}, ${c.saleId}, ${c.transferKey}, ${c.kind}, ${c.targetId},
+      ${c.points}, ${c.reservedAt}, ${c.createdAt})
+    on conflict (transfer_key) do nothing
+    returning *`;
+  return row ?? (await db<ClawbackRow[]>`select * from clawbacks where transfer_key = ${c.transferKey} for update`)[0]!;
+}
+
+export async function recordClawback(db: Db, id: string, taken: number, at: Date): Promise<ClawbackRow> {
+  const [row] = await db<ClawbackRow[]>`
+    update clawbacks set taken = taken + ${taken},
+      settled_at = case when taken + ${taken} >= points then ${at}::timestamptz else null end
+    where id = ${id} returning *`;
+  return row!;
+}
+
+/** Ids of clawbacks still owed in a program, oldest first. */
+export async function openClawbacks(db: Db, programId: string): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    select id from clawbacks where program_id = ${programId} and settled_at is null order by created_at, id`;
+  return rows.map((r) => r.id);
+}
+
+/** An open clawback, locked; undefined once settled (or taken by a concurrent import). */
+export async function lockOpenClawback(db: Db, id: string): Promise<ClawbackRow | undefined> {
+  const [row] = await db<ClawbackRow[]>`select * from clawbacks where id = ${id} and settled_at is null for update skip locked`;
+  return row;
+}
+
+export async function setClawedBack(db: Db, saleId: string): Promise<void> {
+  await db`update sales set clawed_back = true where id = ${saleId}`;
 }
 
 /**
@@ -131,8 +213,6 @@ export async function storeContributors(db: Db, t: TargetRow): Promise<string[]>
  * of one store could lock those accounts in opposite orders.
  */
 export async function lockTargets(db: Db, campaignId: string, participantId: string, store: string | null): Promise<void> {
-  await db`
-    select id from targets where campaign_id = ${campaignId}
-      and (participant_id = ${participantId} or (store is not null and store = ${store}))
-    order by id for update`;
+  const ids = (await targetsFor(db, [campaignId], participantId, store)).map((t) => t.id);
+  if (ids.length) await db`select id from targets where id = any(${ids}::uuid[]) order by id for update`;
 }

@@ -2,9 +2,9 @@
  * Broadcasts: what a broadcast is, who it is for, and the pure rules of delivering it (which text a
  * recipient reads, how long to wait before retrying). No I/O here.
  */
-import type { Locale } from '../../i18n/index.js';
+import type { Locale } from '../../shared/locale.js';
 import type { ParticipantRole } from '../participants/index.js';
-import type { ChannelId, Choice, Outbound } from '../../dialog/types.js';
+import type { ChannelId, Choice, Outbound } from '../../shared/messages.js';
 
 export type BroadcastKind = 'manual' | 'campaign_start' | 'campaign_end' | 'expiry_reminder';
 export type BroadcastStatus = 'scheduled' | 'fanning_out' | 'sending' | 'paused' | 'done' | 'cancelled';

@@ -2,7 +2,7 @@
  * Campaigns and their earning rules, as plain data and pure decisions. Everything that depends on
  * "now" takes it as an argument; the services pass the injected clock's time.
  */
-import type { Locale } from '../../config.js';
+import type { Locale } from '../../shared/locale.js';
 
 export type CampaignStatus = 'draft' | 'active' | 'ended';
 export const CAMPAIGN_STATUSES = ['draft', 'active', 'ended'] as const;
@@ -56,16 +56,44 @@ export type CampaignGate =
   | { status: 'open' }
   | { status: 'not_started'; startsAt: Date }
   | { status: 'over'; endedAt: Date }
-  | { status: 'not_for_role' };
+  | { status: 'not_for_role' }
+  /** The campaign is limited to stores or regions the earner is not in. */
+  | { status: 'not_in_audience' };
 
 /** Is the campaign open to this earner at `now`? Drafts count as not started. */
 export function campaignGate(c: Campaign, earner: Earner, now: Date): CampaignGate {
   if (c.status === 'ended' || now >= c.endsAt) return { status: 'over', endedAt: c.status === 'ended' && now < c.endsAt ? now : c.endsAt };
   if (c.status === 'draft' || now < c.startsAt) return { status: 'not_started', startsAt: c.startsAt };
   if (c.audienceRoles.length && !c.audienceRoles.includes(earner.role)) return { status: 'not_for_role' };
-  if (c.stores.length && !(earner.store && c.stores.includes(earner.store))) return { status: 'not_for_role' };
-  if (c.regions.length && !(earner.region && c.regions.includes(earner.region))) return { status: 'not_for_role' };
+  if (c.stores.length && !c.stores.some((s) => storeMatches(earner.store, s))) return { status: 'not_in_audience' };
+  if (c.regions.length && !c.regions.some((r) => storeMatches(earner.region, r))) return { status: 'not_in_audience' };
   return { status: 'open' };
+}
+
+/**
+ * A name compared without case, diacritics, punctuation and extra spaces: "Łódź – Piotrkowska" →
+ * "lodz piotrkowska". Letters that do not decompose (ł, ø, đ, ß) are mapped by hand.
+ */
+export function normalizeName(raw: string): string {
+  return raw
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[łøđß]/g, (ch) => ({ ł: 'l', ø: 'o', đ: 'd', ß: 'ss' })[ch] ?? ch)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/**
+ * Does a participant's store (typed freely at registration: "Demo, Lisboa") belong to the store a
+ * campaign or target names ("Demo")? Yes when the store's words appear, whole and in order, in the
+ * participant's; so "Demo Lisboa" counts for "Demo" but "Demolka" does not.
+ */
+export function storeMatches(participantStore: string | null | undefined, store: string): boolean {
+  if (!participantStore) return false;
+  const want = normalizeName(store);
+  if (!want) return false;
+  return ` ${normalizeName(participantStore)} `.includes(` ${want} `);
 }
 
 export function multiplierAt(multipliers: readonly Multiplier[], now: Date): number {
@@ -80,6 +108,15 @@ export const pointsWithMultiplier = (base: number, multipliers: readonly Multipl
 
 export function campaignName(c: Pick<Campaign, 'name' | 'names'>, locale: Locale): string {
   return c.names[locale] ?? c.name;
+}
+
+/**
+ * The name in every language, gaps filled from the default name: what ledger reasons store, so the
+ * history reads in the reader's language whenever it is read (`{ name: { pl, pt, be } }`).
+ */
+export function allNames(c: { name: string; names: Localized }): Record<Locale, string> {
+  const fallback = c.names.pl ?? c.names.pt ?? c.names.be ?? c.name;
+  return { pl: c.names.pl ?? fallback, pt: c.names.pt ?? fallback, be: c.names.be ?? fallback };
 }
 
 /** The calendar day in the program's time zone: daily caps reset at local midnight. */

@@ -2,7 +2,7 @@
  * Participants: who they are in a program, and the pure rules about them (roles, registration
  * progress, phone numbers). No I/O here.
  */
-import type { Locale } from '../../i18n/index.js';
+import type { Locale } from '../../shared/locale.js';
 
 export type ParticipantRole = 'consumer' | 'retail_staff' | 'sales_rep' | 'installer' | 'moderator' | 'manager';
 export const PARTICIPANT_ROLES: readonly ParticipantRole[] = [

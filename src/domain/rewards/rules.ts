@@ -2,8 +2,7 @@
  * Pure rules of the catalogue: who sees a reward, what it costs, which cash-out amounts exist, and
  * the order lifecycle. No I/O; the service applies them on rows it read inside a transaction.
  */
-import type { Locale } from '../../i18n/index.js';
-import { LOCALES } from '../../i18n/index.js';
+import { LOCALES, type Locale } from '../../shared/locale.js';
 import type { ParticipantRole } from '../participants/index.js';
 import type { CashOutRule, Localized, OrderStatus, Reward, RewardType } from './types.js';
 

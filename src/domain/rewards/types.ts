@@ -2,7 +2,7 @@
  * Rewards vocabulary: what a participant can spend points on, and the orders that spending makes.
  * Points are integers; money for cash-outs is in whole units of the program's currency.
  */
-import type { Locale } from '../../i18n/index.js';
+import type { Locale } from '../../shared/locale.js';
 import type { ParticipantRole } from '../participants/index.js';
 
 export type RewardType = 'physical' | 'e_voucher' | 'cash_out';

@@ -11,7 +11,7 @@ import { localeFromTag, LOCALES, type I18n, type Locale } from '../../i18n/index
 import { randomToken } from '../../shared/ids.js';
 import { AppError } from '../../shared/errors.js';
 import { renderChatPage } from '../../channels/web/page.js';
-import { storeWebUpload, webChatId, webMessagesAfter, webToInbound } from '../../channels/web/adapter.js';
+import { storeWebUpload, webChatId, webMessageMediaKey, webMessagesAfter, webToInbound } from '../../channels/web/adapter.js';
 import type { RouteModule } from '../server.js';
 
 export interface WebchatDeps {
@@ -23,7 +23,11 @@ export interface WebchatDeps {
   /** Requests per minute per client on the API (default 120). */
   ratePerMinute?: number;
   maxPhotoBytes?: number;
+  /** Stored photos (the media store) that messages show by key, e.g. receipts on a moderator's card. */
+  loadMedia?: (mediaKey: string) => Promise<Buffer | null | undefined>;
 }
+
+const MEDIA_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
 
 /** The first of the browser's languages that is one of ours. */
 export function localeFromAcceptLanguage(header: string | undefined, fallback: Locale): Locale {
@@ -71,7 +75,7 @@ export function webchatRoutes(deps: WebchatDeps): RouteModule {
         return reply
           .header('content-type', 'text/html; charset=utf-8')
           .header('cache-control', 'no-store')
-          .header('content-security-policy', "default-src 'self'; img-src 'self' data: https: http:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+          .header('content-security-policy', "default-src 'self'; img-src 'self' data: blob: https: http:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
           .send(renderChatPage(locale, deps.i18n.t(locale), deps.programName ?? 'Punkto'));
       },
     );
@@ -126,6 +130,28 @@ export function webchatRoutes(deps: WebchatDeps): RouteModule {
           `${chatId}:${request.query.id}`,
         );
         return deps.engine.receive(inbound);
+      },
+    );
+
+    // The photo a message of this chat shows: the session must own the message, so a receipt on a
+    // moderator's card is never readable by guessing message ids.
+    app.get(
+      '/chat/api/media/:messageId',
+      {
+        config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
+        schema: { hide: true, params: z.object({ messageId: z.coerce.number().int().positive().max(2 ** 53 - 1) }) },
+      },
+      async (request, reply) => {
+        const chatId = session(request);
+        const mediaKey = await webMessageMediaKey(deps.sql, chatId, request.params.messageId);
+        const bytes = mediaKey && deps.loadMedia ? await deps.loadMedia(mediaKey) : undefined;
+        if (!mediaKey || !bytes) throw new AppError('not_found', 'No such picture in this chat');
+        const ext = mediaKey.slice(mediaKey.lastIndexOf('.') + 1).toLowerCase();
+        return reply
+          .header('content-type', MEDIA_TYPES[ext] ?? 'application/octet-stream')
+          .header('cache-control', 'private, max-age=3600')
+          .header('x-content-type-options', 'nosniff')
+          .send(bytes);
       },
     );
 

@@ -10,8 +10,9 @@
  * the claims left behind are queued again once stale (`staleClaimMs`); only a send that was on the
  * wire at the moment of the kill, or answered in the last mark window, can then arrive twice.
  *
- * Telegram: the shared gate paces the whole channel (replies first); per chat a broadcast sends one
- * message, so the per-chat limit is not reached by broadcasts. WhatsApp: one at a time, paced and
+ * Telegram: the shared gate paces the whole channel (replies first); a broadcast sends one message
+ * per chat, and waits ~1.5 s for a chat whose conversation has a reply pending or sent in the last
+ * second, so the per-chat limit (~1/s) holds next to the replies too. WhatsApp: one at a time, paced and
  * capped by the adapter (`kind: 'broadcast'` counts against the broadcast share of the daily cap).
  */
 import type { Sql } from '../../db/sql.js';
@@ -218,9 +219,13 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       }
       const muted = batch.filter((d) => d.muted);
       for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
-      const toSend = batch.filter((d) => !d.muted);
+      // Someone chatting with the bot right now gets the broadcast a moment later, after the replies.
+      const busy = await repo.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
+      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await repo.requeue(sql, d.id, 1_500, false);
+      const toSend = batch.filter((d) => !d.muted && !busy.has(d.chatId));
       let i = 0;
       const broadcastId = toSend[0]?.broadcastId;
+      let pausedFor = 0;
       while (i < toSend.length && !stopping) {
         while (inflight.size >= concurrency) await Promise.race(inflight);
         // Paused or cancelled meanwhile: the rest of the claim goes back.
@@ -231,7 +236,10 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
           const g = await deps.gate.take(channel, 'broadcast', room);
           if (!g.granted) {
             // A long platform pause: give the claims back rather than sit on them.
-            if (g.waitMs > 5_000) break;
+            if (g.waitMs > 5_000) {
+              pausedFor = g.waitMs;
+              break;
+            }
             await new Promise((r) => setTimeout(r, Math.min(g.waitMs, 50)));
             continue;
           }
@@ -244,6 +252,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
         }
       }
       if (i < toSend.length) await repo.unclaim(sql, toSend.slice(i).map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+      if (pausedFor) await idle(Math.min(pausedFor - 1_000, 30_000));
     }
     if (prefetched) {
       const left = await prefetched.catch(() => [] as repo.ClaimedDelivery[]);

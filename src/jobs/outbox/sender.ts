@@ -179,7 +179,8 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
 
     let result: SendResult;
     try {
-      result = await adapter.send({ channel: claimed.channel, externalId: claimed.externalId, chatId: claimed.chatId }, claimed.message);
+      // The key names the row, not the attempt: a channel that dedupes (WhatsApp) sends a row once.
+      result = await adapter.send({ channel: claimed.channel, externalId: claimed.externalId, chatId: claimed.chatId }, claimed.message, { key: `outbox:${id}`, kind: claimed.kind });
     } catch (error) {
       result = { status: 'failed', reason: (error as Error)?.message ?? String(error), retryable: true };
     }

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import type { Db, Sql } from '../../db/sql.js';
+import { isUniqueViolation } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
 import { systemClock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
@@ -22,7 +23,7 @@ import {
   isValidCanonical,
   normalizeCode,
 } from '../../domain/codes/code-format.js';
-import { campaignGate, pointsWithMultiplier, type Earner, type Localized } from '../../domain/campaigns/campaign.js';
+import { allNames, campaignGate, pointsWithMultiplier, type Earner, type Localized } from '../../domain/campaigns/campaign.js';
 import type { CodeBatchInput } from '../../domain/campaigns/rules-schema.js';
 import * as repo from '../../db/codes/repo.js';
 import { getCampaign } from '../../db/campaigns/repo.js';
@@ -39,6 +40,8 @@ export type RedeemOutcome =
   | { status: 'unknown'; code: string }
   | { status: 'expired'; code: string; at: Date }
   | { status: 'not_for_role'; code: string }
+  /** The campaign is limited to stores or regions the participant is not in. */
+  | { status: 'not_in_audience'; code: string }
   | { status: 'not_started'; code: string; startsAt: Date; campaign: { name: string; names: Localized } }
   | { status: 'campaign_over'; code: string; endedAt: Date }
   | { status: 'daily_cap'; code: string; cap: number }
@@ -151,6 +154,7 @@ export function createCodes(deps: CodesDeps): CodesService {
     }
     if (gate.status === 'over') return { status: 'campaign_over', code: shown, endedAt: gate.endedAt };
     if (gate.status === 'not_for_role') return { status: 'not_for_role', code: shown };
+    if (gate.status === 'not_in_audience') return { status: 'not_in_audience', code: shown };
 
     if (found.maxUses > 1) {
       const mine = await repo.redemptionOf(tx, found.codeId, p.id);
@@ -161,7 +165,16 @@ export function createCodes(deps: CodesDeps): CodesService {
 
     const award = async (db: postgres.TransactionSql): Promise<RedeemOutcome> => {
       const record = { codeId: found.codeId, participantId: p.id, campaignId: campaign.id, points, channel: input.identity.channel, at: now };
-      if (!(await repo.takeAndRecord(db, record))) {
+      let recorded: boolean;
+      try {
+        recorded = await repo.takeAndRecord(db, record);
+      } catch (error) {
+        // The same participant redeeming a multi-use code from two chats at once: the second
+        // waits on the (code, participant) unique index and finds the first's redemption.
+        if (!isUniqueViolation(error)) throw error;
+        throw new Refusal({ status: 'already_used', code: shown, at: now, byYou: true });
+      }
+      if (!recorded) {
         const again = await repo.findByHash(db, hash(canonical));
         throw new Refusal({ status: 'already_used', code: shown, at: again?.lastUsedAt ?? null, byYou: false });
       }
@@ -186,7 +199,8 @@ export function createCodes(deps: CodesDeps): CodesService {
             source: 'code',
             key,
             campaignId: campaign.id,
-            reason: { key: 'codes:reason_code', params: { campaign: campaign.name, names: campaign.names } },
+            // Every language's name: the history is read later, in whatever language the reader has then.
+            reason: { key: 'codes:reason_code', params: { name: allNames(campaign) } },
           },
           db,
         ),
@@ -203,9 +217,10 @@ export function createCodes(deps: CodesDeps): CodesService {
     };
 
     try {
-      // Caps and budget can refuse after the use was taken: only then is a savepoint needed to
-      // give the use back. Without them nothing can refuse after the take.
-      return limited ? await tx.savepoint((sp) => award(sp)) : await award(tx);
+      // Caps and budget can refuse after the use was taken, and a multi-use code can meet a twin
+      // redemption of the same participant on the unique index: only then is a savepoint needed to
+      // give the use back (and keep the transaction usable). Otherwise nothing can refuse after the take.
+      return limited || found.maxUses > 1 ? await tx.savepoint((sp) => award(sp)) : await award(tx);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       if (error.outcome.status === 'budget_exhausted') await campaigns.budgetExhausted(tx, campaign);

@@ -7,7 +7,7 @@
 import type { Db, Sql } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
 import { systemClock } from '../../shared/clock.js';
-import type { ChannelId } from '../../dialog/types.js';
+import type { ChannelId } from '../../shared/messages.js';
 import type {
   ChannelIdentityRow,
   Participant,

@@ -13,7 +13,7 @@
  *   });
  */
 import type { Db } from '../../db/sql.js';
-import type { ChannelAddress, Outbound } from '../../dialog/types.js';
+import type { ChannelAddress, Outbound } from '../../shared/messages.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import * as outbox from '../../db/participants/outbox-repo.js';
 import * as repo from '../../db/participants/participants-repo.js';

@@ -2,7 +2,7 @@
  * The receipt messages a participant or moderator reads, built in their language. Kept apart from
  * the service so the chat flow and the worker show the same card.
  */
-import type { Outbound, Choice } from '../../dialog/types.js';
+import type { Outbound, Choice } from '../../shared/messages.js';
 import { INTL_TAG, formatDate, type Locale, type Translate } from '../../i18n/index.js';
 import { encodeReviewAction, REJECT_REASONS, type RejectReason } from '../../domain/receipts/index.js';
 import type { ReceiptRow } from '../../db/receipts/receipts-repo.js';

@@ -15,6 +15,8 @@ import type { Logger } from '../../shared/logger.js';
  * from a CDN; with the default cache it would write models into the working directory.
  */
 export interface ReceiptOcr {
+  /** Links the language data into DATA_DIR/ocr/lang; run at start so a missing package fails loudly. */
+  prepare(): Promise<void>;
   /** The recognised text of the photo, read with the languages of the participant's market. */
   read(image: Buffer, locale: Locale): Promise<string>;
   /** Terminates the workers (their wasm heaps are ~200 MB each). */
@@ -62,6 +64,7 @@ export async function prepareLanguageDir(dir: string): Promise<string> {
 export function createTesseractOcr(deps: ReceiptOcrDeps): ReceiptOcr {
   const maxSide = deps.maxSide ?? 2000;
   let langDir: Promise<string> | undefined;
+  const prepare = (): Promise<string> => (langDir ??= prepareLanguageDir(path.join(deps.dataDir, 'ocr', 'lang')));
   const workers = new Map<string, Promise<Worker>>();
   let closed = false;
 
@@ -69,28 +72,42 @@ export function createTesseractOcr(deps: ReceiptOcrDeps): ReceiptOcr {
     let worker = workers.get(languages);
     if (!worker) {
       worker = (async () => {
-        langDir ??= prepareLanguageDir(path.join(deps.dataDir, 'ocr', 'lang'));
-        const langPath = await langDir;
+        const langPath = await prepare();
         const started = Date.now();
-        const w = await createWorker(languages, OEM.LSTM_ONLY, {
-          langPath,
-          gzip: true,
-          cacheMethod: 'none',
-          ...(deps.workerPath ? { workerPath: deps.workerPath } : {}),
-          // Without a handler tesseract.js rethrows a worker failure where nobody can catch it.
-          errorHandler: (err: unknown) => deps.logger?.warn({ err, languages }, 'OCR worker error'),
-        });
+        let ready = false;
+        let failStart: (err: unknown) => void = () => undefined;
+        const startFailed = new Promise<never>((_, reject) => (failStart = reject));
+        const w = await Promise.race([
+          createWorker(languages, OEM.LSTM_ONLY, {
+            langPath,
+            gzip: true,
+            cacheMethod: 'none',
+            ...(deps.workerPath ? { workerPath: deps.workerPath } : {}),
+            // Without a handler tesseract.js rethrows a worker failure where nobody can catch it; and
+            // a failed language load never settles createWorker, so it fails the start here.
+            errorHandler: (err: unknown) => {
+              if (!ready) failStart(err);
+              else deps.logger?.warn({ err, languages }, 'OCR worker error');
+            },
+          }),
+          startFailed,
+        ]);
+        ready = true;
         deps.logger?.info({ languages, ms: Date.now() - started }, 'OCR worker ready');
         return w;
       })();
-      // A failed start is forgotten so the next receipt tries again.
-      worker.catch(() => workers.delete(languages));
+      // A failed start (missing language data) stays failed until a restart: retrying per receipt
+      // would start a new worker thread each time. Receipts then simply go to moderators unread.
+      worker.catch((err) => deps.logger?.error({ err, languages }, 'OCR worker could not start; OCR is off for these languages'));
       workers.set(languages, worker);
     }
     return worker;
   };
 
   return {
+    async prepare() {
+      await prepare();
+    },
     async read(image, locale) {
       if (closed) throw new Error('OCR is shut down');
       // Greyscale, stretched contrast, ~2000 px: what tesseract reads best from phone photos.

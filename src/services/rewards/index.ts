@@ -21,7 +21,7 @@ import type { EnqueueOutbound } from '../participants/outbox.js';
 import type { ParticipantsService } from '../participants/index.js';
 import type { Participant } from '../../domain/participants/index.js';
 import type { Locale } from '../../i18n/index.js';
-import { formatNumber } from '../../i18n/index.js';
+import { formatNumber, LOCALES } from '../../i18n/index.js';
 import * as rewardsRepo from '../../db/rewards/rewards-repo.js';
 import * as ordersRepo from '../../db/rewards/orders-repo.js';
 import {
@@ -164,7 +164,11 @@ export function createRewards(deps: RewardsDeps): RewardsService {
   const clock = deps.clock ?? systemClock;
 
   const holdKey = (orderId: string) => `order:${orderId}:hold`;
-  const reasonFor = (reward: Reward) => ({ key: 'rewards:ledger.order', params: { reward: localized(reward.names, 'pl') } });
+  // Every language's name: the history is read later, in whatever language the reader has then.
+  const reasonFor = (reward: Reward) => ({
+    key: 'rewards:ledger.order',
+    params: { name: Object.fromEntries(LOCALES.map((l) => [l, localized(reward.names, l)])) },
+  });
 
   async function mustGet(db: Db, id: string): Promise<Reward> {
     const r = await rewardsRepo.get(db, id);
@@ -520,16 +524,17 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     cancel: (orderId, reason, actor) => withTransaction(sql, (tx) => change(tx, orderId, 'cancelled', actor, { reason }, 'manager')),
 
     async shippingCsv(filter) {
-      const { items } = await ordersRepo.list(sql, await deps.participants.defaultProgramId(), {
-        limit: 500,
-        offset: 0,
-        status: 'ordered',
-        ...filter,
-        type: 'physical',
-      });
+      const { limit: _limit, offset: _offset, ...rest } = filter;
       const rows: unknown[][] = [
         ['order_id', 'ordered_at', 'status', 'reward', 'points', 'participant', 'phone', 'recipient', 'method', 'address_or_store', 'tracking'],
       ];
+      // Every matching order, oldest first (the order the warehouse ships in), read in pages from one
+      // cursor: a list's page limit must never silently drop orders from the warehouse's file.
+      const items = await ordersRepo.allForExport(sql, await deps.participants.defaultProgramId(), {
+        status: 'ordered',
+        ...rest,
+        type: 'physical',
+      });
       for (const o of items) {
         const d = o.delivery;
         rows.push([

@@ -24,6 +24,8 @@ export function outcomeLine(t: Translate, locale: Locale, o: RedeemOutcome): str
       return t('codes:expired', { code: o.code, at: o.at });
     case 'not_for_role':
       return t('codes:not_for_role', { code: o.code });
+    case 'not_in_audience':
+      return t('codes:not_in_audience', { code: o.code });
     case 'not_started':
       return t('codes:not_started', { code: o.code, at: o.startsAt, campaign: campaignName(o.campaign, locale) });
     case 'campaign_over':

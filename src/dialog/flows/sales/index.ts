@@ -9,7 +9,7 @@ import type { Outbound } from '../../types.js';
 import { STAFF_ROLES } from '../../../domain/participants/index.js';
 import { campaignName } from '../../../domain/campaigns/campaign.js';
 import { parseQuantity } from '../../../domain/sales/sales.js';
-import type { LogSaleResult, ProductOffer, SalesService, TargetView } from '../../../services/sales/index.js';
+import { renderProgress, type LogSaleResult, type ProductOffer, type SalesService, type TargetView } from '../../../services/sales/index.js';
 import type { BarcodeReader } from '../../../services/sales/barcode.js';
 import { earnerOf } from '../codes/index.js';
 import { pointsText } from '../codes/render.js';
@@ -18,16 +18,8 @@ const LIST_SIZE = 8;
 
 const productName = (ctx: FlowContext, o: Pick<ProductOffer, 'name' | 'names'>) => o.names[ctx.locale] ?? o.name;
 
-export function progressLines(ctx: Pick<FlowContext, 't' | 'locale'>, targets: TargetView[]): string[] {
-  return targets.map((p) =>
-    ctx.t(p.reached ? 'sales:progress_reached' : p.metric === 'units' ? 'sales:progress_units' : 'sales:progress_points', {
-      campaign: campaignName({ name: p.campaignName, names: p.campaignNames }, ctx.locale),
-      done: p.done,
-      goal: p.goal,
-      remaining: p.remaining,
-    }),
-  );
-}
+export const progressLines = (ctx: Pick<FlowContext, 't' | 'locale'>, targets: TargetView[]): string[] =>
+  renderProgress(ctx.t, ctx.locale, targets);
 
 export function createSalesFlow(deps: { sales: SalesService; readBarcode?: BarcodeReader }): FlowModule {
   const cancelRow = (ctx: FlowContext) => [{ label: ctx.t('sales:cancel'), value: 'sales:cancel' }];
