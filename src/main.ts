@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './shared/logger.js';
-import { createSql, type Sql } from './db/sql.js';
+import { createSql, type Db, type Sql } from './db/sql.js';
 import { migrate } from './db/migrate.js';
 import { startEmbeddedPostgres, takeOverShutdownSignals } from './db/embedded-postgres.js';
 import { ensureRedis, createRedisConnections, type RedisConnections } from './jobs/redis.js';
@@ -29,6 +29,7 @@ import { createFlows, type FlowModule } from './dialog/flow.js';
 import { createChannelRegistry, type ChannelAdapter } from './channels/channel.js';
 import { createWebAdapter } from './channels/web/adapter.js';
 import { createOutboxSender, DEFAULT_RATES, type OutboxSender } from './jobs/outbox/sender.js';
+import { createOutboxPoke } from './jobs/outbox/poke.js';
 import { webchatRoutes } from './http/routes/webchat.js';
 import { participantRoutes } from './http/routes/participants.js';
 import { createTelegramChannel } from './channels/telegram/index.js';
@@ -217,7 +218,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     // ── feature flows and channel adapters are added above this line ──
     // "My balance" and /mydata: the ledger plus what sales, rewards and receipts add to them.
     // The sales/receipts counts are plain counts until those services expose their own.
-    const countOf = async (db: Sql, table: 'sales' | 'receipts', participantId: string) =>
+    const countOf = async (db: Db, table: 'sales' | 'receipts', participantId: string) =>
       (await db.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where participant_id = $1`, [participantId]))[0]?.n ?? 0;
     const dialogLedger: BalanceSource = {
       balance: (...args) => ledger.balance(...args),
@@ -231,8 +232,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
           return [{ kind: 'orders', total: orders.total, items }];
         },
         async (db, participant) => [
-          { kind: 'count', what: 'sales', n: await countOf(db as Sql, 'sales', participant.id) },
-          { kind: 'count', what: 'receipts', n: await countOf(db as Sql, 'receipts', participant.id) },
+          { kind: 'count', what: 'sales', n: await countOf(db, 'sales', participant.id) },
+          { kind: 'count', what: 'receipts', n: await countOf(db, 'receipts', participant.id) },
         ],
       ],
     };
@@ -246,9 +247,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       ledger: dialogLedger,
       logger,
       defaultLocale: config.DEFAULT_LOCALE,
-      onCommitted: (chats) => {
-        for (const chat of chats) void sender?.poke(chat).catch(() => undefined);
-      },
+      // In-process sender when this role runs one; otherwise a NOTIFY after commit for the workers.
+      onCommitted: createOutboxPoke({ sql, logger, sender: () => sender }),
     });
     apiRoutes.push(participantRoutes({ sql, participants, ledger }));
     publicRoutes.push(webchatRoutes({ sql, engine, i18n, defaultLocale: config.DEFAULT_LOCALE, loadMedia: (key) => mediaStore.get(key) }));

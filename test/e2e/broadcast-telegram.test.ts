@@ -153,6 +153,24 @@ describe('broadcast through the fake Telegram server', () => {
     }
   });
 
+  it('lets a chat in the middle of a conversation get its replies first (about one message per second per chat)', async () => {
+    const seeded = await seedTelegramParticipants(db.sql, 5, { base: 760_000 });
+    const [busyChat, busy] = [...seeded.chats.entries()][0]!;
+    await db.sql`insert into outbox (program_id, channel, external_id, chat_id, participant_id, kind, message, status, sent_at)
+                 values (${seeded.programId}, 'telegram', ${busyChat}, ${busyChat}, ${busy.participantId}, 'reply',
+                         ${db.sql.json({ text: 'Twoje saldo: 10 punktów' })}, 'sent', now())`;
+    const b = await broadcasts.create(db.sql, {
+      message: { pl: 'Hej', pt: 'Olá', be: 'Прывітанне' },
+      audience: { participantIds: [...seeded.chats.values()].map((p) => p.participantId) },
+    });
+    await broadcasts.kick(b.id);
+    await done(b.id);
+    const others = [...seeded.chats.keys()].filter((c) => c !== busyChat).map((c) => tg.messagesTo(c)[0]!.at);
+    const toBusy = tg.messagesTo(busyChat);
+    expect(toBusy).toHaveLength(1);
+    expect(toBusy[0]!.at - Math.min(...others)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('pause stops sending, resume finishes it, cancel leaves the rest unsent', async () => {
     const seeded = await seedTelegramParticipants(db.sql, 120, { base: 700_000 });
     const ids = [...seeded.chats.values()].map((p) => p.participantId);

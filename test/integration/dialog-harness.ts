@@ -13,6 +13,7 @@ import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import { createChannelRegistry, type ChannelAdapter } from '../../src/channels/channel.js';
 import { createOutboxSender, type ChannelRates, type OutboxSender } from '../../src/jobs/outbox/sender.js';
+import { createOutboxPoke } from '../../src/jobs/outbox/poke.js';
 import type { ChannelIdentity, Inbound, InboundBody, Outbound } from '../../src/dialog/types.js';
 import type { Sql } from '../../src/db/sql.js';
 import { createSql } from '../../src/db/sql.js';
@@ -33,6 +34,9 @@ export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale:
     ledger,
     logger,
     defaultLocale,
+    // As a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the
+    // sender a test starts.
+    onCommitted: createOutboxPoke({ sql }),
   });
   return { engine, participants, enqueueOutbound, ledger };
 }

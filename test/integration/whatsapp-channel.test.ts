@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { createWhatsAppAdapter, type WhatsAppAdapter } from '../../src/channels/whatsapp/adapter.js';
 import { createMenuStore } from '../../src/channels/whatsapp/menus.js';
+import { createLidStore } from '../../src/channels/whatsapp/lids.js';
+import { createSentLedger } from '../../src/channels/whatsapp/sent-ledger.js';
 import { createPacer } from '../../src/channels/whatsapp/pacing.js';
 import { createWhatsAppSession, type WhatsAppSession } from '../../src/channels/whatsapp/session.js';
 import { createPostgresSessionStore } from '../../src/channels/whatsapp/remote-auth-store.js';
@@ -112,6 +114,8 @@ describe('the WhatsApp adapter', () => {
       session,
       factory: fake.factory,
       menus: createMenuStore(db.sql),
+      sent: createSentLedger(db.sql),
+      lids: createLidStore(db.sql),
       pacer: createPacer({ db: db.sql, options: { minDelayMs: 0, maxDelayMs: 0 } }),
       i18n,
       defaultLocale: 'pl',
@@ -165,10 +169,90 @@ describe('the WhatsApp adapter', () => {
     });
   });
 
+  it('sends a message handed over again under the same key only once, across restarts and at the same time', async () => {
+    const chat: ChannelAddress = { channel: 'whatsapp', externalId: '351934000001', chatId: '351934000001@c.us' };
+    const first = await adapter.send(chat, { text: 'O seu pedido foi enviado' }, { key: 'outbox:9001', kind: 'notice' });
+    expect(first).toMatchObject({ status: 'sent', providerMessageId: expect.stringContaining('351934000001') });
+    // The sender retries (its mark was lost), or another adapter after a restart gets the same row.
+    expect(await adapter.send(chat, { text: 'O seu pedido foi enviado' }, { key: 'outbox:9001' })).toEqual(first);
+    const restarted = createWhatsAppAdapter({
+      session,
+      factory: fake.factory,
+      menus: createMenuStore(db.sql),
+      sent: createSentLedger(db.sql),
+      lids: createLidStore(db.sql),
+      pacer: createPacer({ db: db.sql, options: { minDelayMs: 0, maxDelayMs: 0 } }),
+      i18n,
+      defaultLocale: 'pl',
+      logger: testLogger(),
+    });
+    expect(await restarted.send(chat, { text: 'O seu pedido foi enviado' }, { key: 'outbox:9001' })).toEqual(first);
+    // The same row handed over five times at once.
+    const racing = await Promise.all(Array.from({ length: 5 }, () => adapter.send(chat, { text: 'Pontos creditados' }, { key: 'outbox:9002' })));
+    expect(new Set(racing.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(fake.textsTo(chat.chatId)).toEqual(['O seu pedido foi enviado', 'Pontos creditados']);
+    // Without a key nothing is deduplicated (two messages that happen to read the same).
+    await adapter.send(chat, { text: 'Olá' });
+    await adapter.send(chat, { text: 'Olá' });
+    expect(fake.textsTo(chat.chatId).filter((t) => t === 'Olá')).toHaveLength(2);
+  });
+
+  it('holds back only a broadcast that is over its share of the daily cap; replies still go', async () => {
+    const capped = createWhatsAppAdapter({
+      session,
+      factory: fake.factory,
+      menus: createMenuStore(db.sql),
+      sent: createSentLedger(db.sql),
+      lids: createLidStore(db.sql),
+      pacer: createPacer({ db: db.sql, options: { minDelayMs: 0, maxDelayMs: 0, dailyCap: 4, broadcastShare: 0.5 } }),
+      i18n,
+      defaultLocale: 'pl',
+      logger: testLogger(),
+    });
+    await db.sql`delete from whatsapp_daily_sends`;
+    const chat: ChannelAddress = { channel: 'whatsapp', externalId: '48601000111', chatId: '48601000111@c.us' };
+    const results = [];
+    for (const text of ['Promocja 1', 'Promocja 2', 'Promocja 3']) results.push(await capped.send(chat, { text }, { kind: 'broadcast' }));
+    expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'rate_limited']);
+    expect(results[2]).toMatchObject({ scope: 'message', retryAfterMs: expect.any(Number) });
+    expect(await capped.send(chat, { text: 'Twoje saldo: 120 pkt' }, { kind: 'reply' })).toMatchObject({ status: 'sent' });
+    // The whole cap used up: now nothing can go, replies included.
+    await capped.send(chat, { text: 'Dziękujemy' }, { kind: 'reply' });
+    expect(await capped.send(chat, { text: 'Jeszcze jedno' }, { kind: 'reply' })).toMatchObject({ status: 'rate_limited', scope: 'channel' });
+    await db.sql`delete from whatsapp_daily_sends`;
+  });
+
+  it('keeps one identity for a @lid sender: a later failed phone lookup does not split the participant', async () => {
+    const lid = '111222333444555@lid';
+    fake.world.lids.set(lid, '351912000777');
+    const c = fake.latest();
+    c.receive(waMessage({ from: lid, body: 'olá', contactNumber: '' }));
+    await expect.poll(() => received.at(-1)).toMatchObject({ text: 'olá' });
+    expect(received.at(-1)!.from).toMatchObject({ externalId: '351912000777', verifiedPhone: '+351912000777', chatId: lid });
+    // WhatsApp no longer tells the phone (the lookup fails): the same person, the same identity.
+    fake.world.lids.delete(lid);
+    c.receive(waMessage({ from: lid, body: 'saldo', contactNumber: '' }));
+    await expect.poll(() => received.at(-1)).toMatchObject({ text: 'saldo' });
+    expect(received.at(-1)!.from).toMatchObject({ externalId: '351912000777', verifiedPhone: '+351912000777' });
+  });
+
+  it('keeps the lid as the identity of a sender first seen without a phone, and verifies the phone once known', async () => {
+    const lid = '999888777666555@lid';
+    const c = fake.latest();
+    c.receive(waMessage({ from: lid, body: 'oi', contactNumber: '' }));
+    await expect.poll(() => received.at(-1)).toMatchObject({ text: 'oi' });
+    expect(received.at(-1)!.from.externalId).toBe(lid);
+    expect(received.at(-1)!.from.verifiedPhone).toBeUndefined();
+    fake.world.lids.set(lid, '5511987650000');
+    c.receive(waMessage({ from: lid, body: 'oi de novo', contactNumber: '' }));
+    await expect.poll(() => received.at(-1)).toMatchObject({ text: 'oi de novo' });
+    expect(received.at(-1)!.from).toMatchObject({ externalId: lid, verifiedPhone: '+5511987650000', localeHint: 'pt' });
+  });
+
   it('says "later" without spending an attempt while disconnected, and sends again once reconnected', async () => {
     const before = fake.world.sent.length;
     fake.latest().disconnect('TIMEOUT');
-    expect(await adapter.send(to, { text: 'Olá de novo' })).toEqual({ status: 'rate_limited', retryAfterMs: 30_000 });
+    expect(await adapter.send(to, { text: 'Olá de novo' })).toEqual({ status: 'rate_limited', retryAfterMs: 30_000, scope: 'channel' });
     expect(fake.world.sent.length).toBe(before);
     await session.waitFor('ready');
     expect((await adapter.send(to, { text: 'Olá de novo' })).status).toBe('sent');

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { campaignGate, localDay, multiplierAt, pointsWithMultiplier, type Campaign } from '../../src/domain/campaigns/campaign.js';
+import {
+  allNames,
+  campaignGate,
+  localDay,
+  multiplierAt,
+  pointsWithMultiplier,
+  storeMatches,
+  type Campaign,
+} from '../../src/domain/campaigns/campaign.js';
 import { campaignCreateInput, codeBatchInput } from '../../src/domain/campaigns/rules-schema.js';
 
 const base: Campaign = {
@@ -33,8 +41,29 @@ describe('campaign rules', () => {
     expect(campaignGate({ ...base, status: 'draft' }, consumer, new Date('2026-06-15T00:00:00Z')).status).toBe('not_started');
     expect(campaignGate({ ...base, status: 'ended' }, consumer, new Date('2026-06-15T00:00:00Z')).status).toBe('over');
     expect(campaignGate({ ...base, audienceRoles: ['installer'] }, consumer, new Date('2026-06-15T00:00:00Z')).status).toBe('not_for_role');
-    expect(campaignGate({ ...base, stores: ['A'] }, { ...consumer, store: 'B' }, new Date('2026-06-15T00:00:00Z')).status).toBe('not_for_role');
+    expect(campaignGate({ ...base, stores: ['A'] }, { ...consumer, store: 'B' }, new Date('2026-06-15T00:00:00Z')).status).toBe('not_in_audience');
     expect(campaignGate({ ...base, regions: ['north'] }, { ...consumer, region: 'north' }, new Date('2026-06-15T00:00:00Z')).status).toBe('open');
+    expect(campaignGate({ ...base, regions: ['north'] }, consumer, new Date('2026-06-15T00:00:00Z')).status).toBe('not_in_audience');
+  });
+
+  it('matches a store typed freely at registration to the store a campaign names', () => {
+    const at = new Date('2026-06-15T00:00:00Z');
+    const demo = { ...base, stores: ['Demo'] };
+    // registration asks for "name and city": the city must not hide the store
+    expect(campaignGate(demo, { ...consumer, store: 'Demo, Lisboa' }, at).status).toBe('open');
+    expect(campaignGate(demo, { ...consumer, store: '  demo  ' }, at).status).toBe('open');
+    expect(campaignGate(demo, { ...consumer, store: 'Demolka' }, at).status).toBe('not_in_audience');
+    expect(storeMatches('Sklep Łódź – Piotrkowska 12', 'sklep lodz')).toBe(true);
+    expect(storeMatches('Loja Conceição (Porto)', 'LOJA CONCEICAO')).toBe(true);
+    expect(storeMatches('Крама «Ўсход», Мінск', 'крама ўсход')).toBe(true);
+    expect(storeMatches('Ala Centrum', 'Centrum Ala')).toBe(false);
+    expect(storeMatches(null, 'Demo')).toBe(false);
+    expect(storeMatches('Demo', '  ')).toBe(false);
+  });
+
+  it('fills every language of a name, so a history line reads in the reader language', () => {
+    expect(allNames({ name: 'Lato', names: { pl: 'Lato', pt: 'Verão' } })).toEqual({ pl: 'Lato', pt: 'Verão', be: 'Lato' });
+    expect(allNames({ name: 'Summer', names: {} })).toEqual({ pl: 'Summer', pt: 'Summer', be: 'Summer' });
   });
 
   it('takes the largest multiplier in force, never stacking, rounding to whole points', () => {

@@ -44,7 +44,7 @@ describe('whatsapp message → Inbound', () => {
     expect(i.from.localeHint).toBe(locale);
   });
 
-  it('takes a @lid sender's identity from the lid store: the phone when known, else the lid', async () => {
+  it('takes the identity of a @lid sender from the lid store: the phone when known, else the lid', async () => {
     const resolved = await inbound(
       waMessage({ from: '123456789012345@lid', body: 'oi' }),
       deps({ identifyLid: async () => ({ externalId: PT, phoneDigits: PT }) }),

@@ -6,7 +6,7 @@ import type { ChannelAdapter, SendMeta } from '../channel.js';
 import type { ChannelAddress, Inbound, Outbound, SendResult } from '../../dialog/types.js';
 import { localeFromPhone, type I18n, type Locale } from '../../i18n/index.js';
 import type { Logger } from '../../shared/logger.js';
-import { jidKind, userJid } from './identity.js';
+import { digitsOfJid, jidKind, userJid } from './identity.js';
 import type { MenuStore } from './menus.js';
 import type { Admission, Pacer, SendKind } from './pacing.js';
 import type { WhatsAppSession } from './session.js';
@@ -185,7 +185,7 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
       for (let attempt = 1; ; attempt++) {
         try {
           const result = await whatsappToInbound(message, {
-            identifyLid: (lid) => deps.lids.identify(lid, async () => (await resolveLid(client, lid)) ?? (await contactNumber(message))),
+            identifyLid: (lid) => deps.lids.identify(lid, async () => (await resolveLid(client, lid)) ?? (await contactNumber(message, lid))),
             currentMenu: (externalId) => deps.menus.current(externalId),
           });
           if (result.kind === 'ignored') return 'ignored';
@@ -203,9 +203,11 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
 
 class NotConnected extends Error {}
 
-async function contactNumber(message: WaMessage): Promise<string | undefined> {
+async function contactNumber(message: WaMessage, lid: string): Promise<string | undefined> {
   try {
     const digits = (await message.getContact?.())?.number?.replace(/\D/g, '');
+    // A contact known only by its lid reports the lid's digits as its "number": not a phone.
+    if (digits === digitsOfJid(lid)) return undefined;
     return digits && digits.length >= 6 ? digits : undefined;
   } catch {
     return undefined;

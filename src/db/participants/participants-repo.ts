@@ -188,6 +188,13 @@ export async function deleteIdentitiesOf(db: Db, participantId: string): Promise
 
 // ---- one message's opening read ------------------------------------------------------------------
 
+/**
+ * postgres.js runs `unsafe()` text unprepared: with parameters that is an extra round trip
+ * (Parse/Describe, wait, then Bind/Execute) and a fresh plan on every call. Fixed texts on the
+ * per-message path are prepared once per connection instead.
+ */
+const PREPARED = { prepare: true } as const;
+
 export type OpenedConversation =
   | { accepted: false }
   | { accepted: true; program: ProgramRow | undefined; identity: ChannelIdentityRow | undefined; participant: Participant | undefined; state: Record<string, unknown> };
@@ -223,6 +230,7 @@ export async function openConversation(
          last_seen_at = now()
        returning ${I_COLS}`,
       [i.programSlug, i.channel, i.externalId, i.chatId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
+      PREPARED,
     ),
     db.unsafe<OpenRow[]>(
       `select g.id, g.slug, g.name, g.default_locale, g.time_zone, g.terms_version, g.settings::text as settings,
@@ -237,6 +245,7 @@ export async function openConversation(
          left join conversations c on c.identity_id = i.id
         where g.slug = $1`,
       [i.programSlug, i.channel, i.externalId],
+      PREPARED,
     ),
   ]);
   if (inbox.length === 0) return { accepted: false };

@@ -18,7 +18,7 @@
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
-import type { ChannelAddress, ChannelId, Outbound, SendResult } from '../../dialog/types.js';
+import type { ChannelId, Outbound, SendResult } from '../../dialog/types.js';
 import type { I18n, Locale } from '../../i18n/index.js';
 import * as repo from '../../db/broadcasts/repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
@@ -58,7 +58,6 @@ export interface DeliveryLanes {
 
 const DEFAULT_CONCURRENCY: Record<ChannelId, number> = { telegram: 64, whatsapp: 1, web: 8 };
 
-type WithMeta = ChannelAdapter & { send(to: ChannelAddress, message: Outbound, meta?: { kind?: 'broadcast' }): Promise<SendResult> };
 
 export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   const o = {
@@ -137,7 +136,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     });
   }
 
-  async function deliver(adapter: WithMeta, d: repo.ClaimedDelivery): Promise<void> {
+  async function deliver(adapter: ChannelAdapter, d: repo.ClaimedDelivery): Promise<void> {
     try {
       const entry = await broadcastOf(d.broadcastId);
       const message = entry && render(entry, d);
@@ -147,7 +146,12 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       }
       let result: SendResult;
       try {
-        result = await adapter.send({ channel: d.channel, externalId: d.externalId, chatId: d.chatId }, message, { kind: 'broadcast' });
+        // The key names the delivery: a channel that dedupes (WhatsApp) sends it once even if a
+        // crash makes us hand it over again.
+        result = await adapter.send({ channel: d.channel, externalId: d.externalId, chatId: d.chatId }, message, {
+          key: `broadcast:${d.id}`,
+          kind: 'broadcast',
+        });
       } catch (error) {
         result = { status: 'failed', reason: error instanceof Error ? error.message : String(error), retryable: true };
       }
@@ -180,7 +184,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     }
   }
 
-  async function lane(adapter: WithMeta): Promise<void> {
+  async function lane(adapter: ChannelAdapter): Promise<void> {
     const channel = adapter.id;
     const concurrency = deps.options?.concurrency?.[channel] ?? DEFAULT_CONCURRENCY[channel];
     const inflight = new Set<Promise<void>>();
@@ -262,7 +266,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   }
 
   const lanes = deps.channels.list().map((adapter) =>
-    lane(adapter as WithMeta).catch((error: unknown) => logger.error({ err: error, channel: adapter.id }, 'broadcast lane stopped')),
+    lane(adapter).catch((error: unknown) => logger.error({ err: error, channel: adapter.id }, 'broadcast lane stopped')),
   );
 
   return {

@@ -119,11 +119,8 @@ export interface SalesService {
   importSellOut(csv: string, actor: string): Promise<SellOutReport>;
   applySellOut(rows: SellOutRow[], actor: string): Promise<Omit<SellOutReport, 'bad'>>;
   targets(db: Db, earner: Earner): Promise<TargetView[]>;
-  /**
-   * "My balance" lines for staff: progress toward each open target, in the reader's language
-   * (`locale`, else the language `t` is bound to, else the participant's choice). [] for others.
-   */
-  progressLines(db: Db, participant: Participant, t: Translate, locale?: Locale): Promise<string[]>;
+  /** "My balance" lines for staff: progress toward each open target, in the reader's language. [] for others. */
+  progressLines(db: Db, participant: Participant, reader: { t: Translate; locale: Locale }): Promise<string[]>;
   createTarget(campaignId: string, input: TargetInput, actor: string): Promise<repo.TargetRow>;
   listTargets(campaignId: string): Promise<Array<repo.TargetRow & { done: number }>>;
   list(filter: { status?: 'pending' | 'confirmed' | 'rejected'; campaignId?: string; limit?: number; offset?: number }): ReturnType<
@@ -474,7 +471,7 @@ export function createSales(deps: SalesDeps): SalesService {
     });
   }
 
-  async function progressLines(db: Db, participant: Participant, t: Translate, locale?: Locale): Promise<string[]> {
+  async function progressLines(db: Db, participant: Participant, reader: { t: Translate; locale: Locale }): Promise<string[]> {
     const role = (participant.role ?? 'consumer') as ParticipantRole;
     if (!STAFF_ROLES.includes(role)) return [];
     const region = participant.profile?.region;
@@ -485,8 +482,7 @@ export function createSales(deps: SalesDeps): SalesService {
       store: participant.store,
       region: typeof region === 'string' ? region : null,
     };
-    const lng = locale ?? ((t as { lng?: string }).lng as Locale | undefined) ?? participant.locale ?? 'pl';
-    return renderProgress(t, lng, await targets(db, earner));
+    return renderProgress(reader.t, reader.locale, await targets(db, earner));
   }
 
   return {
