@@ -47,7 +47,8 @@ export function createLidStore(db: Db): LidStore {
         returning external_id, phone_digits`;
       if (inserted) return toIdentity(inserted);
       const [winner] = await db<LidRow[]>`select external_id, phone_digits from whatsapp_lids where lid = ${lid}`;
-      return winner ? { externalId: winner.externalId, ...((winner.phoneDigits ?? phone) ? { phoneDigits: (winner.phoneDigits ?? phone)! } : {}) } : { externalId: lid };
+      const phoneDigits = winner?.phoneDigits ?? phone;
+      return { externalId: winner?.externalId ?? lid, ...(phoneDigits ? { phoneDigits } : {}) };
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * whatsapp-web.js message → `Inbound`. Groups, the status feed, broadcasts and the account's own
  * messages are ignored; what the flows cannot use (location, voice, stickers…) becomes `unsupported`
- * so the engine answers politely. The sender is identified by phone, which WhatsApp vouches for.
+ * so the engine answers politely. The sender is identified by phone, which WhatsApp vouches for;
+ * a `…@lid` sender by the id the lid store chose the first time that lid wrote (lids.ts).
  */
 import type { Inbound, InboundBody, UnsupportedKind } from '../../dialog/types.js';
 import { localeFromPhone } from '../../i18n/index.js';
