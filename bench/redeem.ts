@@ -3,12 +3,14 @@
  * dialog engine runs the codes interceptor, the code is taken and credited in the ledger, and the
  * reply is committed in the outbox, all in one transaction. 16 participants (one chat each) send
  * fresh codes back to back for a fixed time; latency is from `receive()` to the committed reply.
- * `pgbench -b simple-update` with 16 clients runs in the same process run as the reference.
- * Prints one JSON line:
- *   {bench, clients, seconds, redemptions, redemptionsPerSec, p50Ms, p99Ms, pgbenchTps, ratio}
+ * `pgbench -b simple-update` with 16 clients runs in the same process run as the reference, just
+ * before and just after the redemptions (averaged). Prints one JSON line:
+ *   {bench, clients, seconds, redemptions, redemptionsPerSec, p50Ms, p99Ms, pgbenchTps, ratio,
+ *    pgbenchSamples, load1}   (load1: the machine's 1-minute load average at the end)
  * Env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default 16), BENCH_DATABASE_URL.
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createLedger } from '../src/services/ledger/index.js';
 import { createCampaigns } from '../src/services/campaigns/index.js';
@@ -79,6 +81,9 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: CLIENTS }, async (_, w) => {
       while (performance.now() < warmUntil) await redeemOne(w);
     }));
+    // The reference runs just before and just after the redemptions and is averaged (as in
+    // bench/ledger.ts), so load that drifts during the run (a shared machine) weighs on both sides.
+    const before = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
     const latencies: number[] = [];
     const start = performance.now();
     const end = start + SECONDS * 1000;
@@ -103,7 +108,8 @@ async function main(): Promise<void> {
     const check = await ledger.check();
     if (!check.ok) throw new Error(`ledger check failed: ${JSON.stringify(check.problems.slice(0, 5))}`);
 
-    const pg = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
+    const after = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
+    const pgbenchTps = (before.tps + after.tps) / 2;
     const perSec = latencies.length / elapsed;
     process.stdout.write(
       `${JSON.stringify({
@@ -114,8 +120,10 @@ async function main(): Promise<void> {
         redemptionsPerSec: round(perSec, 1),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
-        pgbenchTps: round(pg.tps, 1),
-        ratio: round(perSec / pg.tps, 3),
+        pgbenchTps: round(pgbenchTps, 1),
+        ratio: round(perSec / pgbenchTps, 3),
+        pgbenchSamples: [round(before.tps, 1), round(after.tps, 1)],
+        load1: round(loadavg()[0]!, 2),
       })}\n`,
     );
   } finally {

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     '',
     ...list.map((c, i) => `  ${String(i + 1).padStart(2)}. ${c}`),
     '',
-    `Staff: register as retail staff with the store "${DEMO_STORE}" and use "log a sale":`,
+    `Staff: register as retail staff with the store "${DEMO_STORE}" (a city after it is fine: "${DEMO_STORE}, Lisboa") and use "log a sale":`,
     '  KOC-24 (EAN 5901234123457) 120 pts/unit · POMPA-8 300 pts/unit · TERM-1 (EAN 4006381333931) 25 pts/unit',
     `  Store target: 10 units → 500 bonus points for everyone who sold toward it.`,
     '',

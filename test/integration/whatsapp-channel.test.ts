@@ -262,6 +262,31 @@ describe('the WhatsApp adapter', () => {
   });
 });
 
+describe('the @lid store', () => {
+  it('gives every message of a new lid the same identity when many arrive at once, lookups failing or not', async () => {
+    const lids = createLidStore(db.sql);
+    const lid = '424242424242424@lid';
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => lids.identify(lid, async () => (i % 2 === 0 ? '48601999888' : undefined))),
+    );
+    expect(new Set(results.map((r) => r.externalId)).size).toBe(1);
+    const [row] = await db.sql<{ externalId: string }[]>`select external_id from whatsapp_lids where lid = ${lid}`;
+    expect(results[0]!.externalId).toBe(row!.externalId);
+    // Whatever was chosen stays, and the phone, once learnt, is remembered without asking again.
+    let asked = 0;
+    const again = await lids.identify(lid, async () => {
+      asked++;
+      return '48601999888';
+    });
+    expect(again).toEqual({ externalId: row!.externalId, phoneDigits: '48601999888' });
+    await lids.identify(lid, async () => {
+      asked++;
+      return undefined;
+    });
+    expect(asked).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('RemoteAuth store in Postgres', () => {
   it('saves the zipped session and gives it back in a fresh data directory (a new container)', async () => {
     const dirA = await mkdtemp(path.join(os.tmpdir(), 'wa-a-'));

@@ -65,7 +65,9 @@ export function salesRoutes(deps: { sales: SalesService }): RouteModule {
           bodyLimit: 32 * 1024 * 1024,
           schema: {
             summary: 'Distributor sell-out CSV: confirm or reject pending sales by invoice; claws back paid ones found invalid',
-            description: 'text/csv with columns invoice,status (confirm|reject), optional sku,quantity.',
+            description:
+              'text/csv with columns invoice,status (confirm|reject), optional sku,quantity. Points already spent stay owed: ' +
+              '`clawbackShort` lists what each clawback could not take yet; every import first collects such debts (`recovered`).',
             tags: ['sales'],
           },
         },

@@ -615,9 +615,13 @@ export function renderProgress(t: Translate, locale: Locale, targets: TargetView
 /** Thrown inside a savepoint to roll it back without an error reaching the caller. */
 const ROLLBACK = Symbol('rollback');
 
-/** Runs `fn` in a savepoint of the caller's transaction; `ROLLBACK` thrown inside undoes it and yields false. */
+/**
+ * Runs `fn` in a savepoint of the caller's transaction (in a transaction of its own when handed the
+ * pool); `ROLLBACK` thrown inside undoes it and yields false.
+ */
 async function savepoint(db: Db, fn: (sp: Db) => Promise<boolean>): Promise<boolean> {
   try {
+    if (!('savepoint' in db)) return await withTransaction(db, (tx) => fn(tx));
     return await (db as postgres.TransactionSql).savepoint((sp) => fn(sp as unknown as Db));
   } catch (error) {
     if (error === ROLLBACK) return false;
