@@ -484,16 +484,18 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
       const locale = localeOf({ participant, identity, fallback: deps.defaultLocale });
       const message: Outbound = { text: translate(locale)('common:error_generic') };
       if (programRow) {
-        await outbox.insert(tx, {
-          programId: programRow.id,
-          channel: inbound.from.channel,
-          externalId: inbound.from.externalId,
-          chatId,
-          identityId: identity?.id ?? null,
-          participantId: participant?.id ?? null,
-          kind: 'reply',
-          message,
-        });
+        await outbox.insertReplies(tx, [
+          {
+            programId: programRow.id,
+            channel: inbound.from.channel,
+            externalId: inbound.from.externalId,
+            chatId,
+            identityId: identity?.id ?? null,
+            participantId: participant?.id ?? null,
+            kind: 'reply',
+            message,
+          },
+        ]);
       }
       return 'handled' as const;
     });

@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { loadOrCreateSecretFile } from '../../shared/secret-file.js';
 
 /**
  * E-voucher codes are worth money, so the pool is stored encrypted (AES-256-GCM): a database dump
@@ -10,24 +9,7 @@ import path from 'node:path';
  */
 export async function loadVoucherKey(options: { configured?: string; dataDir: string }): Promise<Buffer> {
   if (options.configured) return parseKey(options.configured);
-  const dir = path.join(options.dataDir, 'secrets');
-  const file = path.join(dir, 'voucher-key');
-  try {
-    return parseKey((await readFile(file, 'utf8')).trim(), file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  // 'wx': two processes starting at once must not both write; the loser reads the winner's file.
-  try {
-    await writeFile(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    await chmod(file, 0o600);
-    return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadVoucherKey(options);
-    throw error;
-  }
+  return loadOrCreateSecretFile(options.dataDir, 'voucher-key', parseKey);
 }
 
 function parseKey(value: string, where = 'VOUCHER_KEY'): Buffer {
