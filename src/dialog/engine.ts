@@ -107,6 +107,8 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     let participant = identity.participantId ? (opened.participant ?? null) : null;
     if (participant?.status === 'erased') participant = null;
     const state = parseState(opened.state);
+    // Most messages leave the state as it was (a code sent from the menu): then nothing is written.
+    const stateBefore = JSON.stringify(state);
 
     const turn: Turn = {
       db: tx,
@@ -131,7 +133,9 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
 
     // State and replies pipelined: one round trip.
     await Promise.all([
-      turn.erased ? undefined : repo.saveState(tx, turn.identity.id, turn.state as unknown as Record<string, unknown>),
+      turn.erased || JSON.stringify(turn.state) === stateBefore
+        ? undefined
+        : repo.saveState(tx, turn.identity.id, turn.state as unknown as Record<string, unknown>),
       outbox.insertReplies(
         tx,
         turn.replies.map((message) => ({

@@ -27,13 +27,22 @@ export interface CreditArgs {
   now: Date;
 }
 
-export async function credit(db: Db, a: CreditArgs): Promise<RawOutcome> {
-  return parse(
-    await db<{ r: string }[]>`select ledger_credit(
+/**
+ * The `ledger_credit(…)` call as a query fragment yielding jsonb, for a caller that runs it inside
+ * a statement of its own (e.g. only for the row a conditional update took); read its text with
+ * `parseOutcome`.
+ */
+export function creditCall(db: Db, a: CreditArgs) {
+  return db`ledger_credit(
       ${a.kind}, ${a.programId}::uuid, ${a.participantId}::uuid, ${a.amount}::bigint, ${a.key}, ${a.hash},
       ${a.source}, ${a.campaignId}::uuid, ${a.reasonKey}, ${json(a.reasonParams)}::jsonb,
-      ${a.expiryMode}, ${a.expiresAt}::timestamptz, ${a.actor}, ${a.now}::timestamptz)::text as r`,
-  );
+      ${a.expiryMode}, ${a.expiresAt}::timestamptz, ${a.actor}, ${a.now}::timestamptz)`;
+}
+
+export const parseOutcome = (text: string): RawOutcome => JSON.parse(text) as RawOutcome;
+
+export async function credit(db: Db, a: CreditArgs): Promise<RawOutcome> {
+  return parse(await db<{ r: string }[]>`select ${creditCall(db, a)}::text as r`);
 }
 
 export interface DebitArgs {

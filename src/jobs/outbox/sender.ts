@@ -12,9 +12,10 @@
  * `send` call plus one UPDATE. Jobs are keyed `o-<row>-g<generation>`, so re-adding a job that is
  * already queued is a no-op and a rescheduled row gets a fresh job.
  *
- * Pokes arrive through Postgres NOTIFY (sent on commit of an outbox insert, from any process) or
- * `poke()`; the sweeper re-enqueues whatever Postgres still shows undelivered, e.g. after a restart
- * or when Redis lost its data.
+ * Pokes arrive through `poke()` (the dialog engine's after-commit hook in this process) or Postgres
+ * NOTIFY: sent after commit by a process without a sender (./poke.ts), and on commit of notices
+ * queued through enqueueOutbound; the sweeper re-enqueues whatever Postgres still shows
+ * undelivered, e.g. after a restart, a lost poke, or when Redis lost its data.
  *
  * Results: `rate_limited` pauses the channel for `retryAfterMs` and reschedules the row without
  * counting an attempt; `unreachable` marks the chat identity unreachable and stops everything still

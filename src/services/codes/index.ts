@@ -163,8 +163,40 @@ export function createCodes(deps: CodesDeps): CodesService {
     const points = pointsWithMultiplier(found.points, campaign.multipliers, now);
     const limited = campaign.capPerDay !== null || campaign.capPerCampaign !== null || campaign.budget !== null;
 
+    const record = { codeId: found.codeId, participantId: p.id, campaignId: campaign.id, points, channel: input.identity.channel, at: now };
+    const earnInput = {
+      programId: p.programId,
+      participantId: p.id,
+      amount: points,
+      source: 'code' as const,
+      key: found.maxUses > 1 ? `code:${found.codeId}:${p.id}` : `code:${found.codeId}`,
+      campaignId: campaign.id,
+      // Every language's name: the history is read later, in whatever language the reader has then.
+      reason: { key: 'codes:reason_code', params: { name: allNames(campaign) } },
+    };
+    const credited = (balance: { available: number }): RedeemOutcome => ({
+      status: 'credited' as const,
+      code: shown,
+      points,
+      campaignId: campaign.id,
+      campaign: { name: campaign.name, names: campaign.names },
+      balance: balance.available,
+    });
+
+    if (!limited && found.maxUses <= 1) {
+      // Nothing can refuse after the take: the take, the redemption row and the credit go in one
+      // statement (the credit only for a use it took), the balance pipelined right behind it.
+      const earn = ledger.earnCall(earnInput, tx);
+      const [outcome, balance] = await Promise.all([repo.takeAndCredit(tx, record, earn.call), ledger.balance(p.programId, p.id, tx)]);
+      if (outcome === null) {
+        const again = await repo.findByHash(tx, hash(canonical));
+        return { status: 'already_used', code: shown, at: again?.lastUsedAt ?? null, byYou: false };
+      }
+      earn.read(outcome);
+      return credited(balance);
+    }
+
     const award = async (db: postgres.TransactionSql): Promise<RedeemOutcome> => {
-      const record = { codeId: found.codeId, participantId: p.id, campaignId: campaign.id, points, channel: input.identity.channel, at: now };
       let recorded: boolean;
       try {
         recorded = await repo.takeAndRecord(db, record);
@@ -188,39 +220,16 @@ export function createCodes(deps: CodesDeps): CodesService {
           );
         }
       }
-      const key = found.maxUses > 1 ? `code:${found.codeId}:${p.id}` : `code:${found.codeId}`;
       // Pipelined on the transaction's connection: the balance is read after the earn, in order.
-      const [, balance] = await Promise.all([
-        ledger.earn(
-          {
-            programId: p.programId,
-            participantId: p.id,
-            amount: points,
-            source: 'code',
-            key,
-            campaignId: campaign.id,
-            // Every language's name: the history is read later, in whatever language the reader has then.
-            reason: { key: 'codes:reason_code', params: { name: allNames(campaign) } },
-          },
-          db,
-        ),
-        ledger.balance(p.programId, p.id, db),
-      ]);
-      return {
-        status: 'credited' as const,
-        code: shown,
-        points,
-        campaignId: campaign.id,
-        campaign: { name: campaign.name, names: campaign.names },
-        balance: balance.available,
-      };
+      const [, balance] = await Promise.all([ledger.earn(earnInput, db), ledger.balance(p.programId, p.id, db)]);
+      return credited(balance);
     };
 
     try {
       // Caps and budget can refuse after the use was taken, and a multi-use code can meet a twin
-      // redemption of the same participant on the unique index: only then is a savepoint needed to
-      // give the use back (and keep the transaction usable). Otherwise nothing can refuse after the take.
-      return limited || found.maxUses > 1 ? await tx.savepoint((sp) => award(sp)) : await award(tx);
+      // redemption of the same participant on the unique index: a savepoint gives the use back
+      // (and keeps the transaction usable).
+      return await tx.savepoint((sp) => award(sp));
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       if (error.outcome.status === 'budget_exhausted') await campaigns.budgetExhausted(tx, campaign);

@@ -116,28 +116,34 @@ export function createLedger(deps: LedgerDeps): Ledger {
     },
     db: Db | undefined,
   ): Promise<Transfer> {
+    const args = creditArgs(kind, input);
+    const raw = await run(db, (d) => repo.credit(d, args));
+    return transferOf(raw, input.key)!;
+  }
+
+  function creditArgs(
+    kind: 'earn' | 'pending' | 'adjust',
+    input: Parameters<typeof credit>[1],
+  ): repo.CreditArgs {
     assertPoints(input.amount);
     assertKey(input.key);
     assertParticipant(input);
     const hash = requestHash([kind, input.programId, input.participantId, input.amount, input.source, input.campaignId]);
-    const raw = await run(db, (d) =>
-      repo.credit(d, {
-        kind,
-        programId: input.programId,
-        participantId: input.participantId,
-        amount: input.amount,
-        key: input.key,
-        hash,
-        source: input.source,
-        campaignId: input.campaignId ?? null,
-        reasonKey: input.reason.key,
-        reasonParams: input.reason.params ?? null,
-        ...expiryOf(input.expiresAt),
-        actor: input.actor ?? null,
-        now: clock.now(),
-      }),
-    );
-    return transferOf(raw, input.key)!;
+    return {
+      kind,
+      programId: input.programId,
+      participantId: input.participantId,
+      amount: input.amount,
+      key: input.key,
+      hash,
+      source: input.source,
+      campaignId: input.campaignId ?? null,
+      reasonKey: input.reason.key,
+      reasonParams: input.reason.params ?? null,
+      ...expiryOf(input.expiresAt),
+      actor: input.actor ?? null,
+      now: clock.now(),
+    };
   }
 
   async function debit(
@@ -205,6 +211,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
   const ledger: Ledger = {
     async earn(input, db) {
       return { status: 'earned', transfer: await credit('earn', input, db) };
+    },
+
+    earnCall(input, db) {
+      const args = creditArgs('earn', input);
+      return {
+        call: repo.creditCall(db, args),
+        read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key)! }),
+      };
     },
 
     async pendingCredit(input, db) {

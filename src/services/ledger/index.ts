@@ -9,6 +9,7 @@
  * amount, participant, kind, source or campaign throws AppError('idempotency_mismatch'). A refused
  * operation (`insufficient`) stores nothing, so its key can be used again later.
  */
+import type { PendingQuery, Row } from 'postgres';
 import type { Db, Sql } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
@@ -98,6 +99,12 @@ export interface ReverseInput {
 
 export interface Ledger {
   earn(input: EarnInput, db?: Db): Promise<EarnResult>;
+  /**
+   * The same earn as a query fragment (jsonb) for a statement of the caller's, on its transaction,
+   * so the credit can depend on a row that statement takes (one round trip instead of two; see
+   * codes' take-and-credit). `read` turns the fragment's text into the result `earn` gives.
+   */
+  earnCall(input: EarnInput, db: Db): { call: PendingQuery<Row[]>; read(text: string): EarnResult };
   pendingCredit(input: PendingCreditInput, db?: Db): Promise<PendingResult>;
   /** Confirms the pending credit created under `key`: points become available. Exactly once. */
   confirmPending(key: string, options?: ResolveOptions, db?: Db): Promise<ResolveResult>;
