@@ -127,6 +127,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       onReachability: async (identity, reachable) => {
         if (!reachable) await participants.markUnreachable(identity, 'blocked the bot');
       },
+      // Read when the bot starts (after `broadcasts` below exists): managers' menus add /broadcast.
+      managerChats: () => broadcasts.managerChats('telegram'),
     });
     if (telegram) {
       channelAdapters.push(telegram.adapter);

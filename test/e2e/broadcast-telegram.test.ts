@@ -10,7 +10,7 @@ import { testLogger } from '../helpers/logger.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import { createTelegramAdapter } from '../../src/channels/telegram/adapter.js';
 import { createChannelRegistry } from '../../src/channels/channel.js';
-import { createI18n } from '../../src/i18n/index.js';
+import { createI18n, formatDate } from '../../src/i18n/index.js';
 import { createRedisConnections, type RedisConnections } from '../../src/jobs/redis.js';
 import { createChannelGate } from '../../src/jobs/broadcasts/channel-gate.js';
 import { startBroadcastWorker, type BroadcastWorker } from '../../src/jobs/broadcasts/worker.js';
@@ -144,12 +144,15 @@ describe('broadcast through the fake Telegram server', () => {
       return row;
     });
     await done(b.id);
+    const [endsAt] = await db.sql<{ endsAt: Date }[]>`select ends_at from campaigns where id = ${c!.id}`;
     for (const [chat, p] of seeded.chats) {
       const got = tg.messagesTo(chat).map((m) => m.text);
       expect(got, chat).toHaveLength(1);
       const name = { pl: 'Zimowe rabaty', pt: 'Descontos de inverno', be: 'Зімовыя зніжкі' }[p.locale];
       expect(got[0]).toContain(`${name}`);
-      expect(got[0]).toMatch({ pl: /^🎉 Rusza kampania/, pt: /^🎉 Começou a campanha/, be: /^🎉 Стартуе кампанія/ }[p.locale]);
+      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, pt: /^🎉 Começou a campanha/, be: /^🎉 Стартуе акцыя/ }[p.locale]);
+      // The last day, as a date of the program's time zone.
+      expect(got[0]).toContain(formatDate(p.locale, new Date(endsAt!.endsAt.getTime() - 1), 'Europe/Warsaw'));
     }
   });
 

@@ -124,7 +124,7 @@ const balance = async (participantId: string) => (await ledger.balance(programId
 
 describe('receipts on Telegram', () => {
   it('photo → "received" at once → auto-approved → participant told → balance updated', { timeout: 60_000 }, async () => {
-    await receipts.setRules(campaignId, { autoApprove: true, pointsPerUnit: 1, minTotal: 5 });
+    await receipts.setRules(campaignId, { autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 500, minTotal: 5 });
     const kasia = await telegramParticipant(48_100_001, 'Kasia Nowak', 'pl');
     const t = i18n.t('pl');
     kasia.user.photo(await receiptPhoto(ptDoc(1), { rotate: 4, width: 800 }));
@@ -158,7 +158,7 @@ describe('receipts on Telegram', () => {
     rita.user.press(card, pt('receipts:card.approve', { count: 60 }));
     await tg.nextMatching(rita.user.id, (m) => m.text === pt('receipts:mod.approved', { points: 60, name: 'João Silva' }));
     const told = await tg.nextMatching(joao.user.id, (m) => m.text.startsWith('✅'));
-    expect(told.text).toBe('✅ Recibo aprovado: +60 pontos.\nTem agora 60 pontos.');
+    expect(told.text).toBe('✅ Talão aprovado: +60 pontos.\nTem agora 60 pontos.');
 
     marek.user.press(marekCard, pl('receipts:card.reject'));
     const reasons = await tg.nextMatching(marek.user.id, (m) => m.text === pl('receipts:mod.choose_reason'));

@@ -565,7 +565,9 @@ export class FakeTelegram extends EventEmitter {
 }
 
 function commandsKey(p: Record<string, unknown>): string {
-  const scope = (parseJson(p.scope) as { type?: string } | undefined)?.type ?? 'default';
+  const parsed = parseJson(p.scope) as { type?: string; chat_id?: string | number } | undefined;
+  // A chat scope is its own menu: `chat=<id>:<language>`.
+  const scope = parsed?.type === 'chat' ? `chat=${String(parsed.chat_id)}` : (parsed?.type ?? 'default');
   return `${scope}:${typeof p.language_code === 'string' ? p.language_code : ''}`;
 }
 

@@ -10,14 +10,16 @@ import { testLogger } from '../helpers/logger.js';
 import { buildServer } from '../../src/http/server.js';
 import { createAdminTokens } from '../../src/services/admin-tokens.js';
 import { broadcastRoutes } from '../../src/http/routes/broadcasts.js';
-import { createBroadcasts, type BroadcastsService } from '../../src/services/broadcasts/index.js';
+import { createBroadcasts, templateTranslator, type BroadcastsService } from '../../src/services/broadcasts/index.js';
+import { renderFor } from '../../src/domain/broadcasts/index.js';
 import { createDueAutomatic } from '../../src/services/broadcasts/automatic.js';
 import { createBroadcastsFlow } from '../../src/dialog/flows/broadcasts/index.js';
 import { createEnqueueOutbound } from '../../src/services/participants/index.js';
-import { createI18n } from '../../src/i18n/index.js';
+import { createI18n, formatDate } from '../../src/i18n/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import * as repo from '../../src/db/broadcasts/repo.js';
 import { buildEngine, inbound, text, choice, command, outboxOf } from './dialog-harness.js';
+import type { FlowModule } from '../../src/dialog/flow.js';
 import { Redis } from 'ioredis';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
 
@@ -195,6 +197,37 @@ describe('broadcasts in the chat', () => {
     await engine.receive(inbound({ externalId: p.chat, chatId: p.chat }, text('stop the music please')));
     expect((await db.sql<{ muted: boolean }[]>`select muted from participants where id = ${p.id}`)[0]!.muted).toBe(false);
   });
+
+  it('leaves words typed inside another flow’s step to that flow; /mute still works there', async () => {
+    // A stand-in for the sales flow: it asks a question and takes any text as the answer.
+    const answers: string[] = [];
+    const sales: FlowModule = {
+      id: 'sx',
+      intercept: (ctx) => (ctx.inbound.kind === 'command' && ctx.inbound.command === 'sell' ? { replies: ['Quantity?'], next: { step: 'sx.ask' } } : undefined),
+      steps: {
+        'sx.ask': (ctx) => {
+          answers.push(ctx.inbound.kind === 'text' ? ctx.inbound.text : ctx.inbound.kind);
+          return { replies: ['ok'], next: 'keep' };
+        },
+      },
+    };
+    const { engine } = buildEngine(db.sql, [flow(), sales]);
+    const p = await person({ locale: 'pt' });
+    const from = { externalId: p.chat, chatId: p.chat };
+    const muted = async () => (await db.sql<{ muted: boolean }[]>`select muted from participants where id = ${p.id}`)[0]!.muted;
+    await engine.receive(inbound(from, command('sell')));
+    for (const word of ['Cancelar', 'Parar', 'STOP']) await engine.receive(inbound(from, text(word)));
+    expect(await muted()).toBe(false);
+    expect(answers).toEqual(['Cancelar', 'Parar', 'STOP']);
+    await engine.receive(inbound(from, command('mute')));
+    expect(await muted()).toBe(true);
+    // Back at the menu an everyday word is not a mute word either; VOLTAR is.
+    await engine.receive(inbound(from, command('menu')));
+    await engine.receive(inbound(from, text('cancelar')));
+    expect(await muted()).toBe(true);
+    await engine.receive(inbound(from, text('Voltar')));
+    expect(await muted()).toBe(false);
+  });
 });
 
 describe('automatic announcements', () => {
@@ -217,6 +250,48 @@ describe('automatic announcements', () => {
     expect(start!.audience).toEqual({ roles: ['installer'] });
   });
 
+  it('announces a store or region campaign to everyone who earns in it, however they typed their store', async () => {
+    const [c] = await db.sql<{ id: string }[]>`
+      insert into campaigns (program_id, name, status, starts_at, ends_at, stores, regions)
+      values (${programId}, 'Demo week', 'active', now() - interval '1 minute', now() + interval '7 days', '{Demo}', '{Lisboa,Porto}')
+      returning id`;
+    const lisbon = await person({ store: 'Demo, Lisboa', region: 'Lisboa' });
+    const shouting = await person({ store: 'DEMO  lisboa', region: 'lisboa' });
+    const porto = await person({ store: 'Loja Démo', region: 'Porto – centro' });
+    const other = await person({ store: 'Demolka', region: 'Lisboa' });
+    const elsewhere = await person({ store: 'Demo Faro', region: 'Faro' });
+    const everyone = [lisbon, shouting, porto, other, elsewhere];
+    await createDueAutomatic(db.sql);
+    const start = (await repo.bySourceKey(db.sql, `campaign:${c!.id}:start`))!;
+    expect(start.audience).toMatchObject({ stores: ['Demo'], regions: ['Lisboa', 'Porto'] });
+    const scoped = { ...start.audience, participantIds: everyone.map((p) => p.id) };
+    expect(await broadcasts.countAudience(db.sql, scoped, programId)).toBe(3);
+
+    // Fan it out in small batches (most candidates of a batch may not match) and see who gets it.
+    const b = (await repo.insert(db.sql, { programId, kind: 'manual', message: { texts: { pl: 'x' } }, audience: scoped }))!;
+    await repo.transition(db.sql, b.id, ['scheduled'], 'fanning_out');
+    while ((await repo.fanoutBatch(db.sql, (await repo.getById(db.sql, b.id))!, 2)) === 2);
+    const rows = await db.sql<{ participantId: string }[]>`select participant_id from broadcast_deliveries where broadcast_id = ${b.id}`;
+    expect(new Set(rows.map((r) => r.participantId))).toEqual(new Set([lisbon.id, shouting.id, porto.id]));
+    expect((await repo.getById(db.sql, b.id))!.total).toBe(3);
+  });
+
+  it('gives the last day of a campaign in the program’s own time zone', async () => {
+    // Ends at midnight in Lisbon (exclusive): the last day to take part is 30 November there,
+    // though it is already 1 December 01:00 in Warsaw.
+    const [lisbon] = await db.sql<{ id: string }[]>`
+      insert into programs (slug, name, default_locale, time_zone) values ('lisboa-m4', 'Lisboa', 'pt', 'Europe/Lisbon') returning id`;
+    const [c] = await db.sql<{ id: string }[]>`
+      insert into campaigns (program_id, name, status, starts_at, ends_at)
+      values (${lisbon!.id}, 'Natal', 'active', now() - interval '1 minute', '2026-12-01T00:00:00Z') returning id`;
+    await createDueAutomatic(db.sql);
+    const start = (await repo.bySourceKey(db.sql, `campaign:${c!.id}:start`))!;
+    const read = (locale: 'pl' | 'pt' | 'be') => renderFor(start, { locale }, 'pt', templateTranslator(i18n.t(locale), locale))!.text;
+    expect(read('pt')).toContain(`Decorre até ${formatDate('pt', '2026-11-30T12:00:00Z', 'UTC')}.`);
+    expect(read('pl')).toContain(`Trwa do ${formatDate('pl', '2026-11-30T12:00:00Z', 'UTC')}.`);
+    expect(read('pl')).not.toContain(formatDate('pl', '2026-12-01T12:00:00Z', 'UTC'));
+  });
+
   it('reminds, once, whoever has points expiring in N days, with their own amount', async () => {
     const ledger = createLedger({ sql: db.sql, logger: testLogger() });
     const a = await person({ locale: 'pl' });
@@ -228,7 +303,7 @@ describe('automatic announcements', () => {
     await ledger.earn({ programId, participantId: b.id, amount: 21, source: 'bonus', key: 'exp-b', reason: { key: 'x' }, expiresAt: inDays(3) });
     await ledger.earn({ programId, participantId: b.id, amount: 50, source: 'bonus', key: 'exp-b2', reason: { key: 'x' }, expiresAt: inDays(30) });
 
-    const created = (await createDueAutomatic(db.sql, { expiryReminderDays: 3 })).filter((x) => x.kind === 'expiry_reminder');
+    const created = (await createDueAutomatic(db.sql, { expiryReminderDays: 3 })).filter((x) => x.kind === 'expiry_reminder' && x.programId === programId);
     expect(created).toHaveLength(1);
     expect(await createDueAutomatic(db.sql, { expiryReminderDays: 3 })).toEqual([]);
     const reminder = created[0]!;

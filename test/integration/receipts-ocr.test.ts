@@ -45,7 +45,7 @@ describe('receipt OCR (tesseract.js, offline)', () => {
   });
 
   it('reads total, date and NIP of a Polish receipt without a QR; the moderator decides', async () => {
-    await w.campaign({ autoApprove: true, pointsPerUnit: 1, minTotal: 20, allowedSellers: ['5260250274'] });
+    await w.campaign({ autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 500, minTotal: 20, allowedSellers: ['5260250274'] });
     const moderator = await w.participant({ role: 'moderator', locale: 'pl', name: 'Ewa' });
     const ala = await w.participant({ locale: 'pl', name: 'Ala' });
     const id = await w.submit(ala, await printedReceipt(PL_PARAGON));

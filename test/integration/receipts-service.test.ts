@@ -19,7 +19,7 @@ const balance = async (participantId: string) => (await w.ledger.balance(w.progr
 
 describe('receipt intake and processing', () => {
   it('auto-approves a valid fiscal receipt inside the rules: credited once, participant told with the new balance', async () => {
-    await w.campaign({ autoApprove: true, pointsPerUnit: 1, minTotal: 10 });
+    await w.campaign({ autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 500, minTotal: 10 });
     const ala = await w.participant({ locale: 'pl' });
     const id = await w.submit(ala, await receiptPhoto(PT_QR));
     const r = (await w.receipts.get(id))!;
@@ -196,7 +196,7 @@ describe('campaign caps and budget', () => {
 
 describe('erasure', () => {
   it('deletes a participant’s photos and personal fields but keeps the decision, so the purchase stays paid once', async () => {
-    await w.campaign({ autoApprove: true, pointsPerUnit: 1 });
+    await w.campaign({ autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 500 });
     const p = await w.participant();
     const other = await w.participant();
     const doc = ptDoc(905).replace('B:999999990', 'B:245678913');

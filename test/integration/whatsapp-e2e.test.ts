@@ -227,7 +227,7 @@ describe('a participant in Portugal on WhatsApp', () => {
   });
 
   it('sends a receipt photo, is told at once, and is credited when it is read', { timeout: 60_000 }, async () => {
-    await receipts.setRules(campaignId, { autoApprove: true, pointsPerUnit: 1, minTotal: 5 });
+    await receipts.setRules(campaignId, { autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 500, minTotal: 5 });
     const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
     const qr = PT_QR.replace('G:FS 2026/88', 'G:FS 2026/301').replace('H:CSDF7T5H-88', 'H:CSDF7T5H-301').replace('F:20260918', `F:${today}`);
     ana.photo(await receiptPhoto(qr, { width: 800 }));

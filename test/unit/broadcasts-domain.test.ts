@@ -37,9 +37,16 @@ describe('broadcast texts', () => {
 
 describe('mute words', () => {
   it('knows STOP and START in every language when they are the whole message', () => {
-    for (const w of ['STOP', 'stop', 'Parar', 'pare!', 'СТОП', 'стоп.', 'wypisz']) expect(muteIntent(w), w).toBe('mute');
-    for (const w of ['START', 'Voltar', 'СТАРТ', 'wznów']) expect(muteIntent(w), w).toBe('unmute');
+    for (const w of ['STOP', 'stop', 'Parar', 'PARAR!', 'СТОП', 'стоп.']) expect(muteIntent(w), w).toBe('mute');
+    for (const w of ['START', 'Voltar', 'СТАРТ', 'старт!']) expect(muteIntent(w), w).toBe('unmute');
     for (const w of ['stop it', 'bus stop please', 'ABC-123', '', 'startup']) expect(muteIntent(w), w).toBeUndefined();
+  });
+
+  it('leaves everyday words to the conversation they belong to', () => {
+    // Answers and button labels of other flows ("Cancelar" in a sale, "Sair", "wyłącz", "спыніць").
+    for (const w of ['Cancelar', 'sair', 'pare', 'wyłącz', 'wypisz', 'włącz', 'wznów', 'ativar', 'retomar', 'спыніць', 'уключыць', 'адпісацца', 'падпісацца']) {
+      expect(muteIntent(w), w).toBeUndefined();
+    }
   });
 });
 

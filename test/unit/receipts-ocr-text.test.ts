@@ -99,7 +99,7 @@ describe('reading printed receipts (OCR text)', () => {
 });
 
 describe('OCR readings in the receipt rules', () => {
-  const rules = ReceiptRules.parse({ pointsPerUnit: 1, minTotal: 20, autoApprove: true, allowedSellers: ['526-025-02-74'] });
+  const rules = ReceiptRules.parse({ pointsPerUnit: 1, maxPointsPerReceipt: 1000, minTotal: 20, autoApprove: true, allowedSellers: ['526-025-02-74'] });
   const base = {
     reading: null,
     rules,
@@ -128,7 +128,7 @@ describe('OCR readings in the receipt rules', () => {
   it('a Brazilian online QR without a total gets it from OCR, but then waits for a moderator', () => {
     const qr = readQrText('https://www.nfce.fazenda.sp.gov.br/qrcode?p=35260911222333000181650010000012341123456780|2|1|1|' + 'a'.repeat(40));
     expect(qr.kind).toBe('fiscal');
-    const brRules = ReceiptRules.parse({ pointsPerUnit: 1, autoApprove: true });
+    const brRules = ReceiptRules.parse({ pointsPerUnit: 1, maxPointsPerReceipt: 1000, autoApprove: true });
     const e = evaluateReceipt({ ...base, rules: brRules, reading: qr, ocr: readReceiptText(BR, 'pt') });
     expect(e.computedPoints).toBe(45);
     expect(e.flags).toEqual([]);

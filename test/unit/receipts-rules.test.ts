@@ -12,7 +12,7 @@ import {
 const PT = 'A:509442013*B:999999990*C:PT*D:FS*E:N*F:20260918*G:FS 2026/88*H:CSDF7T5H-88*I1:PT*I7:10.00*I8:2.30*N:2.30*O:12.30*Q:e1Dk*R:1422';
 const BR_ONLINE = `https://x.example/qr?p=35260911222333000181650010000012341123456798|2|1|1|${'a'.repeat(40)}`;
 
-const rules = (r: Partial<ReceiptRules> = {}) => ReceiptRules.parse({ autoApprove: true, pointsPerUnit: 1, ...r });
+const rules = (r: Partial<ReceiptRules> = {}) => ReceiptRules.parse({ autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 1000, ...r });
 const input = (over: Partial<EvaluateInput> = {}): EvaluateInput => ({
   reading: readQrText(PT),
   rules: rules(),

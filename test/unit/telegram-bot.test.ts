@@ -7,6 +7,8 @@ import Fastify from 'fastify';
 import type { Inbound } from '../../src/dialog/types.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { createTelegramAdapter } from '../../src/channels/telegram/adapter.js';
+import { createTelegramChannel } from '../../src/channels/telegram/index.js';
+import { loadConfig } from '../../src/config.js';
 import { createTelegramBot, type TelegramBot } from '../../src/channels/telegram/bot.js';
 import { telegramWebhookRoutes } from '../../src/channels/telegram/webhook.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
@@ -40,6 +42,26 @@ describe('telegram adapter', () => {
     const sent = await tg.nextMessage(501);
     expect(result).toEqual({ status: 'sent', providerMessageId: String(sent.message_id) });
     expect(sent).toMatchObject({ text: 'Cześć!', reply_markup: { inline_keyboard: [[{ text: 'Menu', callback_data: 'menu:open' }]] } });
+  });
+
+  it('asks for paid broadcasts on broadcast sends only when the configured rate is above 30/s', async () => {
+    const channel = (rate: number) =>
+      createTelegramChannel({
+        config: loadConfig({ TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_RATE_PER_SECOND: String(rate) }),
+        i18n,
+        logger,
+      })!.adapter;
+    const paidFlag = async (chat: number) => {
+      const call = await tg.waitForCall('sendMessage', (c) => String(c.payload.chat_id) === String(chat));
+      return call.payload.allow_paid_broadcast;
+    };
+    const fast = channel(1000);
+    await fast.send(address(511), { text: 'Promo!' }, { kind: 'broadcast' });
+    expect(await paidFlag(511)).toBe(true);
+    await fast.send(address(512), { text: 'Reply' }, { kind: 'reply' });
+    expect(await paidFlag(512)).toBeUndefined();
+    await channel(30).send(address(513), { text: 'Promo!' }, { kind: 'broadcast' });
+    expect(await paidFlag(513)).toBeUndefined();
   });
 
   it('reports a 429 with its retry_after at once instead of sleeping', async () => {
@@ -100,11 +122,39 @@ describe('telegram bot (long polling)', () => {
   it('registers its commands in each language, in that language', async () => {
     const received: Inbound[] = [];
     await startBot(async (inbound) => received.push(inbound));
-    expect(tg.commands.get('default:pt')?.map((c) => c.command)).toEqual(['start', 'menu', 'help', 'language', 'mydata', 'delete']);
+    expect(tg.commands.get('default:pt')?.map((c) => c.command)).toEqual(['start', 'menu', 'help', 'language', 'mute', 'unmute', 'mydata', 'delete']);
+    expect(tg.commands.get('default:pl')?.find((c) => c.command === 'mute')?.description).toBe('Wyłącz ogłoszenia');
+    expect(tg.commands.get('default:be')?.find((c) => c.command === 'unmute')?.description).toBe('Уключыць аб\'явы');
+    expect(tg.commands.get('default:pl')?.map((c) => c.command)).not.toContain('broadcast');
     expect(tg.commands.get('default:pt')?.find((c) => c.command === 'help')?.description).toBe('Ajuda');
     expect(tg.commands.get('default:be')?.find((c) => c.command === 'menu')?.description).toBe('Галоўнае меню');
     expect(tg.commands.get('default:pl')?.find((c) => c.command === 'language')?.description).toBe('Zmień język');
     expect(tg.commands.get('default:')).toEqual(tg.commands.get('default:pl'));
+  });
+
+  it('shows /broadcast in managers’ own chats only, in their language, and takes it back when they stop being managers', async () => {
+    let managers = [
+      { chatId: '7001', locale: 'pt' as const },
+      { chatId: '7002', locale: 'be' as const },
+    ];
+    bot = createTelegramBot({
+      token: tg.token,
+      apiRoot: tg.apiRoot,
+      defaultLocale: 'pl',
+      i18n,
+      logger,
+      receive: async () => undefined,
+      managerChats: async () => managers,
+      commandsRefreshMs: 100,
+      polling: { timeoutSeconds: 1, backoffMs: 50, maxBackoffMs: 200 },
+    });
+    await bot.start();
+    expect(tg.commands.get('chat=7001:')?.map((c) => c.command)).toEqual(['start', 'menu', 'help', 'language', 'mute', 'unmute', 'mydata', 'delete', 'broadcast']);
+    expect(tg.commands.get('chat=7001:')?.at(-1)?.description).toBe('Enviar um anúncio');
+    expect(tg.commands.get('chat=7002:')?.at(-1)?.description).toBe('Разаслаць аб\'яву');
+    managers = [managers[0]!];
+    await until(() => !tg.commands.has('chat=7002:'));
+    expect(tg.commands.has('chat=7001:')).toBe(true);
   });
 
   it('hands every private update to the engine, in order, and answers button presses', async () => {

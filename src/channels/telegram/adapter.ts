@@ -4,7 +4,7 @@
  * once as `rate_limited` so the outbox sender can pace the whole channel, not just this call.
  */
 import { Api, InputFile } from 'grammy';
-import type { ChannelAdapter } from '../channel.js';
+import type { ChannelAdapter, SendMeta } from '../channel.js';
 import type { ChannelAddress, Outbound, SendResult } from '../../dialog/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { mapTelegramError } from './errors.js';
@@ -20,7 +20,16 @@ export interface TelegramAdapterDeps {
   timeoutSeconds?: number;
   /** An Api to use instead of building one (tests that install transformers). */
   api?: Api;
+  /**
+   * Ask for paid broadcasts (`allow_paid_broadcast`) on broadcast sends: set when the configured
+   * channel rate is above Telegram's free ~30 messages/s. Each such message costs Telegram Stars
+   * from the bot's balance; without a balance Telegram refuses them.
+   */
+  paidBroadcast?: boolean;
 }
+
+/** Telegram's free broadcasting limit, messages per second; above it a bot needs paid broadcasts. */
+export const FREE_BROADCAST_RATE = 30;
 
 export function createTelegramApi(token: string, apiRoot: string, timeoutSeconds = 20): Api {
   return new Api(token, { apiRoot, timeoutSeconds });
@@ -43,7 +52,12 @@ export function createTelegramAdapter(deps: TelegramAdapterDeps): ChannelAdapter
         // The picture is gone (or there is no media store here): the words still matter.
         deps.logger.warn({ mediaKey: photo.mediaKey }, 'telegram: image not available, sending text only');
         if (!rest.caption) return undefined;
-        const sent = await api.raw.sendMessage({ chat_id: rest.chat_id, text: rest.caption, ...(rest.reply_markup ? { reply_markup: rest.reply_markup } : {}) });
+        const sent = await api.raw.sendMessage({
+          chat_id: rest.chat_id,
+          text: rest.caption,
+          ...(rest.reply_markup ? { reply_markup: rest.reply_markup } : {}),
+          ...(rest.allow_paid_broadcast ? { allow_paid_broadcast: true } : {}),
+        });
         return sent.message_id;
       }
       source = new InputFile(bytes, 'image.jpg');
@@ -54,10 +68,14 @@ export function createTelegramAdapter(deps: TelegramAdapterDeps): ChannelAdapter
 
   return {
     id: 'telegram',
-    async send(to: ChannelAddress, message: Outbound): Promise<SendResult> {
+    async send(to: ChannelAddress, message: Outbound, meta?: SendMeta): Promise<SendResult> {
       let calls: TelegramCall[];
       try {
         calls = outboundToTelegramCalls(to.chatId || to.externalId, message);
+        // Only broadcast traffic goes above the free rate; replies stay few and free.
+        if (deps.paidBroadcast && meta?.kind === 'broadcast') {
+          calls = calls.map((c) => ({ ...c, payload: { ...c.payload, allow_paid_broadcast: true } }) as TelegramCall);
+        }
       } catch (error) {
         if (error instanceof OutboundNotRepresentable) return { status: 'failed', reason: error.message, retryable: false };
         throw error;

@@ -25,7 +25,9 @@ import { createTelegramFiles } from './files.js';
 import { telegramToInbound } from './to-inbound.js';
 
 /** Commands shown in Telegram's menu, in this order; descriptions are `telegram:commands.<name>`. */
-export const BOT_COMMANDS = ['start', 'menu', 'help', 'language', 'mydata', 'delete'] as const;
+export const BOT_COMMANDS = ['start', 'menu', 'help', 'language', 'mute', 'unmute', 'mydata', 'delete'] as const;
+/** What a program manager's own chat shows: everyone's commands and composing a broadcast. */
+export const MANAGER_COMMANDS = [...BOT_COMMANDS, 'broadcast'] as const;
 
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
 
@@ -45,6 +47,13 @@ export interface TelegramBotDeps {
    * private chat). Lets broadcasts skip them before a send fails with 403.
    */
   onReachability?: (identity: ChannelIdentity, reachable: boolean) => Promise<void>;
+  /**
+   * Telegram chats of program managers and their language: their command menu also shows
+   * /broadcast. Read at start and every `commandsRefreshMs` (a new manager sees it then).
+   */
+  managerChats?: () => Promise<Array<{ chatId: string; locale: Locale }>>;
+  /** Default 10 minutes. */
+  commandsRefreshMs?: number;
   /** Skip getMe (tests, or a known bot). */
   botInfo?: UserFromGetMe;
   polling?: {
@@ -88,9 +97,9 @@ function chatKeyOf(update: Update): string {
 }
 
 /** The command list for one language, read from `locales/<lng>/telegram.json`. */
-export function commandsFor(i18n: I18n, locale: Locale): BotCommand[] {
+export function commandsFor(i18n: I18n, locale: Locale, commands: readonly string[] = BOT_COMMANDS): BotCommand[] {
   const t = i18n.t(locale);
-  return BOT_COMMANDS.map((command) => ({ command, description: t(`telegram:commands.${command}`) }));
+  return commands.map((command) => ({ command, description: t(`telegram:commands.${command}`) }));
 }
 
 export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
@@ -148,7 +157,31 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
       // Commands are a convenience; a failure must not keep the bot from answering.
       log.warn({ err: error }, 'telegram: setMyCommands failed');
     }
+    await setManagerCommands();
   }
+
+  // Chats given the managers' menu, with its language; a chat that is no longer a manager's gets
+  // the everyone menu back.
+  const managerMenus = new Map<string, Locale>();
+  async function setManagerCommands(): Promise<void> {
+    if (!deps.managerChats) return;
+    try {
+      const now = new Map((await deps.managerChats()).map((m) => [m.chatId, m.locale] as const));
+      for (const [chatId, locale] of now) {
+        if (managerMenus.get(chatId) === locale) continue;
+        await bot.api.setMyCommands(commandsFor(deps.i18n, locale, MANAGER_COMMANDS), { scope: { type: 'chat', chat_id: chatId } });
+        managerMenus.set(chatId, locale);
+      }
+      for (const chatId of [...managerMenus.keys()]) {
+        if (now.has(chatId)) continue;
+        await bot.api.deleteMyCommands({ scope: { type: 'chat', chat_id: chatId } });
+        managerMenus.delete(chatId);
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'telegram: setting the managers’ commands failed');
+    }
+  }
+  let refreshTimer: NodeJS.Timeout | undefined;
 
   /** Retries `task` with backoff until it succeeds or the bot stops; 401 (bad token) is final. */
   async function persist(what: string, task: () => Promise<unknown>): Promise<boolean> {
@@ -270,6 +303,10 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
         };
         if (!bot.isInited() && !(await persist('getMe', init))) return;
         await setCommands();
+        if (deps.managerChats) {
+          refreshTimer = setInterval(() => void setManagerCommands(), deps.commandsRefreshMs ?? 600_000);
+          refreshTimer.unref();
+        }
         if (deps.webhook) {
           const { url, secret } = deps.webhook;
           // The route answers already; this only tells Telegram where to deliver.
@@ -290,6 +327,7 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
     async stop() {
       if (!running) return;
       running = false;
+      if (refreshTimer) clearInterval(refreshTimer);
       abort?.abort();
       await loop;
       if (mode === 'polling' && offset > 0) {

@@ -10,9 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import { telegramMode, type Config } from '../../config.js';
 import type { ChannelAdapter } from '../channel.js';
 import type { ChannelIdentity, Inbound } from '../../dialog/types.js';
-import type { I18n } from '../../i18n/index.js';
+import type { I18n, Locale } from '../../i18n/index.js';
 import type { Logger } from '../../shared/logger.js';
-import { createTelegramAdapter } from './adapter.js';
+import { createTelegramAdapter, FREE_BROADCAST_RATE } from './adapter.js';
 import { createTelegramBot, type TelegramBot } from './bot.js';
 import { telegramWebhookRoutes, webhookPath } from './webhook.js';
 
@@ -37,6 +37,8 @@ export interface TelegramChannelDeps {
   /** The engine's `receive`; without it this process only sends. */
   receive?: (inbound: Inbound) => Promise<unknown>;
   onReachability?: (identity: ChannelIdentity, reachable: boolean) => Promise<void>;
+  /** Managers' Telegram chats: their command menu adds /broadcast. */
+  managerChats?: () => Promise<Array<{ chatId: string; locale: Locale }>>;
   loadMedia?: (mediaKey: string) => Promise<Buffer | undefined>;
 }
 
@@ -51,6 +53,8 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     apiRoot: config.TELEGRAM_API_ROOT,
     logger: deps.logger,
     ...(deps.loadMedia ? { loadMedia: deps.loadMedia } : {}),
+    // Pacing above the free limit only works with paid broadcasts (Telegram Stars on the bot).
+    paidBroadcast: config.TELEGRAM_RATE_PER_SECOND > FREE_BROADCAST_RATE,
   });
   if (!deps.receive) {
     return { adapter, routes: [], start: async () => undefined, stop: async () => undefined };
@@ -66,6 +70,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     logger: deps.logger,
     receive: deps.receive,
     ...(deps.onReachability ? { onReachability: deps.onReachability } : {}),
+    ...(deps.managerChats ? { managerChats: deps.managerChats } : {}),
   });
   const routes = webhook ? [telegramWebhookRoutes({ bot: bot.bot, secret: webhook.secret, path: webhookPath(webhook.url) })] : [];
   return { adapter, bot, routes, start: () => bot.start(), stop: () => bot.stop() };

@@ -21,8 +21,11 @@ type Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove |
 export type PhotoSource = { url: string } | { mediaKey: string };
 
 export type TelegramCall =
-  | { method: 'sendMessage'; payload: { chat_id: string; text: string; reply_markup?: Markup } }
-  | { method: 'sendPhoto'; payload: { chat_id: string; photo: PhotoSource; caption?: string; reply_markup?: Markup } };
+  | { method: 'sendMessage'; payload: { chat_id: string; text: string; reply_markup?: Markup; allow_paid_broadcast?: boolean } }
+  | {
+      method: 'sendPhoto';
+      payload: { chat_id: string; photo: PhotoSource; caption?: string; reply_markup?: Markup; allow_paid_broadcast?: boolean };
+    };
 
 export class OutboundNotRepresentable extends Error {
   override readonly name = 'OutboundNotRepresentable';

@@ -16,6 +16,7 @@ import type {
   BroadcastMessage,
   BroadcastStatus,
 } from '../../domain/broadcasts/index.js';
+import { storeMatches } from '../../domain/campaigns/campaign.js';
 
 const B_COLS = `id, program_id, kind, source_key, message, image, buttons, audience, status, send_at, fanout_cursor,
   fanout_done, total, created_by, created_at, started_at, finished_at`;
@@ -109,8 +110,7 @@ function audienceWhere(a: Audience, params: unknown[]): string {
   };
   const where = [`p.program_id = $1`, `p.status = 'active'`, `p.registered_at is not null`];
   if (a.roles?.length) where.push(`p.role = any(${add(a.roles)}::text[])`);
-  if (a.stores?.length) where.push(`p.store = any(${add(a.stores)}::text[])`);
-  if (a.regions?.length) where.push(`p.profile->>'region' = any(${add(a.regions)}::text[])`);
+  // stores / regions: see wordMatcher (matched in code, the way campaigns match them).
   if (a.registeredSince) where.push(`p.registered_at >= ${add(a.registeredSince)}::timestamptz`);
   if (a.participantIds?.length) where.push(`p.id = any(${add(a.participantIds)}::uuid[])`);
   if (a.locales?.length) where.push(`${LOCALE_SQL} = any(${add(a.locales)}::text[])`);
@@ -121,6 +121,19 @@ function audienceWhere(a: Audience, params: unknown[]): string {
   }
   if (a.expiringOn) where.push(`x.points > 0`);
   return where.join(' and ');
+}
+
+/**
+ * Stores and regions match the way a campaign's do (`storeMatches`: whole words, without case or
+ * diacritics), so "Demo, Lisboa" hears the start of a campaign for store "Demo" that it earns in.
+ * Participants type these freely, so the match runs here rather than as SQL text equality.
+ */
+function wordMatcher(a: Audience): ((p: { store: string | null; region: string | null }) => boolean) | undefined {
+  const stores = a.stores?.filter((x) => x.trim()) ?? [];
+  const regions = a.regions?.filter((x) => x.trim()) ?? [];
+  if (!a.stores?.length && !a.regions?.length) return undefined;
+  return (p) =>
+    (!a.stores?.length || stores.some((x) => storeMatches(p.store, x))) && (!a.regions?.length || regions.some((x) => storeMatches(p.region, x)));
 }
 
 function identityJoin(a: Audience, params: unknown[]): string {
@@ -152,20 +165,62 @@ export async function countAudience(db: Db, programId: string, a: Audience): Pro
   const params: unknown[] = [programId];
   const joins = `${identityJoin(a, params)} ${expiryJoin(a, params)}`;
   const where = audienceWhere(a, params);
-  const [row] = await db.unsafe<{ n: number }[]>(
-    `select count(*)::int as n from participants p join programs prog on prog.id = p.program_id ${joins}
-      where ${where} and i.unreachable_at is null and not p.muted`,
+  const match = wordMatcher(a);
+  const from = `from participants p join programs prog on prog.id = p.program_id ${joins}
+      where ${where} and i.unreachable_at is null and not p.muted`;
+  if (!match) {
+    const [row] = await db.unsafe<{ n: number }[]>(`select count(*)::int as n ${from}`, params as never[]);
+    return row?.n ?? 0;
+  }
+  // One row per distinct store and region (a handful), matched here.
+  const rows = await db.unsafe<{ store: string | null; region: string | null; n: number }[]>(
+    `select p.store, p.profile->>'region' as region, count(*)::int as n ${from} group by 1, 2`,
     params as never[],
   );
-  return row?.n ?? 0;
+  return rows.reduce((sum, r) => sum + (match(r) ? r.n : 0), 0);
 }
 
 /**
  * Writes the delivery rows of the next `batchSize` participants after the broadcast's cursor and
  * moves the cursor, in one statement. Returns how many participants the batch covered (0: done).
  * Safe to repeat after a crash: rows that exist are skipped (unique (broadcast_id, participant_id)).
+ * With stores or regions in the audience the batch's candidates are read first and matched in code
+ * (see wordMatcher); run it in the transaction that holds the broadcast row, as the worker does.
  */
 export async function fanoutBatch(db: Db, b: Pick<Broadcast, 'id' | 'programId' | 'audience' | 'fanoutCursor'>, batchSize: number): Promise<number> {
+  const match = wordMatcher(b.audience);
+  if (!match) return writeBatch(db, b, batchSize);
+  const params: unknown[] = [b.programId];
+  const joins = `${identityJoin(b.audience, params)} ${expiryJoin(b.audience, params)}`;
+  const where = audienceWhere(b.audience, params);
+  params.push(b.fanoutCursor);
+  const cursor = `$${params.length}::uuid`;
+  params.push(batchSize);
+  const candidates = await db.unsafe<{ id: string; store: string | null; region: string | null }[]>(
+    `select p.id, p.store, p.profile->>'region' as region
+       from participants p join programs prog on prog.id = p.program_id ${joins}
+      where ${where} and (${cursor} is null or p.id > ${cursor})
+      order by p.id limit $${params.length}`,
+    params as never[],
+  );
+  if (!candidates.length) return 0;
+  const lastId = candidates.at(-1)!.id;
+  const ids = candidates.filter(match).map((c) => c.id);
+  if (ids.length) {
+    await writeBatch(db, { ...b, audience: { ...b.audience, participantIds: ids } }, ids.length, lastId);
+  } else {
+    await db`update broadcasts set fanout_cursor = ${lastId} where id = ${b.id}`;
+  }
+  return candidates.length;
+}
+
+/** The single statement of a batch; `cursorTo` moves the cursor past candidates that did not match. */
+async function writeBatch(
+  db: Db,
+  b: Pick<Broadcast, 'id' | 'programId' | 'audience' | 'fanoutCursor'>,
+  batchSize: number,
+  cursorTo?: string,
+): Promise<number> {
   const params: unknown[] = [b.programId];
   const joins = `${identityJoin(b.audience, params)} ${expiryJoin(b.audience, params)}`;
   const where = audienceWhere(b.audience, params);
@@ -175,6 +230,8 @@ export async function fanoutBatch(db: Db, b: Pick<Broadcast, 'id' | 'programId' 
   const limit = `$${params.length}`;
   params.push(b.id);
   const bid = `$${params.length}::uuid`;
+  params.push(cursorTo ?? null);
+  const cursorTo$ = `$${params.length}::uuid`;
   const paramsSql = b.audience.expiringOn ? `jsonb_build_object('points', x.points, 'count', x.points, 'day', x.day)` : 'null::jsonb';
   const [row] = await db.unsafe<{ n: number }[]>(
     `with batch as (
@@ -191,9 +248,9 @@ export async function fanoutBatch(db: Db, b: Pick<Broadcast, 'id' | 'programId' 
        on conflict (broadcast_id, participant_id) do nothing
        returning 1
      ), moved as (
-       update broadcasts set fanout_cursor = (select participant_id from batch order by participant_id desc limit 1),
+       update broadcasts set fanout_cursor = coalesce(${cursorTo$}, (select participant_id from batch order by participant_id desc limit 1)),
                              total = total + (select count(*) from ins)
-        where id = ${bid} and exists (select 1 from batch)
+        where id = ${bid} and (${cursorTo$} is not null or exists (select 1 from batch))
        returning 1
      )
      select (select count(*) from batch)::int as n, (select count(*) from moved)::int as moved`,
@@ -342,6 +399,16 @@ export async function counts(db: Db, broadcastId: string): Promise<BroadcastCoun
   return c;
 }
 
+/** Chats of active program managers on a channel, with their language (the chat menu of /broadcast). */
+export async function managerChats(db: Db, channel: ChannelId): Promise<Array<{ chatId: string; locale: Locale }>> {
+  return db<Array<{ chatId: string; locale: Locale }>>`
+    select distinct on (ci.chat_id) ci.chat_id, coalesce(p.locale, prog.default_locale) as locale
+      from participants p join programs prog on prog.id = p.program_id
+      join channel_identities ci on ci.participant_id = p.id and ci.channel = ${channel}
+     where p.role = 'manager' and p.status = 'active' and p.registered_at is not null and ci.unreachable_at is null
+     order by ci.chat_id`;
+}
+
 // ---- automatic broadcasts ------------------------------------------------------------------
 
 export interface CampaignEdge {
@@ -354,6 +421,8 @@ export interface CampaignEdge {
   regions: string[];
   startsAt: Date;
   endsAt: Date;
+  /** The program's time zone: dates in the announcement are its local days. */
+  timeZone: string;
 }
 
 /**
@@ -363,8 +432,8 @@ export interface CampaignEdge {
 export async function campaignsAtEdge(db: Db, edge: 'start' | 'end', lookbackMs: number): Promise<CampaignEdge[]> {
   const column = edge === 'start' ? 'starts_at' : 'ends_at';
   return db.unsafe<CampaignEdge[]>(
-    `select c.id, c.program_id, c.name, c.names, c.audience_roles, c.stores, c.regions, c.starts_at, c.ends_at
-       from campaigns c
+    `select c.id, c.program_id, c.name, c.names, c.audience_roles, c.stores, c.regions, c.starts_at, c.ends_at, prog.time_zone
+       from campaigns c join programs prog on prog.id = c.program_id
       where c.${column} <= now() and c.${column} > now() - make_interval(secs => $1)
         and (c.status = 'active' or ($2 = 'end' and c.status = 'ended'))
         and not exists (select 1 from broadcasts b where b.source_key = 'campaign:' || c.id || ':' || $2)`,

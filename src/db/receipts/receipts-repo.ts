@@ -113,6 +113,34 @@ export async function saveProcessed(db: Db, id: string, p: ProcessedFields, at: 
   return row ?? null;
 }
 
+/**
+ * Counts one more run of the worker on a receipt still `received` and returns the new count, or
+ * null when it is gone or already read. Committed on its own, so a run that fails still counts.
+ */
+export async function countAttempt(db: Db, id: string): Promise<number | null> {
+  const [row] = await db.unsafe<Array<{ processAttempts: number }>>(
+    `update receipts set process_attempts = process_attempts + 1 where id = $1 and status = 'received'
+     returning process_attempts`,
+    [id],
+  );
+  return row?.processAttempts ?? null;
+}
+
+/**
+ * A receipt that could not be read however often it was tried: pending with only the given flags,
+ * nothing read from it stored (what was read may be what broke the save).
+ */
+export async function setAside(db: Db, id: string, flags: ReceiptFlag[], at: Date): Promise<ReceiptRow | null> {
+  const [row] = await db.unsafe<ReceiptRow[]>(
+    `update receipts set status = 'pending', reading = 'none', flags = $2, confidence = 0, computed_points = null,
+       processed_at = $3
+     where id = $1 and status = 'received'
+     returning ${COLUMNS}`,
+    [id, flags, at] as never[],
+  );
+  return row ?? null;
+}
+
 /** Another receipt of the program, sent before this one, with the very same image bytes. */
 export async function sameImageExists(db: Db, r: Pick<ReceiptRow, 'id' | 'programId' | 'imageSha256' | 'createdAt'>): Promise<boolean> {
   const rows = await db.unsafe(

@@ -125,16 +125,20 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
 /** Statuses that can still change. */
 export const isLive = (s: BroadcastStatus): boolean => s === 'scheduled' || s === 'fanning_out' || s === 'sending' || s === 'paused';
 
-/** Words that mute or unmute announcements when they are the whole message, per language. */
+/**
+ * Words that mute or unmute announcements when they are the whole message, per language. Only
+ * words nobody types for anything else: "cancelar", "sair", "wyłącz" or "start" of a sentence
+ * belong to other conversations, so they are not here (the commands /mute, /unmute, /stop work too).
+ */
 export const MUTE_WORDS: Record<Locale, string[]> = {
-  pl: ['stop', 'wypisz', 'wyłącz'],
-  pt: ['parar', 'pare', 'stop', 'sair', 'cancelar'],
-  be: ['стоп', 'stop', 'адпісацца', 'спыніць'],
+  pl: ['stop'],
+  pt: ['parar', 'stop'],
+  be: ['стоп', 'stop'],
 };
 export const UNMUTE_WORDS: Record<Locale, string[]> = {
-  pl: ['start', 'wznów', 'włącz'],
-  pt: ['voltar', 'ativar', 'start', 'retomar'],
-  be: ['старт', 'start', 'падпісацца', 'уключыць'],
+  pl: ['start'],
+  pt: ['voltar', 'start'],
+  be: ['старт', 'start'],
 };
 
 /** 'mute' / 'unmute' when the message is one of those words (any of our languages), else undefined. */

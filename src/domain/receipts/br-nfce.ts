@@ -1,5 +1,6 @@
 import type { DocumentProblem, FiscalDocument } from './types.js';
 import { BR_ACCESS_KEY, brAccessKeyDv, isValidBrCnpj } from './tax-ids.js';
+import { calendarDay } from './dates.js';
 
 /**
  * Brazil's NFC-e QR: a URL to the issuing state's SEFAZ (hosts differ per state, so none is
@@ -27,9 +28,9 @@ function hexToText(hex: string): string | null {
 }
 
 function validDay(month: string, day: string): string | null {
-  const iso = `${month}-${day.padStart(2, '0')}`;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
+  if (!/^\d{1,2}$/.test(day)) return null;
+  const [y, m] = month.split('-');
+  return calendarDay(y!, m!, day);
 }
 
 interface Extracted {
@@ -37,6 +38,7 @@ interface Extracted {
   version: string;
   tpAmb: string;
   day?: string;
+  /** v1 dhEmi: `YYYY-MM-DD…` as written, checked to be a real day by the caller. */
   isoDate?: string;
   total?: string;
 }
@@ -94,7 +96,14 @@ export function parseBrNfce(text: string): BrParse {
   const month = `20${yy}-${mm}`;
   if (Number(mm) < 1 || Number(mm) > 12) return { ok: false, reason: 'month in the key' };
 
-  let issuedOn = e.isoDate;
+  let issuedOn: string | undefined;
+  if (e.isoDate !== undefined) {
+    // Only the format was checked: 2026-02-31 must not reach the database as a date.
+    const [y, m, d] = e.isoDate.split('-');
+    const day = calendarDay(y!, m!, d!);
+    if (!day) return { ok: false, reason: 'dhEmi is not a date' };
+    issuedOn = day;
+  }
   if (!issuedOn && e.day) {
     const day = validDay(month, e.day);
     if (!day) return { ok: false, reason: 'day of issue' };

@@ -1,5 +1,6 @@
 import type { DocumentProblem, FiscalDocument } from './types.js';
 import { isValidPlNip } from './tax-ids.js';
+import { calendarDay } from './dates.js';
 
 /**
  * Poland's KSeF invoice QR, "KOD I": `https://qr.ksef.mf.gov.pl/invoice/{NIP}/{DD-MM-YYYY}/{hash}`
@@ -30,9 +31,8 @@ export function parseKsefQr(text: string): PlParse {
     return { ok: false, reason: url.pathname.includes('/certificate/') ? 'KOD II (certificate), not an invoice code' : 'path' };
   }
   const [, nip, dd, mm, yyyy, hash] = m as unknown as string[];
-  const iso = `${yyyy}-${mm}-${dd}`;
-  const d = new Date(`${iso}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) return { ok: false, reason: 'date' };
+  const iso = calendarDay(yyyy!, mm!, dd!);
+  if (!iso) return { ok: false, reason: 'date' };
   if (!/^\d{10}$/.test(nip!)) return { ok: false, reason: 'NIP must be 10 digits' };
 
   const problems: DocumentProblem[] = [];

@@ -1,5 +1,6 @@
 import type { DocumentProblem, FiscalDocument } from './types.js';
 import { isValidPtNif } from './tax-ids.js';
+import { calendarDay } from './dates.js';
 
 /**
  * Portugal's AT invoice QR (Portaria 195/2020): `KEY:VALUE` pairs joined by `*` in a fixed order.
@@ -28,9 +29,7 @@ export const looksLikePtAt = (text: string): boolean => /^A:\d/.test(text.trim()
 function isoDate(yyyymmdd: string): string | null {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(yyyymmdd);
   if (!m) return null;
-  const iso = `${m[1]}-${m[2]}-${m[3]}`;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
+  return calendarDay(m[1]!, m[2]!, m[3]!);
 }
 
 const toMinor = (amount: string): number => {

@@ -3,30 +3,53 @@ import type { FiscalDocument, QrReading } from './types.js';
 import { normalizeTaxId, type TaxIdCountry } from './tax-ids.js';
 import { ocrFoundSomething, type OcrFacts } from './ocr-text.js';
 
+/** The most points one receipt can carry (the points columns are Postgres `integer`). */
+export const MAX_RECEIPT_POINTS = 2_147_483_647;
+/**
+ * A total above this (in minor units: 1 000 000,00) is a misread or a forged code, not a shop
+ * purchase: it is flagged for a moderator and no points are offered for it.
+ */
+export const MAX_PLAUSIBLE_TOTAL_MINOR = 100_000_000;
+
 /**
  * A campaign's receipt rules and their evaluation. Evaluation never rejects: it returns flags
  * (what a moderator should look at), a confidence, the points the rules give, and whether the
  * receipt may be approved without a human.
  */
-export const ReceiptRules = z.object({
+const RULES_SHAPE = {
   /** First and last day a purchase counts (`YYYY-MM-DD`); default: the campaign's own dates. */
   purchaseFrom: z.iso.date().optional(),
   purchaseTo: z.iso.date().optional(),
   /** Minimum receipt total in currency units (e.g. 20 = 20,00 €). */
-  minTotal: z.number().nonnegative().optional(),
+  minTotal: z.number().nonnegative().max(1_000_000).optional(),
   /** Points per currency unit of the total (rounded down), e.g. 1 point per 1 zł. */
-  pointsPerUnit: z.number().positive().optional(),
+  pointsPerUnit: z.number().positive().max(10_000).optional(),
   /** Points per accepted receipt, whatever its total. Wins over pointsPerUnit. */
-  fixedPoints: z.number().int().positive().optional(),
-  /** Upper bound of the points one receipt can earn. */
-  maxPointsPerReceipt: z.number().int().positive().optional(),
+  fixedPoints: z.number().int().positive().max(10_000_000).optional(),
+  /** Upper bound of the points one receipt can earn. Required for autoApprove with pointsPerUnit. */
+  maxPointsPerReceipt: z.number().int().positive().max(10_000_000).optional(),
   /** Tax ids of the shops whose receipts count; empty = every shop. */
   allowedSellers: z.array(z.string().min(1)).default([]),
   /** Receipts a participant may submit per calendar week (Monday to Sunday). */
-  perWeekLimit: z.number().int().positive().optional(),
-  /** Approve without a moderator when a valid fiscal QR gives a unique document inside the rules. */
+  perWeekLimit: z.number().int().positive().max(1000).optional(),
+  /**
+   * Approve without a moderator when a valid fiscal QR gives a unique document inside the rules.
+   * A fiscal QR is not signed in a way we can check (a made-up ATCUD with a valid NIF passes), so
+   * the points it can earn must be bounded: fixedPoints, or maxPointsPerReceipt.
+   */
   autoApprove: z.boolean().default(false),
-});
+};
+
+/** Rules as stored before the autoApprove bound existed: read leniently, never auto-approved unbounded. */
+export const StoredReceiptRules = z.object(RULES_SHAPE);
+
+export const ReceiptRules = z.object(RULES_SHAPE).refine(
+  (r) => !r.autoApprove || r.fixedPoints !== undefined || r.maxPointsPerReceipt !== undefined,
+  {
+    message: 'autoApprove needs maxPointsPerReceipt (or fixedPoints): a forged total must not pay without limit',
+    path: ['maxPointsPerReceipt'],
+  },
+);
 export type ReceiptRules = z.output<typeof ReceiptRules>;
 
 export const RECEIPT_FLAGS = [
@@ -47,12 +70,17 @@ export const RECEIPT_FLAGS = [
   'seller_not_allowed',
   'weekly_limit_reached',
   'no_campaign',
+  /** The total is beyond any shop purchase (MAX_PLAUSIBLE_TOTAL_MINOR). */
+  'total_implausible',
+  /** Reading it failed again and again: set aside for a moderator with what the photo shows. */
+  'unreadable',
 ] as const;
 export type ReceiptFlag = (typeof RECEIPT_FLAGS)[number];
 
 /** Flags that say "this may be fraud or a repeat", weighed more heavily in the confidence. */
 const SERIOUS: ReadonlySet<ReceiptFlag> = new Set([
   'duplicate_image', 'duplicate_document', 'tax_id_invalid', 'invalid_qr', 'test_document', 'document_not_accepted',
+  'total_implausible',
 ]);
 
 /**
@@ -143,7 +171,7 @@ export function computePoints(rules: ReceiptRules, totalMinor: number | undefine
     points = totalMinor === undefined ? null : Math.floor((totalMinor * rules.pointsPerUnit) / 100 + 1e-9);
   } else points = null;
   if (points !== null && rules.maxPointsPerReceipt !== undefined) points = Math.min(points, rules.maxPointsPerReceipt);
-  return points;
+  return points === null ? null : Math.min(points, MAX_RECEIPT_POINTS);
 }
 
 export function evaluateReceipt(input: EvaluateInput): Evaluation {
@@ -176,12 +204,19 @@ export function evaluateReceipt(input: EvaluateInput): Evaluation {
   else {
     const window = { from: rules.purchaseFrom ?? input.campaignWindow?.from, to: rules.purchaseTo ?? input.campaignWindow?.to };
     for (const f of dateFlags(facts, window, input.today)) flags.push(f);
+    const implausible = facts?.totalMinor !== undefined && facts.totalMinor > MAX_PLAUSIBLE_TOTAL_MINOR;
     if (rules.minTotal !== undefined) {
       if (facts?.totalMinor === undefined) flags.push('total_unknown');
       else if (facts.totalMinor < Math.round(rules.minTotal * 100)) flags.push('total_below_minimum');
     }
-    computedPoints = computePoints(rules, facts?.totalMinor);
-    if (computedPoints === null && !flags.includes('total_unknown')) flags.push('total_unknown');
+    if (implausible) {
+      // No "approve +2 147 483 647" button for a misread: the moderator types the points.
+      flags.push('total_implausible');
+      computedPoints = rules.fixedPoints !== undefined ? computePoints(rules, undefined) : null;
+    } else {
+      computedPoints = computePoints(rules, facts?.totalMinor);
+      if (computedPoints === null && !flags.includes('total_unknown')) flags.push('total_unknown');
+    }
     if (rules.allowedSellers.length > 0) {
       const allowed =
         facts?.country && facts.sellerTaxId && rules.allowedSellers.some((s) => normalizeTaxId(facts.country!, s) === facts.sellerTaxId);
@@ -195,7 +230,9 @@ export function evaluateReceipt(input: EvaluateInput): Evaluation {
   const penalty = flags.reduce((sum, f) => sum + (SERIOUS.has(f) ? 0.35 : ['no_qr', 'unrecognized_qr'].includes(f) ? 0 : 0.15), 0);
   const confidence = Math.round(Math.max(0, Math.min(1, base - penalty)) * 100) / 100;
   const blocking = flags.filter((f) => !HINTS.has(f));
-  const autoApprove = Boolean(rules?.autoApprove) && doc !== undefined && !facts?.fromOcr && blocking.length === 0 && computedPoints !== null && computedPoints > 0;
+  // Rules stored before maxPointsPerReceipt was required for autoApprove never pay an unbounded total.
+  const bounded = rules?.fixedPoints !== undefined || rules?.maxPointsPerReceipt !== undefined;
+  const autoApprove = Boolean(rules?.autoApprove) && bounded && doc !== undefined && !facts?.fromOcr && blocking.length === 0 && computedPoints !== null && computedPoints > 0;
   return { flags, confidence, computedPoints, autoApprove };
 }
 

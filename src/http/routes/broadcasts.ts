@@ -22,8 +22,12 @@ export const AudienceSchema = z
     campaignId: z.uuid().optional(),
     locales: z.array(z.enum(['pl', 'pt', 'be'])).max(3).optional(),
     channels: z.array(z.enum(CHANNEL_IDS as [string, ...string[]])).max(3).optional(),
-    stores: z.array(z.string().trim().min(1).max(200)).max(1000).optional(),
-    regions: z.array(z.string().trim().min(1).max(200)).max(1000).optional(),
+    stores: z
+      .array(z.string().trim().min(1).max(200))
+      .max(1000)
+      .optional()
+      .describe('Matched like campaign stores: whole words, ignoring case and diacritics ("Demo" reaches "Demo, Lisboa", not "Demolka")'),
+    regions: z.array(z.string().trim().min(1).max(200)).max(1000).optional().describe('Matched like stores, against the profile answer `region`'),
     registeredSince: z.iso.datetime({ offset: true }).optional(),
     participantIds: z.array(z.uuid()).max(10_000).optional(),
   })

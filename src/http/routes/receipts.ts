@@ -166,6 +166,9 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
             throw new AppError('conflict', 'Points for this purchase were already paid for another receipt of the same document', {
               details: { documentKey: result.receipt.documentKey },
             });
+          case 'not_allowed':
+            // Only chat reviewers are checked (admins carry no participant); kept for exhaustiveness.
+            throw new AppError('forbidden', 'You may not decide this receipt');
         }
       },
     );
@@ -191,6 +194,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
           actor: actorOf(request),
         });
         if (result.status === 'not_found') throw new AppError('not_found', 'No such receipt');
+        if (result.status === 'not_allowed') throw new AppError('forbidden', 'You may not decide this receipt');
         if (result.status === 'already_decided') {
           throw new AppError('conflict', `The receipt is already ${result.receipt.status}`, { details: { status: result.receipt.status } });
         }

@@ -23,6 +23,7 @@ import type { I18n, Locale } from '../../i18n/index.js';
 import * as repo from '../../db/broadcasts/repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
+import { templateTranslator } from '../../services/broadcasts/index.js';
 import type { ChannelGate } from './channel-gate.js';
 
 export interface DeliveryOptions {
@@ -83,12 +84,26 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     return entry;
   }
 
+  // The active list is re-read at most every 250 ms, and never on a lane's way to its next slot:
+  // while a refresh runs the lanes go on with the list they have (a slot not taken in time is lost).
   let active: { ids: string[]; at: number } = { ids: [], at: 0 };
+  let refreshing: Promise<string[]> | undefined;
+  function refreshActive(): Promise<string[]> {
+    refreshing ??= sql<{ id: string }[]>`
+      select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`
+      .then((rows) => {
+        active = { ids: rows.map((r) => r.id), at: Date.now() };
+        return active.ids;
+      })
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
+  }
   async function activeIds(): Promise<string[]> {
     if (Date.now() - active.at < 250) return active.ids;
-    const rows = await sql<{ id: string }[]>`
-      select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`;
-    active = { ids: rows.map((r) => r.id), at: Date.now() };
+    if (active.at === 0) return refreshActive();
+    void refreshActive().catch((error: unknown) => logger.error({ err: error }, 'broadcast: could not read active broadcasts'));
     return active.ids;
   }
 
@@ -128,12 +143,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     });
 
   function render(entry: { b: Broadcast; programDefault: Locale }, d: repo.ClaimedDelivery): Outbound | undefined {
-    const t = deps.i18n.t(d.locale);
-    return renderFor(entry.b, d, entry.programDefault, (key, params) => {
-      const names = params.names as Record<string, string> | undefined;
-      const name = names?.[d.locale] ?? params.name;
-      return String(t(key, { ...params, name }));
-    });
+    return renderFor(entry.b, d, entry.programDefault, templateTranslator(deps.i18n.t(d.locale), d.locale));
   }
 
   async function deliver(adapter: ChannelAdapter, d: repo.ClaimedDelivery): Promise<void> {
@@ -186,26 +196,42 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
 
   async function lane(adapter: ChannelAdapter): Promise<void> {
     const channel = adapter.id;
-    const concurrency = deps.options?.concurrency?.[channel] ?? DEFAULT_CONCURRENCY[channel];
+    // Enough sends in flight that a slow answer (~125 ms at 1,000/s) does not leave slots unused.
+    const rate = deps.gate.perSecond(channel);
+    const concurrency = deps.options?.concurrency?.[channel] ?? Math.max(DEFAULT_CONCURRENCY[channel], rate && channel === 'telegram' ? Math.ceil(rate / 8) : 0);
     const inflight = new Set<Promise<void>>();
     // About 0.2 s of sending per claim: a pause or cancel takes effect within that, and a kill
     // leaves few claims to wait out as stale.
     const perSecond = deps.gate.perSecond(channel);
     const claimSize = perSecond ? Math.min(200, Math.max(5, Math.ceil(perSecond / 5))) : Math.max(2, concurrency * 2);
+    /**
+     * The next rows ready to send: claimed, muted ones closed, chats in a conversation put back for
+     * a moment. All of it runs while the previous batch is being sent, so the lane goes from one
+     * batch to the next without waiting for the database.
+     */
     const claimNext = async (): Promise<repo.ClaimedDelivery[]> => {
+      let batch: repo.ClaimedDelivery[] = [];
       for (const id of await activeIds()) {
-        const claimed = await repo.claim(sql, id, channel, claimSize);
-        if (claimed.length) return claimed;
+        batch = await repo.claim(sql, id, channel, claimSize);
+        if (batch.length) break;
       }
-      return [];
+      if (!batch.length) return [];
+      const muted = batch.filter((d) => d.muted);
+      for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
+      // Someone chatting with the bot right now gets the broadcast a moment later, after the replies.
+      const busy = await repo.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
+      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await repo.requeue(sql, d.id, 1_500, false);
+      const toSend = batch.filter((d) => !d.muted && !busy.has(d.chatId));
+      // A batch of only muted or busy rows: look again at once rather than idle.
+      return toSend.length || batch.length === 0 ? toSend : claimNext();
     };
     // The next claim runs while the current batch is being sent, so the lane never stops taking
     // slots to wait for the database (a slot not taken in time is lost).
     let prefetched: Promise<repo.ClaimedDelivery[]> | undefined;
     while (!stopping) {
-      let batch: repo.ClaimedDelivery[] = [];
+      let toSend: repo.ClaimedDelivery[] = [];
       try {
-        batch = await (prefetched ?? claimNext());
+        toSend = await (prefetched ?? claimNext());
         prefetched = undefined;
       } catch (error) {
         prefetched = undefined;
@@ -213,7 +239,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
         await idle(o.idleMs);
         continue;
       }
-      if (!batch.length) {
+      if (!toSend.length) {
         await idle(o.idleMs);
         continue;
       }
@@ -221,12 +247,6 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
         prefetched = claimNext();
         prefetched.catch(() => undefined);
       }
-      const muted = batch.filter((d) => d.muted);
-      for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
-      // Someone chatting with the bot right now gets the broadcast a moment later, after the replies.
-      const busy = await repo.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
-      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await repo.requeue(sql, d.id, 1_500, false);
-      const toSend = batch.filter((d) => !d.muted && !busy.has(d.chatId));
       let i = 0;
       const broadcastId = toSend[0]?.broadcastId;
       let pausedFor = 0;

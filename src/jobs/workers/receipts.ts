@@ -3,6 +3,8 @@
  * calls `receipts.process`. Postgres stays the source of truth: a sweeper re-enqueues receipts
  * still unread after a while (lost job, flushed Redis), and a job id per receipt keeps a receipt
  * from being queued twice at once. Processing itself is idempotent (only `received` moves on).
+ * A receipt that keeps failing is not re-queued for ever: `process` counts its runs in Postgres and,
+ * after the job's attempts (5), sets it aside as pending with the flag `unreadable` for a moderator.
  */
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -36,7 +36,9 @@ export async function createDueAutomatic(db: Db, options: Partial<AutomaticOptio
         message: {
           template: {
             key: edge === 'start' ? 'broadcasts:auto.campaign_started' : 'broadcasts:auto.campaign_ended',
-            params: { name: c.name, names: c.names, endsAt: c.endsAt.toISOString() },
+            // ends_at is exclusive (a campaign ending at midnight ends on the day before): the
+            // last moment that still counts, shown as a day of the program's time zone.
+            params: { name: c.name, names: c.names, endsAt: new Date(c.endsAt.getTime() - 1).toISOString(), timeZone: c.timeZone },
           },
         },
         audience,

@@ -7,11 +7,12 @@
  * than at its next tick; call it after the creating transaction committed.
  */
 import type { Db, Sql } from '../../db/sql.js';
-import type { Locale, Translate } from '../../i18n/index.js';
+import { formatDate, type Locale, type Translate } from '../../i18n/index.js';
 import type { EnqueueOutbound } from '../participants/outbox.js';
 import * as repo from '../../db/broadcasts/repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import { AppError } from '../../shared/errors.js';
+import type { ChannelId } from '../../shared/messages.js';
 import {
   renderFor,
   type Audience,
@@ -23,6 +24,21 @@ import {
 } from '../../domain/broadcasts/index.js';
 
 export type { Audience, Broadcast, BroadcastButton, BroadcastCounts, BroadcastStatus, LocalizedText };
+
+/**
+ * Renders template keys of automatic broadcasts for one reader: the campaign's name in their
+ * language (`names`), and `endsOn`, the last day of `endsAt` in the program's time zone (`timeZone`;
+ * rows written before it was stored read in Warsaw time, as they always did).
+ */
+export function templateTranslator(t: Translate, locale: Locale): (key: string, params: Record<string, unknown>) => string {
+  return (key, params) => {
+    const names = params.names as Record<string, string> | undefined;
+    const name = names?.[locale] ?? params.name;
+    const endsAt = typeof params.endsAt === 'string' ? params.endsAt : undefined;
+    const timeZone = typeof params.timeZone === 'string' ? params.timeZone : undefined;
+    return String(t(key, { ...params, name, ...(endsAt ? { endsOn: formatDate(locale, endsAt, timeZone) } : {}) }));
+  };
+}
 
 export interface ComposeInput {
   programId?: string;
@@ -67,6 +83,8 @@ export interface BroadcastsService {
   setMuted(db: Db, participantId: string, muted: boolean): Promise<boolean>;
   /** Ask the jobs layer to fan out / send now (after commit). */
   kick(id: string): Promise<void>;
+  /** Managers' chats on a channel and their language (for a command menu showing /broadcast). */
+  managerChats(channel: ChannelId): Promise<Array<{ chatId: string; locale: Locale }>>;
 }
 
 export interface BroadcastsDeps {
@@ -159,7 +177,7 @@ export function createBroadcasts(deps: BroadcastsDeps): BroadcastsService {
         participantId,
         kind: 'notice',
         message: (t: Translate, locale: Locale) => {
-          const out = renderFor(b, { locale }, programDefault, (key, params) => String(t(key, params)));
+          const out = renderFor(b, { locale }, programDefault, templateTranslator(t, locale));
           if (!out) empty = true;
           return out ?? { text: '' };
         },
@@ -177,6 +195,7 @@ export function createBroadcasts(deps: BroadcastsDeps): BroadcastsService {
     async kick(id) {
       await deps.kick?.(id);
     },
+    managerChats: (channel) => repo.managerChats(deps.sql, channel),
   };
   return service;
 }

@@ -69,5 +69,7 @@ export function approvedNotice(t: Translate, p: { points: number; balance: numbe
 
 export function rejectedNotice(t: Translate, p: { reason: RejectReason | null; note: string | null }): Outbound {
   const why = p.reason ? t(`receipts:reason.${p.reason}`) : (p.note ?? '');
-  return { text: t('receipts:rejected', { reason: why }) };
+  const text = t('receipts:rejected', { reason: why });
+  // The moderator's own words add to a listed reason; without a reason they are the reason.
+  return { text: p.reason && p.note ? `${text}\n${t('receipts:rejected_note', { note: p.note })}` : text };
 }

@@ -16,6 +16,7 @@ import {
   readReceiptText,
   ocrFoundSomething,
   ReceiptRules,
+  StoredReceiptRules,
   type OcrFacts,
   weekStart,
   type QrReading,
@@ -51,9 +52,29 @@ export interface ReceiptsDeps {
   campaigns?: Pick<CampaignsService, 'get' | 'reserveAward' | 'budgetExhausted'>;
   /** Hamming distance (of 64 bits) at or below which two photos count as "looks the same". */
   similarDistance?: number;
+  /**
+   * Runs of the worker after which a receipt that still fails is set aside for a moderator
+   * (flag `unreadable`) instead of being retried forever. Default 5 (one job's attempts).
+   */
+  maxAttempts?: number;
+  /**
+   * How long intake waits for the photo's download. Intake runs inside the message's transaction
+   * (the flow API has no step before it), so a slow download holds the conversation's lock: this
+   * bounds that time. Default 20 s.
+   */
+  downloadTimeoutMs?: number;
 }
 
 export type IntakeRefusal = 'too_large' | 'too_many_pixels' | 'too_small' | 'not_an_image' | 'corrupt' | 'download_failed';
+
+/** A chat reviewer may not decide their own receipt, nor one of another program. */
+export type ReviewRefusal = { status: 'not_allowed'; why: 'own_receipt' | 'other_program' };
+
+/** Who decides from a chat: checked against the receipt (HTTP admins have no participant). */
+export interface Reviewer {
+  participantId: string;
+  programId: string;
+}
 
 export type IntakeResult =
   | { status: 'accepted'; receipt: ReceiptRow }
@@ -84,11 +105,13 @@ export type ApproveResult =
   | { status: 'document_already_paid'; receipt: ReceiptRow }
   /** The campaign's per-participant cap or its budget would be passed: nothing was credited. */
   | { status: 'campaign_limit'; limit: Exclude<AwardGate['status'], 'ok'>; receipt: ReceiptRow }
+  | ReviewRefusal
   | { status: 'not_found' };
 
 export type RejectResult =
   | { status: 'rejected'; receipt: ReceiptRow }
   | { status: 'already_decided'; receipt: ReceiptRow }
+  | ReviewRefusal
   | { status: 'not_found' };
 
 export interface ApproveInput {
@@ -97,6 +120,8 @@ export interface ApproveInput {
   points?: number;
   /** `admin:<token name>`, `participant:<moderator id>`, `system:auto`. */
   actor: string;
+  /** The chat moderator deciding: refused for their own receipt or another program's. */
+  reviewer?: Reviewer;
 }
 
 export interface RejectInput {
@@ -104,6 +129,7 @@ export interface RejectInput {
   reason?: RejectReason | null;
   note?: string | null;
   actor: string;
+  reviewer?: Reviewer;
 }
 
 export interface ReceiptsService {
@@ -141,6 +167,25 @@ class CampaignLimit extends Error {
   }
 }
 
+function reviewRefusal(receipt: ReceiptRow, reviewer: Reviewer | undefined): ReviewRefusal | null {
+  if (!reviewer) return null;
+  if (receipt.programId !== reviewer.programId) return { status: 'not_allowed', why: 'other_program' };
+  if (receipt.participantId === reviewer.participantId) return { status: 'not_allowed', why: 'own_receipt' };
+  return null;
+}
+
+/** A value read from a photo: NUL cannot be stored in Postgres text or jsonb. */
+const storable = (text: string): string => text.replace(/\u0000/g, '');
+
+/** Waits for `promise` at most `ms`; the download itself cannot be cancelled through MediaRef. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`photo download took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 const isTransaction = (db: Db): db is postgres.TransactionSql<Record<string, unknown>> =>
   typeof (db as { savepoint?: unknown }).savepoint === 'function';
 
@@ -153,6 +198,10 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
   const clock = deps.clock ?? systemClock;
   const limits = { ...DEFAULT_IMAGE_LIMITS, ...deps.limits };
   const similarDistance = deps.similarDistance ?? 4;
+  const maxAttempts = deps.maxAttempts ?? 5;
+  const downloadTimeoutMs = deps.downloadTimeoutMs ?? 20_000;
+  // A turn retried after a deadlock calls intake again with the same media: download it once.
+  const downloads = new WeakMap<object, Promise<Buffer>>();
 
   /** Runs `fn` in its own transaction, or in a savepoint of the caller's, so a unique violation can be answered. */
   const atomically = <T>(db: Db | undefined, fn: (tx: Db) => Promise<T>): Promise<T> => {
@@ -181,6 +230,8 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
   async function approveIn(tx: Db, input: ApproveInput): Promise<ApproveResult> {
     const current = await repo.getReceipt(tx, input.receiptId, { forUpdate: true });
     if (!current) return { status: 'not_found' };
+    const refusal = reviewRefusal(current, input.reviewer);
+    if (refusal) return refusal;
     if (current.status === 'approved' || current.status === 'rejected') return { status: 'already_decided', receipt: current };
     const points = input.points ?? current.computedPoints;
     if (points === null || points === undefined || points <= 0) return { status: 'points_required', receipt: current };
@@ -245,12 +296,125 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
     }
   }
 
+  async function processOnce(receiptId: string, before: ReceiptRow): Promise<ProcessResult> {
+    // Slow work (decoding, hashing) happens outside any transaction.
+    const bytes = await media.get(before.mediaKey);
+    let texts: string[] = [];
+    let dhash: string | null = null;
+    if (bytes) {
+      try {
+        texts = (await decoder.decode(bytes)).map(storable);
+      } catch (error) {
+        deps.logger?.warn({ err: error, receiptId }, 'QR decoding failed');
+      }
+      dhash = await differenceHash(bytes).catch(() => null);
+    } else {
+      deps.logger?.error({ receiptId, mediaKey: before.mediaKey }, 'receipt photo missing from the media store');
+    }
+    const reading: QrReading | null = bestReading(texts);
+    const doc = reading?.kind === 'fiscal' ? reading.document : undefined;
+    const ocr = bytes && (!doc || doc.totalMinor === undefined || !doc.issuedOn) ? await readText(before, bytes) : null;
+    const documentKey = doc
+      ? doc.documentKey
+      : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
+        ? `qr:${sha256Hex(reading.text)}`
+        : null;
+
+    return withTransaction(sql, async (tx) => {
+      const r = await repo.getReceipt(tx, receiptId, { forUpdate: true });
+      if (!r || r.status !== 'received') return { status: 'skipped', reason: 'already_processed' } as const;
+      // Two photos of one document processed at once must see each other: serialise on the key.
+      if (documentKey) await tx.unsafe(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${r.programId}|${documentKey}`]);
+      const now = clock.now();
+      const timeZone = await repo.programTimeZone(tx, r.programId);
+      const campaign = r.campaignId ? await repo.getRules(tx, r.campaignId) : null;
+      const rules = campaign ? ReceiptRules.parse(campaign.rules) : null;
+      const duplicates = {
+        image: await repo.sameImageExists(tx, r),
+        document: documentKey ? await repo.sameDocumentExists(tx, r.programId, documentKey, r.id) : false,
+        similar: dhash
+          ? await repo.similarImageExists(tx, { id: r.id, programId: r.programId, dhash, since: new Date(now.getTime() - 365 * 86_400_000) }, similarDistance)
+          : false,
+      };
+      const receiptsThisWeek = await repo.countInWeek(tx, {
+        participantId: r.participantId,
+        excludeId: r.id,
+        weekStart: weekStart(localDate(r.createdAt, timeZone)),
+        timeZone,
+      });
+      const evaluation = evaluateReceipt({
+        reading,
+        rules,
+        campaignWindow: campaign
+          ? { from: localDate(campaign.startsAt, timeZone), to: localDate(new Date(campaign.endsAt.getTime() - 1), timeZone) }
+          : undefined,
+        duplicates,
+        receiptsThisWeek,
+        today: localDate(now, timeZone),
+        ocr,
+      });
+      const fromOcr = ocrFoundSomething(ocr);
+      const saved = await repo.saveProcessed(
+        tx,
+        r.id,
+        {
+          imageDhash: dhash,
+          qrTexts: texts,
+          reading: !reading ? (fromOcr ? 'ocr' : 'none') : reading.kind === 'fiscal' ? reading.document.format : reading.kind === 'invalid' ? `invalid:${reading.format}` : 'other',
+          documentKey,
+          sellerTaxId: doc?.sellerTaxId ?? ocr?.sellerTaxId ?? null,
+          issuedOn: doc?.issuedOn ?? (ocr?.issuedOn && (!doc?.issuedMonth || ocr.issuedOn.startsWith(doc.issuedMonth)) ? ocr.issuedOn : null),
+          totalMinor: doc?.totalMinor ?? ocr?.totalMinor ?? null,
+          currency: doc?.currency ?? (ocr?.totalMinor !== undefined ? (ocr.currency ?? null) : null),
+          fields: {
+            ...(doc ? doc.fields : reading?.kind === 'invalid' ? { problem: reading.reason } : {}),
+            ...(fromOcr ? ocrFields(ocr!, doc) : {}),
+          },
+          flags: evaluation.flags,
+          confidence: evaluation.confidence,
+          computedPoints: evaluation.computedPoints,
+        },
+        now,
+      );
+      if (evaluation.autoApprove) {
+        const result = await atomically(tx, (sp) => approveIn(sp, { receiptId: r.id, actor: 'system:auto' })).catch((error) => {
+          if (isUniqueViolation(error)) return { status: 'document_already_paid' } as const;
+          if (error instanceof CampaignLimit) return { status: 'campaign_limit', limit: error.limit } as const;
+          throw error;
+        });
+        if (result.status === 'campaign_limit' && result.limit === 'budget_exhausted' && deps.campaigns && r.campaignId) {
+          const c = await deps.campaigns.get(r.campaignId, tx);
+          if (c) await deps.campaigns.budgetExhausted(tx, c);
+        }
+        if (result.status === 'approved') return { status: 'processed', receipt: result.receipt, autoApproved: true } as const;
+      }
+      await notifyModerators(tx, saved!);
+      return { status: 'processed', receipt: saved!, autoApproved: false } as const;
+    });
+  }
+
+  /** The receipt keeps failing: a moderator looks at the photo instead of the worker retrying forever. */
+  async function setAside(before: ReceiptRow, attempts: number, error: unknown): Promise<ProcessResult> {
+    deps.logger?.error({ err: error, receiptId: before.id, attempts }, 'receipt could not be read; set aside for a moderator');
+    return withTransaction(sql, async (tx) => {
+      const saved = await repo.setAside(tx, before.id, ['unreadable'], clock.now());
+      if (!saved) return { status: 'skipped', reason: 'already_processed' } as const;
+      await notifyModerators(tx, saved);
+      return { status: 'processed', receipt: saved, autoApproved: false } as const;
+    });
+  }
+
   const service: ReceiptsService = {
     async intake(db, input) {
       if (input.media.size !== undefined && input.media.size > limits.maxBytes) return { status: 'refused', reason: 'too_large' };
       let bytes: Buffer;
       try {
-        bytes = await input.media.load();
+        let download = downloads.get(input.media);
+        if (!download) {
+          download = input.media.load();
+          downloads.set(input.media, download);
+        }
+        bytes = await within(download, downloadTimeoutMs);
       } catch (error) {
         deps.logger?.warn({ err: error, sourceRef: input.sourceRef }, 'receipt photo could not be downloaded');
         return { status: 'refused', reason: 'download_failed' };
@@ -273,7 +437,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
         height: check.height,
         byteSize: bytes.length,
         imageSha256: sha,
-        caption: input.caption?.trim() || null,
+        caption: (input.caption && storable(input.caption).trim()) || null,
       });
       return created ? { status: 'accepted', receipt } : { status: 'already_received', receipt };
     },
@@ -282,101 +446,16 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       const before = await repo.getReceipt(sql, receiptId);
       if (!before) return { status: 'skipped', reason: 'not_found' };
       if (before.status !== 'received') return { status: 'skipped', reason: 'already_processed' };
-
-      // Slow work (decoding, hashing) happens outside any transaction.
-      const bytes = await media.get(before.mediaKey);
-      let texts: string[] = [];
-      let dhash: string | null = null;
-      if (bytes) {
-        try {
-          texts = await decoder.decode(bytes);
-        } catch (error) {
-          deps.logger?.warn({ err: error, receiptId }, 'QR decoding failed');
-        }
-        dhash = await differenceHash(bytes).catch(() => null);
-      } else {
-        deps.logger?.error({ receiptId, mediaKey: before.mediaKey }, 'receipt photo missing from the media store');
+      const attempts = await repo.countAttempt(sql, receiptId);
+      if (attempts === null) return { status: 'skipped', reason: 'already_processed' };
+      // Past the limit without a recorded failure: an earlier run died with its process (OOM, crash).
+      if (attempts > maxAttempts) return setAside(before, attempts, null);
+      try {
+        return await processOnce(receiptId, before);
+      } catch (error) {
+        if (attempts < maxAttempts) throw error;
+        return setAside(before, attempts, error);
       }
-      const reading: QrReading | null = bestReading(texts);
-      const doc = reading?.kind === 'fiscal' ? reading.document : undefined;
-      const ocr = bytes && (!doc || doc.totalMinor === undefined || !doc.issuedOn) ? await readText(before, bytes) : null;
-      const documentKey = doc
-        ? doc.documentKey
-        : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
-          ? `qr:${sha256Hex(reading.text)}`
-          : null;
-
-      return withTransaction(sql, async (tx) => {
-        const r = await repo.getReceipt(tx, receiptId, { forUpdate: true });
-        if (!r || r.status !== 'received') return { status: 'skipped', reason: 'already_processed' } as const;
-        // Two photos of one document processed at once must see each other: serialise on the key.
-        if (documentKey) await tx.unsafe(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${r.programId}|${documentKey}`]);
-        const now = clock.now();
-        const timeZone = await repo.programTimeZone(tx, r.programId);
-        const campaign = r.campaignId ? await repo.getRules(tx, r.campaignId) : null;
-        const rules = campaign ? ReceiptRules.parse(campaign.rules) : null;
-        const duplicates = {
-          image: await repo.sameImageExists(tx, r),
-          document: documentKey ? await repo.sameDocumentExists(tx, r.programId, documentKey, r.id) : false,
-          similar: dhash
-            ? await repo.similarImageExists(tx, { id: r.id, programId: r.programId, dhash, since: new Date(now.getTime() - 365 * 86_400_000) }, similarDistance)
-            : false,
-        };
-        const receiptsThisWeek = await repo.countInWeek(tx, {
-          participantId: r.participantId,
-          excludeId: r.id,
-          weekStart: weekStart(localDate(r.createdAt, timeZone)),
-          timeZone,
-        });
-        const evaluation = evaluateReceipt({
-          reading,
-          rules,
-          campaignWindow: campaign
-            ? { from: localDate(campaign.startsAt, timeZone), to: localDate(new Date(campaign.endsAt.getTime() - 1), timeZone) }
-            : undefined,
-          duplicates,
-          receiptsThisWeek,
-          today: localDate(now, timeZone),
-          ocr,
-        });
-        const fromOcr = ocrFoundSomething(ocr);
-        const saved = await repo.saveProcessed(
-          tx,
-          r.id,
-          {
-            imageDhash: dhash,
-            qrTexts: texts,
-            reading: !reading ? (fromOcr ? 'ocr' : 'none') : reading.kind === 'fiscal' ? reading.document.format : reading.kind === 'invalid' ? `invalid:${reading.format}` : 'other',
-            documentKey,
-            sellerTaxId: doc?.sellerTaxId ?? ocr?.sellerTaxId ?? null,
-            issuedOn: doc?.issuedOn ?? (ocr?.issuedOn && (!doc?.issuedMonth || ocr.issuedOn.startsWith(doc.issuedMonth)) ? ocr.issuedOn : null),
-            totalMinor: doc?.totalMinor ?? ocr?.totalMinor ?? null,
-            currency: doc?.currency ?? (ocr?.totalMinor !== undefined ? (ocr.currency ?? null) : null),
-            fields: {
-              ...(doc ? doc.fields : reading?.kind === 'invalid' ? { problem: reading.reason } : {}),
-              ...(fromOcr ? ocrFields(ocr!, doc) : {}),
-            },
-            flags: evaluation.flags,
-            confidence: evaluation.confidence,
-            computedPoints: evaluation.computedPoints,
-          },
-          now,
-        );
-        if (evaluation.autoApprove) {
-          const result = await atomically(tx, (sp) => approveIn(sp, { receiptId: r.id, actor: 'system:auto' })).catch((error) => {
-            if (isUniqueViolation(error)) return { status: 'document_already_paid' } as const;
-            if (error instanceof CampaignLimit) return { status: 'campaign_limit', limit: error.limit } as const;
-            throw error;
-          });
-          if (result.status === 'campaign_limit' && result.limit === 'budget_exhausted' && deps.campaigns && r.campaignId) {
-            const c = await deps.campaigns.get(r.campaignId, tx);
-            if (c) await deps.campaigns.budgetExhausted(tx, c);
-          }
-          if (result.status === 'approved') return { status: 'processed', receipt: result.receipt, autoApproved: true } as const;
-        }
-        await notifyModerators(tx, saved!);
-        return { status: 'processed', receipt: saved!, autoApproved: false } as const;
-      });
     },
 
     async approve(input, db) {
@@ -406,6 +485,8 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       return atomically(db, async (tx) => {
         const current = await repo.getReceipt(tx, input.receiptId, { forUpdate: true });
         if (!current) return { status: 'not_found' } as const;
+        const refusal = reviewRefusal(current, input.reviewer);
+        if (refusal) return refusal;
         if (current.status === 'approved' || current.status === 'rejected') return { status: 'already_decided', receipt: current } as const;
         const reason = input.reason ?? null;
         const note = input.note?.trim() || null;
@@ -438,7 +519,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
     },
     async getRules(campaignId) {
       const row = await repo.getRules(sql, campaignId);
-      return row ? ReceiptRules.parse(row.rules) : null;
+      return row ? StoredReceiptRules.parse(row.rules) : null;
     },
     async forgetParticipant(participantId, db = sql) {
       const rows = await db.unsafe<Array<{ mediaKey: string; shared: boolean }>>(

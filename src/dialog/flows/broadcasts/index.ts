@@ -3,8 +3,9 @@
  * - `/broadcast` for managers: text in one or more languages → audience → preview with the
  *   recipient count → send. The broadcast is created on the message's transaction and the jobs
  *   layer is kicked after commit.
- * - `/mute` and `/unmute` (also `/stop`), and the usual words per language as the whole message
- *   (STOP, PARAR, СТОП … / START, VOLTAR, СТАРТ …), for every registered participant. Muting only
+ * - `/mute` and `/unmute` (also `/stop`) at any point, and the words STOP, PARAR, СТОП / START,
+ *   VOLTAR, СТАРТ as the whole message at the main menu only: inside another flow's step the word
+ *   is that flow's answer (a "Voltar" in a form must not unmute, nor a "Stop" mute). Muting only
  *   stops announcements: replies and personal notices still arrive.
  */
 import type { FlowContext, FlowModule, FlowTurn } from '../../flow.js';
@@ -83,7 +84,7 @@ export function createBroadcastsFlow(deps: { broadcasts: BroadcastsService }): F
         }
         return undefined;
       }
-      if (inbound.kind === 'text') {
+      if (inbound.kind === 'text' && !ctx.state) {
         const intent = muteIntent(inbound.text);
         if (intent) return mute(ctx, intent === 'mute');
       }

@@ -57,10 +57,18 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
         return { replies: [ctx.t('receipts:mod.document_paid'), { text: ctx.t('receipts:mod.choose_reason'), choices: reasonChoices(ctx.t, receiptId) }] };
       case 'campaign_limit':
         return { replies: [ctx.t(`receipts:mod.limit.${result.limit}`)] };
+      case 'not_allowed':
+        return refusedReply(ctx, result.why);
       case 'not_found':
         return { replies: [ctx.t('receipts:mod.not_found')] };
     }
   }
+
+  // Another program's receipt is answered as unknown: its existence is not the reviewer's business.
+  const refusedReply = (ctx: FlowContext, why: 'own_receipt' | 'other_program'): FlowTurn => ({
+    replies: [ctx.t(why === 'own_receipt' ? 'receipts:mod.own_receipt' : 'receipts:mod.not_found')],
+  });
+  const reviewerOf = (ctx: FlowContext) => ({ participantId: ctx.participant.id, programId: ctx.participant.programId });
 
   return {
     id: 'rcpt',
@@ -72,21 +80,25 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
       if (!action) return { next: 'menu' };
       if (!REVIEWER_ROLES.has(ctx.participant.role ?? '')) return { replies: [ctx.t('receipts:mod.not_moderator')], next: 'menu' };
       const actor = `participant:${ctx.participant.id}`;
+      // Choice values are client data (web chat JSON): the receipt is checked against who presses.
+      const reviewer = reviewerOf(ctx);
       switch (action.action) {
         case 'approve':
-          return approvedReply(ctx, await receipts.approve({ receiptId: action.receiptId, actor }, ctx.db), action.receiptId);
-        case 'points': {
+          return approvedReply(ctx, await receipts.approve({ receiptId: action.receiptId, actor, reviewer }, ctx.db), action.receiptId);
+        case 'points':
+        case 'reasons': {
           const r = await receipts.get(action.receiptId, ctx.db);
-          if (!r) return { replies: [ctx.t('receipts:mod.not_found')] };
+          if (!r || r.programId !== reviewer.programId) return { replies: [ctx.t('receipts:mod.not_found')] };
+          if (r.participantId === reviewer.participantId) return refusedReply(ctx, 'own_receipt');
+          if (action.action === 'reasons') return { replies: [{ text: ctx.t('receipts:mod.choose_reason'), choices: reasonChoices(ctx.t, action.receiptId) }] };
           if (r.status === 'approved' || r.status === 'rejected') {
             return { replies: [ctx.t(r.status === 'approved' ? 'receipts:mod.already_approved' : 'receipts:mod.already_rejected')] };
           }
           return { replies: [ctx.t('receipts:mod.ask_points')], next: { step: POINTS_STEP, data: { receiptId: action.receiptId } } };
         }
-        case 'reasons':
-          return { replies: [{ text: ctx.t('receipts:mod.choose_reason'), choices: reasonChoices(ctx.t, action.receiptId) }] };
         case 'reject': {
-          const result = await receipts.reject({ receiptId: action.receiptId, reason: action.reason, actor }, ctx.db);
+          const result = await receipts.reject({ receiptId: action.receiptId, reason: action.reason, actor, reviewer }, ctx.db);
+          if (result.status === 'not_allowed') return refusedReply(ctx, result.why);
           if (result.status === 'rejected') return { replies: [ctx.t('receipts:mod.rejected', { reason: ctx.t(`receipts:reason.${action.reason}`) })] };
           if (result.status === 'already_decided') {
             return { replies: [ctx.t(result.receipt.status === 'approved' ? 'receipts:mod.already_approved' : 'receipts:mod.already_rejected')] };
@@ -106,7 +118,10 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
         if (ctx.inbound.kind !== 'text') return { replies: [ctx.t('receipts:mod.ask_points')], next: 'keep' };
         const text = ctx.inbound.text.trim().replace(/\s+/g, '');
         if (!/^\d{1,7}$/.test(text) || Number(text) <= 0) return { replies: [ctx.t('receipts:mod.bad_points')], next: 'keep' };
-        const result = await receipts.approve({ receiptId, points: Number(text), actor: `participant:${ctx.participant.id}` }, ctx.db);
+        const result = await receipts.approve(
+          { receiptId, points: Number(text), actor: `participant:${ctx.participant.id}`, reviewer: reviewerOf(ctx) },
+          ctx.db,
+        );
         return approvedReply(ctx, result, receiptId);
       },
     },
