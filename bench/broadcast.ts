@@ -12,7 +12,7 @@
  * the fake answers unthrottled on this machine in the same run (it must be well above the limit for
  * the ratio to mean anything), and the reply latencies "without broadcast" come from the same
  * chatters during the seconds before the broadcast starts. Env: BENCH_RECIPIENTS, BENCH_LIMIT,
- * BENCH_CHATTERS, BENCH_BASELINE_MS, BENCH_HEADROOM (gate's share of the limit, default 0.97),
+ * BENCH_CHATTERS, BENCH_BASELINE_MS, BENCH_HEADROOM (gate's share of the limit, default 0.96),
  * BENCH_DATABASE_URL (see bench/lib), REDIS_URL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
