@@ -95,28 +95,32 @@ export async function programTimeZone(db: Db, programId: string): Promise<string
   return row?.timeZone ?? 'Europe/Warsaw';
 }
 
+/** $2…$15 of insertCampaign and updateCampaign, in the order both statements use. */
+function writeParams(c: CampaignWrite): never[] {
+  return [
+    c.name,
+    c.names,
+    c.descriptions,
+    c.status,
+    c.startsAt,
+    c.endsAt,
+    c.audienceRoles,
+    c.stores,
+    c.regions,
+    c.multipliers,
+    c.capPerDay,
+    c.capPerCampaign,
+    c.budget,
+    c.requiresApproval,
+  ] as never[];
+}
+
 export async function insertCampaign(db: Db, programId: string, c: CampaignWrite): Promise<Campaign> {
   const [row] = await db.unsafe<CampaignRow[]>(
     `insert into campaigns (program_id, name, names, descriptions, status, starts_at, ends_at, audience_roles, stores,
        regions, multipliers, cap_per_day, cap_per_campaign, budget, requires_approval)
      values ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, $8::text[], $9::text[], $10::text[], $11::jsonb, $12, $13, $14, $15) returning ${COLUMNS}`,
-    [
-      programId,
-      c.name,
-      c.names as never,
-      c.descriptions as never,
-      c.status,
-      c.startsAt,
-      c.endsAt,
-      c.audienceRoles,
-      c.stores,
-      c.regions,
-      c.multipliers as never,
-      c.capPerDay,
-      c.capPerCampaign,
-      c.budget,
-      c.requiresApproval,
-    ] as never[],
+    [programId, ...writeParams(c)],
   );
   return toCampaign(row!);
 }
@@ -128,23 +132,7 @@ export async function updateCampaign(db: Db, id: string, c: CampaignWrite): Prom
        budget = $14, requires_approval = $15, updated_at = now(),
        budget_exhausted_at = case when $14::bigint is null or awarded < $14::bigint then null else budget_exhausted_at end
      where id = $1 returning ${COLUMNS}`,
-    [
-      id,
-      c.name,
-      c.names as never,
-      c.descriptions as never,
-      c.status,
-      c.startsAt,
-      c.endsAt,
-      c.audienceRoles,
-      c.stores,
-      c.regions,
-      c.multipliers as never,
-      c.capPerDay,
-      c.capPerCampaign,
-      c.budget,
-      c.requiresApproval,
-    ] as never[],
+    [id, ...writeParams(c)],
   );
   return row ? toCampaign(row) : undefined;
 }

@@ -42,21 +42,8 @@ export async function insert(
   return toParticipant(row)!;
 }
 
-export type ParticipantPatch = Partial<{
-  status: ParticipantStatus;
-  role: ParticipantRole | null;
-  locale: string | null;
-  name: string | null;
-  phone: string | null;
-  phoneVerified: boolean;
-  store: string | null;
-  profile: Record<string, string | null>;
-  consentVersion: string | null;
-  consentAt: Date | null;
-  muted: boolean;
-  registeredAt: Date | null;
-  erasedAt: Date | null;
-}>;
+/** Any writable column of a participant; `locale` is checked by the caller. */
+export type ParticipantPatch = Partial<Omit<Participant, 'id' | 'programId' | 'createdAt' | 'locale'> & { locale: string | null }>;
 
 const COLUMN: Record<keyof ParticipantPatch, string> = {
   status: 'status',
