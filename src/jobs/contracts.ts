@@ -19,6 +19,9 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
+/** The outbox has one queue per channel, so each gets the channel's own limiter. */
+export const outboxQueueName = (channel: string): string => `${QUEUES.outbox}-${channel}`;
+
 /** One outbox row in one schedule (`generation` changes when the row is rescheduled). */
 export const OutboxJob = z.object({ outboxId: z.string(), generation: z.number().int().min(0).default(0) });
 export type OutboxJob = z.infer<typeof OutboxJob>;

@@ -27,7 +27,7 @@ import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
 import type { ChannelId, SendResult } from '../../dialog/types.js';
-import { QUEUES, OutboxJob, jobId } from '../contracts.js';
+import { OutboxJob, jobId, outboxQueueName } from '../contracts.js';
 import * as outbox from '../../db/participants/outbox-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import type { ChannelGate } from '../broadcasts/channel-gate.js';
@@ -92,7 +92,6 @@ export function limiterFor(perSecond: number): { max: number; duration: number }
   return { max: Math.ceil(perSecond / 50), duration: 20 };
 }
 
-export const outboxQueueName = (channel: ChannelId): string => `${QUEUES.outbox}-${channel}`;
 
 export async function createOutboxSender(deps: OutboxSenderDeps): Promise<OutboxSender> {
   const { sql, logger } = deps;
