@@ -44,6 +44,8 @@ export interface DialogEngineDeps {
   defaultLocale: Locale;
   /** Program the channels serve (slug); 'default'. */
   programSlug?: string;
+  /** Longest wait for a photo's download before the message is handled (default 20 s). */
+  mediaTimeoutMs?: number;
   /** Called after a message's transaction committed with the chats it wrote to (pokes the sender). */
   onCommitted?: (chats: Array<{ channel: ChannelId; chatId: string }>) => void;
 }
@@ -57,6 +59,27 @@ export interface DialogEngine {
 }
 
 const MAX_ATTEMPTS = 8;
+
+/**
+ * A photo is downloaded before the message's transaction opens, so a slow platform download never
+ * holds the conversation's lock or a pooled connection, and a retried transaction does not download
+ * again. A failed or timed-out download is handed to the flows as a `load()` that rejects, so they
+ * answer it as before ("send the photo again").
+ */
+async function preloadMedia(inbound: Inbound, timeoutMs: number): Promise<Inbound> {
+  if (inbound.kind !== 'photo') return inbound;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`photo download took longer than ${timeoutMs} ms`)), timeoutMs);
+  });
+  const settled = await Promise.race([inbound.media.load(), timeout]).then(
+    (bytes) => ({ ok: true as const, bytes }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  clearTimeout(timer);
+  const load = settled.ok ? async () => settled.bytes : async () => Promise.reject(settled.error);
+  return { ...inbound, media: { ...inbound.media, load } };
+}
 
 /** Thrown inside the transaction to roll back a repeated delivery. */
 const DUPLICATE = new Error('duplicate inbound message');
@@ -443,7 +466,8 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
 
   // ---- the transaction ----------------------------------------------------------------------------
 
-  async function receive(inbound: Inbound): Promise<{ status: 'handled' | 'duplicate' }> {
+  async function receive(received: Inbound): Promise<{ status: 'handled' | 'duplicate' }> {
+    const inbound = await preloadMedia(received, deps.mediaTimeoutMs ?? 20_000);
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await deps.sql.begin((tx) => runOnce(inbound, tx));
