@@ -150,8 +150,12 @@ describe('outbox sender', () => {
     await queue('telegram', c, ['flaky', 'broken', 'after']);
     await until(() => tg.sent.some((s) => s.message.text === 'after'), 10_000, 'the message after the broken one');
     expect(tg.sent.map((s) => s.message.text)).toEqual(['flaky', 'after']);
-    const rows = await db.sql<{ status: string; attempts: number }[]>`select status, attempts from outbox where chat_id = ${c} order by id`;
-    expect(rows).toEqual([
+    // The adapter has answered; the row is marked right after, so wait for the mark, not the call.
+    const rows = await until(async () => {
+      const r = await db.sql<{ status: string; attempts: number }[]>`select status, attempts from outbox where chat_id = ${c} order by id`;
+      return r.at(-1)?.status === 'sent' ? r : undefined;
+    }, 10_000, 'the last row marked sent');
+    expect(rows.map((r) => ({ status: r.status, attempts: r.attempts }))).toEqual([
       { status: 'sent', attempts: 2 },
       { status: 'failed', attempts: 1 },
       { status: 'sent', attempts: 0 },
