@@ -67,22 +67,10 @@ export function campaignFromJson(j: Record<string, unknown>): Campaign {
 const COLUMNS = `id, program_id, name, names, descriptions, status, starts_at, ends_at, audience_roles, stores, regions,
   multipliers, cap_per_day, cap_per_campaign, budget, awarded, budget_exhausted_at, requires_approval, created_at`;
 
-export interface CampaignWrite {
-  name: string;
-  names: Localized;
-  descriptions: Localized;
-  status: Campaign['status'];
-  startsAt: Date;
-  endsAt: Date;
+/** What an insert or update writes: a campaign without what the database keeps for itself. */
+export type CampaignWrite = Omit<Campaign, 'id' | 'programId' | 'awarded' | 'budgetExhaustedAt' | 'createdAt' | 'audienceRoles'> & {
   audienceRoles: string[];
-  stores: string[];
-  regions: string[];
-  multipliers: Multiplier[];
-  capPerDay: number | null;
-  capPerCampaign: number | null;
-  budget: number | null;
-  requiresApproval: boolean;
-}
+};
 
 export async function defaultProgramId(db: Db): Promise<string> {
   const [row] = await db<{ id: string }[]>`select id from programs order by created_at, slug = 'default' desc limit 1`;

@@ -34,19 +34,10 @@ const COLS = `id, program_id, channel, external_id, chat_id, identity_id, partic
 type Raw = Omit<OutboxRow, 'message'> & { message: string };
 const toRow = (r: Raw): OutboxRow => ({ ...r, message: JSON.parse(r.message) as Outbound });
 
-export interface NewOutboxRow {
-  programId: string;
-  channel: ChannelId;
-  externalId: string;
-  chatId: string;
-  identityId: string | null;
-  participantId: string | null;
-  kind: OutboxKind;
-  message: Outbound;
-  dedupeKey?: string;
-  status?: OutboxStatus;
-  lastError?: string;
-}
+export type NewOutboxRow = Pick<
+  OutboxRow,
+  'programId' | 'channel' | 'externalId' | 'chatId' | 'identityId' | 'participantId' | 'kind' | 'message'
+> & { dedupeKey?: string; status?: OutboxStatus; lastError?: string };
 
 /** Inserts a row (nothing when the dedupe key was used before) and notifies the sender on commit. */
 export async function insert(db: Db, row: NewOutboxRow): Promise<number | undefined> {

@@ -116,31 +116,6 @@ export async function list(db: Db, q: ListQuery): Promise<{ items: Participant[]
 const I_COLS = `id, program_id, channel, external_id, chat_id, participant_id, display_name, locale_hint, verified_phone,
   unreachable_at, unreachable_reason, created_at, last_seen_at`;
 
-/**
- * Creates or refreshes the identity a message came from and locks its row until the transaction
- * ends: this lock is what serialises the messages of one conversation across processes. Writing
- * again clears an earlier "unreachable" mark (they evidently can be reached).
- */
-export async function upsertAndLockIdentity(
-  db: Db,
-  i: { programId: string; channel: ChannelId; externalId: string; chatId: string; displayName?: string; localeHint?: string; verifiedPhone?: string },
-): Promise<ChannelIdentityRow> {
-  const [row] = await db.unsafe<ChannelIdentityRow[]>(
-    `insert into channel_identities (program_id, channel, external_id, chat_id, display_name, locale_hint, verified_phone)
-     values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (program_id, channel, external_id) do update set
-       chat_id = excluded.chat_id,
-       display_name = coalesce(excluded.display_name, channel_identities.display_name),
-       locale_hint = coalesce(excluded.locale_hint, channel_identities.locale_hint),
-       verified_phone = coalesce(excluded.verified_phone, channel_identities.verified_phone),
-       unreachable_at = null, unreachable_reason = null,
-       last_seen_at = now()
-     returning ${I_COLS}`,
-    [i.programId, i.channel, i.externalId, i.chatId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
-  );
-  return row!;
-}
-
 export async function findIdentity(db: Db, programId: string, channel: ChannelId, externalId: string): Promise<ChannelIdentityRow | undefined> {
   const [row] = await db.unsafe<ChannelIdentityRow[]>(
     `select ${I_COLS} from channel_identities where program_id = $1 and channel = $2 and external_id = $3`,
@@ -269,11 +244,6 @@ export async function openConversation(
 }
 
 // ---- conversations ----------------------------------------------------------------------------
-
-export async function loadState(db: Db, identityId: string): Promise<Record<string, unknown>> {
-  const [row] = await db<{ state: string }[]>`select state::text as state from conversations where identity_id = ${identityId}`;
-  return row ? (JSON.parse(row.state) as Record<string, unknown>) : {};
-}
 
 export async function saveState(db: Db, identityId: string, state: Record<string, unknown>): Promise<void> {
   await db`

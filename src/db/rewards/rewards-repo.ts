@@ -3,8 +3,7 @@
  * codes only by `for update skip locked`, so concurrent orders never oversell or share a code.
  */
 import type { Db } from '../sql.js';
-import type { CashOutRule, Localized, Reward, RewardStatus, RewardType } from '../../domain/rewards/types.js';
-import type { ParticipantRole } from '../../domain/participants/index.js';
+import type { Reward, RewardStatus, RewardType } from '../../domain/rewards/types.js';
 
 type Row = Omit<Reward, 'stock'> & { stock: number | null; freeVouchers: number | null };
 
@@ -18,22 +17,12 @@ const toReward = (r: Row): Reward => {
   return { ...rest, stock: r.type === 'e_voucher' ? (freeVouchers ?? 0) : r.stock };
 };
 
-export interface RewardWrite {
-  type: RewardType;
-  status: RewardStatus;
-  names: Localized;
-  descriptions: Localized;
-  imageUrl: string | null;
-  cost: number;
-  stock: number | null;
-  availableFrom: Date | null;
-  availableUntil: Date | null;
-  roles: ParticipantRole[];
-  limitPerParticipant: number | null;
-  cashOut: CashOutRule | null;
-  lowStockThreshold: number;
-  sortOrder: number;
-}
+/** What an insert or update writes: a reward without ids, timestamps and derived fields. */
+export type RewardWrite = Pick<
+  Reward,
+  | 'type' | 'status' | 'names' | 'descriptions' | 'imageUrl' | 'cost' | 'stock' | 'availableFrom' | 'availableUntil'
+  | 'roles' | 'limitPerParticipant' | 'cashOut' | 'lowStockThreshold' | 'sortOrder'
+>;
 
 export async function insert(db: Db, programId: string, w: RewardWrite): Promise<Reward> {
   const [row] = await db<Row[]>`
