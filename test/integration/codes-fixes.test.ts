@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { fixedClock } from '../../src/shared/clock.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
 import { createCampaigns, type CampaignsService } from '../../src/services/campaigns/index.js';
+import { createSummerCampaign } from '../fixtures/campaigns.js';
 import { createCodes, createCodeHasher, type CodesService } from '../../src/services/codes/index.js';
 import { outcomeLine } from '../../src/dialog/flows/codes/render.js';
 import { createI18n } from '../../src/i18n/index.js';
@@ -23,18 +24,7 @@ const i18n = createI18n({ defaultLocale: 'pl' });
 
 const person = (extra: Partial<Earner> = {}): Earner => ({ id: randomUUID(), programId, role: 'consumer', ...extra });
 
-async function campaign(extra: Record<string, unknown> = {}) {
-  return campaigns.create(
-    {
-      name: { pl: 'Lato', pt: 'Verão', be: 'Лета' },
-      startsAt: new Date('2026-05-01T00:00:00Z'),
-      endsAt: new Date('2026-09-01T00:00:00Z'),
-      status: 'active',
-      ...extra,
-    } as never,
-    'admin:test',
-  );
-}
+const campaign = (extra: Record<string, unknown> = {}) => createSummerCampaign(campaigns, extra);
 
 beforeAll(async () => {
   db = await createTestDatabase({ max: 30 });

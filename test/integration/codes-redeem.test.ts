@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { fixedClock } from '../../src/shared/clock.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
 import { createCampaigns, type CampaignsService } from '../../src/services/campaigns/index.js';
+import { createSummerCampaign } from '../fixtures/campaigns.js';
 import { createCodes, createCodeHasher, type CodesService, type RedeemOutcome } from '../../src/services/codes/index.js';
 import { checkSymbol, formatCode } from '../../src/domain/codes/code-format.js';
 import type { Earner } from '../../src/domain/campaigns/campaign.js';
@@ -21,18 +22,7 @@ const ident = (p: Earner) => ({ channel: 'telegram', externalId: `tg-${p.id}` })
 const redeem = (p: Earner, list: string[]) => codes.redeem(undefined, { participant: p, identity: ident(p), codes: list });
 const one = async (p: Earner, code: string): Promise<RedeemOutcome> => (await redeem(p, [code]))[0]!;
 
-async function campaign(extra: Record<string, unknown> = {}) {
-  return campaigns.create(
-    {
-      name: { pl: 'Lato', pt: 'Verão', be: 'Лета' },
-      startsAt: new Date('2026-05-01T00:00:00Z'),
-      endsAt: new Date('2026-09-01T00:00:00Z'),
-      status: 'active',
-      ...extra,
-    } as never,
-    'admin:test',
-  );
-}
+const campaign = (extra: Record<string, unknown> = {}) => createSummerCampaign(campaigns, extra);
 
 beforeAll(async () => {
   db = await createTestDatabase({ max: 20 });
