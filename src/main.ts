@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './shared/logger.js';
-import { createSql, type Db, type Sql } from './db/sql.js';
+import { createSql, type Sql } from './db/sql.js';
 import { migrate } from './db/migrate.js';
 import { startEmbeddedPostgres, takeOverShutdownSignals } from './db/embedded-postgres.js';
 import { ensureRedis, createRedisConnections, type RedisConnections } from './jobs/redis.js';
@@ -49,9 +49,7 @@ import { codeBatchRoutes } from './http/routes/code-batches.js';
 import { salesRoutes } from './http/routes/sales.js';
 import { createCodesFlow } from './dialog/flows/codes/index.js';
 import { createOutboxNotifier } from './dialog/flows/codes/notifier.js';
-import { createSalesFlow, progressLines } from './dialog/flows/sales/index.js';
-import { earnerOf } from './dialog/flows/codes/index.js';
-import { isStaff } from './domain/participants/index.js';
+import { createSalesFlow } from './dialog/flows/sales/index.js';
 import type { BalanceSource } from './dialog/system.js';
 import { createRewards, createVoucherCipher, loadVoucherKey } from './services/rewards/index.js';
 import { createRewardsFlow } from './dialog/flows/rewards/index.js';
@@ -219,14 +217,10 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     erasureHooks.push((db, id) => rewards.forgetParticipant(db, id));
     // ── feature flows and channel adapters are added above this line ──
     // "My balance" and /mydata: the ledger plus what sales, rewards and receipts add to them.
-    // The sales/receipts counts are plain counts until those services expose their own.
-    const countOf = async (db: Db, table: 'sales' | 'receipts', participantId: string) =>
-      (await db.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where participant_id = $1`, [participantId]))[0]?.n ?? 0;
     const dialogLedger: BalanceSource = {
       balance: (...args) => ledger.balance(...args),
       history: (...args) => ledger.history(...args),
-      progress: async (db, participant, ctx) =>
-        isStaff(participant.role) ? progressLines(ctx, await sales.targets(db, earnerOf({ participant }))) : [],
+      progress: (db, participant, ctx) => sales.progressLines(db, participant, ctx),
       personalData: [
         async (db, participant) => {
           const orders = await rewards.ordersOf(db, participant.id, { limit: 50 });
@@ -234,8 +228,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
           return [{ kind: 'orders', total: orders.total, items }];
         },
         async (db, participant) => [
-          { kind: 'count', what: 'sales', n: await countOf(db, 'sales', participant.id) },
-          { kind: 'count', what: 'receipts', n: await countOf(db, 'receipts', participant.id) },
+          { kind: 'count', what: 'sales', n: await sales.countOf(db, participant.id) },
+          { kind: 'count', what: 'receipts', n: await receipts.countOf(db, participant.id) },
         ],
       ],
     };

@@ -317,3 +317,8 @@ export async function programTimeZone(db: Db, programId: string): Promise<string
   const [row] = await db.unsafe<Array<{ timeZone: string }>>(`select time_zone from programs where id = $1`, [programId]);
   return row?.timeZone ?? 'Europe/Warsaw';
 }
+
+export async function countReceiptsOf(db: Db, participantId: string): Promise<number> {
+  const [row] = await db<{ n: number }[]>`select count(*)::int as n from receipts where participant_id = ${participantId}`;
+  return row?.n ?? 0;
+}

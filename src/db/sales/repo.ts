@@ -216,3 +216,8 @@ export async function lockTargets(db: Db, campaignId: string, participantId: str
   const ids = (await targetsFor(db, [campaignId], participantId, store)).map((t) => t.id);
   if (ids.length) await db`select id from targets where id = any(${ids}::uuid[]) order by id for update`;
 }
+
+export async function countSalesOf(db: Db, participantId: string): Promise<number> {
+  const [row] = await db<{ n: number }[]>`select count(*)::int as n from sales where participant_id = ${participantId}`;
+  return row?.n ?? 0;
+}

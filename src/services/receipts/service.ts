@@ -153,6 +153,8 @@ export interface ReceiptsService {
    * transaction) the rows change with it; the files go at once, as the erasure asked.
    */
   forgetParticipant(participantId: string, db?: Db): Promise<number>;
+  /** How many receipts are kept for a participant (for /mydata). */
+  countOf(db: Db, participantId: string): Promise<number>;
   /** Receipts still unread after `olderThanMs` (a lost job, a flushed Redis): their ids, to enqueue again. */
   stale(olderThanMs: number): Promise<string[]>;
 }
@@ -521,6 +523,8 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       const row = await repo.getRules(sql, campaignId);
       return row ? StoredReceiptRules.parse(row.rules) : null;
     },
+    countOf: (db, participantId) => repo.countReceiptsOf(db, participantId),
+
     async forgetParticipant(participantId, db = sql) {
       const rows = await db.unsafe<Array<{ mediaKey: string; shared: boolean }>>(
         `update receipts r set caption = null, qr_texts = '{}', fields = r.fields - 'B' - 'S' - 'ocrTaxIdUnverified'

@@ -121,6 +121,8 @@ export interface SalesService {
   targets(db: Db, earner: Earner): Promise<TargetView[]>;
   /** "My balance" lines for staff: progress toward each open target, in the reader's language. [] for others. */
   progressLines(db: Db, participant: Participant, reader: { t: Translate; locale: Locale }): Promise<string[]>;
+  /** How many sales are kept for a participant (for /mydata). */
+  countOf(db: Db, participantId: string): Promise<number>;
   createTarget(campaignId: string, input: TargetInput, actor: string): Promise<repo.TargetRow>;
   listTargets(campaignId: string): Promise<Array<repo.TargetRow & { done: number }>>;
   list(filter: { status?: 'pending' | 'confirmed' | 'rejected'; campaignId?: string; limit?: number; offset?: number }): ReturnType<
@@ -490,6 +492,7 @@ export function createSales(deps: SalesDeps): SalesService {
     targets,
     progressLines,
     applySellOut,
+    countOf: (db, participantId) => repo.countSalesOf(db, participantId),
 
     async findOffer(db, earner, query) {
       const q = query.trim().toUpperCase();
