@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createLedger, type Ledger } from '../src/services/ledger/index.js';
-import { runPgbench } from './lib/pgbench.js';
+import { checkpoint, runPgbench } from './lib/pgbench.js';
 import { createScratchDatabase, percentile } from './lib/scratch-db.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -86,12 +86,14 @@ async function main(): Promise<void> {
       const ledger: Ledger = createLedger({ sql });
       const pick = (list: string[]) => list[Math.floor(Math.random() * list.length)]!;
 
+      await checkpoint();
       const earn = await drive(clients, SECONDS, (w, i) =>
         ledger.earn({
           programId, participantId: pick(earners), amount: 10, source: 'code', campaignId,
           key: `bench:${run}:earn:${clients}:${w}:${i}`, reason, expiresAt: null,
         }),
       );
+      await checkpoint();
       const spend = await drive(clients, SECONDS, (w, i) =>
         ledger.spend({ programId, participantId: pick(spenders), amount: 1, key: `bench:${run}:spend:${clients}:${w}:${i}`, reason }),
       );

@@ -95,6 +95,10 @@ export type LedgerProblemKind =
   | 'negative_available'
   /** A row pointing at a transfer, lot or account that does not exist (or the wrong account). */
   | 'dangling_reference'
+  /** A transfer, entry or allocation breaking a shape rule (kind vs direction, resolution, reversal; zero amounts). */
+  | 'malformed_transfer'
+  /** A lot whose remaining points are below zero or above its amount. */
+  | 'malformed_lot'
   | 'global_imbalance';
 
 export interface LedgerProblem {

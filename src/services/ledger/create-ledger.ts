@@ -47,15 +47,49 @@ function toTransfer(raw: unknown): Transfer {
   };
 }
 
-/** ok → new transfer; replay → the stored one; mismatch → the caller reused a key for something else. */
-function transferOf(raw: RawOutcome, key: string): Transfer | undefined {
+/** What a credit or debit wrote, known before the call; the function adds the id (and a credit's expiry). */
+type Written = Omit<Transfer, 'id' | 'replayed'>;
+
+/**
+ * ok → the new transfer (the function answers only with what the caller does not know: its id and,
+ * for a credit, the lot's expiry); replay → the stored one; mismatch → the key was reused for
+ * something else.
+ */
+function transferOf(raw: RawOutcome, key: string, written?: Written): Transfer | undefined {
   if (raw.status === 'mismatch') {
     throw new AppError('idempotency_mismatch', `The key ${key} was already used for a different operation`, {
       details: { key, kind: raw.kind },
     });
   }
+  if (raw.status === 'ok' && written && raw.transfer === undefined) {
+    const expiresAt = raw.expiresAt === undefined ? written.expiresAt : toDate(raw.expiresAt as string | null);
+    return { ...written, id: raw.id as number, expiresAt, replayed: false };
+  }
   if (raw.status === 'ok' || raw.status === 'replay') return toTransfer(raw.transfer);
   return undefined;
+}
+
+function written(
+  kind: Transfer['kind'],
+  a: { programId: string; participantId: string; amount: number; key: string; source?: string | null; campaignId: string | null;
+       reasonKey: string; reasonParams: Record<string, unknown> | null; actor: string | null; holdExpiresAt?: Date | null; now: Date },
+): Written {
+  return {
+    key: a.key,
+    kind,
+    programId: a.programId,
+    participantId: a.participantId,
+    amount: a.amount,
+    // a credit's source is an EarnSource checked by the caller's types; the repo carries it as text
+    source: (a.source ?? null) as EarnSource | null,
+    campaignId: a.campaignId,
+    reason: a.reasonParams == null ? { key: a.reasonKey } : { key: a.reasonKey, params: a.reasonParams },
+    actor: a.actor,
+    expiresAt: null,
+    holdExpiresAt: a.holdExpiresAt ?? null,
+    relatedKey: null,
+    createdAt: a.now,
+  };
 }
 
 function assertParticipant(input: { programId: string; participantId: string; campaignId?: string | null | undefined }): void {
@@ -118,7 +152,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
   ): Promise<Transfer> {
     const args = creditArgs(kind, input);
     const raw = await run(db, (d) => repo.credit(d, args));
-    return transferOf(raw, input.key)!;
+    return transferOf(raw, input.key, written(kind, args))!;
   }
 
   function creditArgs(
@@ -164,24 +198,23 @@ export function createLedger(deps: LedgerDeps): Ledger {
     assertKey(input.key);
     assertParticipant(input);
     const hash = requestHash([kind, input.programId, input.participantId, input.amount, null, input.campaignId]);
-    const raw = await run(db, (d) =>
-      repo.debit(d, {
-        kind,
-        programId: input.programId,
-        participantId: input.participantId,
-        amount: input.amount,
-        key: input.key,
-        hash,
-        campaignId: input.campaignId ?? null,
-        reasonKey: input.reason.key,
-        reasonParams: input.reason.params ?? null,
-        actor: input.actor ?? null,
-        holdExpiresAt: input.holdExpiresAt ?? null,
-        now: clock.now(),
-      }),
-    );
+    const args: repo.DebitArgs = {
+      kind,
+      programId: input.programId,
+      participantId: input.participantId,
+      amount: input.amount,
+      key: input.key,
+      hash,
+      campaignId: input.campaignId ?? null,
+      reasonKey: input.reason.key,
+      reasonParams: input.reason.params ?? null,
+      actor: input.actor ?? null,
+      holdExpiresAt: kind === 'hold' ? (input.holdExpiresAt ?? null) : null,
+      now: clock.now(),
+    };
+    const raw = await run(db, (d) => repo.debit(d, args));
     if (raw.status === 'insufficient') return { available: raw.available as number };
-    return { transfer: transferOf(raw, input.key)! };
+    return { transfer: transferOf(raw, input.key, written(kind, args))! };
   }
 
   async function resolve(
@@ -217,7 +250,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
       const args = creditArgs('earn', input);
       return {
         call: repo.creditCall(db, args),
-        read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key)! }),
+        read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key, written('earn', args))! }),
       };
     },
 
