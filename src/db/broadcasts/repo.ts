@@ -157,7 +157,7 @@ function expiryJoin(a: Audience, params: unknown[]): string {
       select coalesce(sum(l.remaining), 0)::bigint as points, ${day}::text as day
         from ledger_accounts acc join ledger_lots l on l.account_id = acc.id
        where acc.program_id = p.program_id and acc.kind = 'participant' and acc.ref = p.id::text
-         and l.remaining > 0 and (l.expires_at at time zone prog.time_zone)::date = ${day}) x on true`;
+         and l.open and (l.expires_at at time zone prog.time_zone)::date = ${day}) x on true`;
 }
 
 /** How many participants an audience reaches now (the preview's number). */

@@ -111,7 +111,7 @@ export async function expireLot(db: Db, lotId: number, now: Date): Promise<RawOu
 export async function dueLots(db: Db, now: Date, limit: number): Promise<number[]> {
   const rows = await db<{ id: number }[]>`
     select id from ledger_lots
-     where remaining > 0 and expires_at is not null and expires_at <= ${now}::timestamptz
+     where open and expires_at is not null and expires_at <= ${now}::timestamptz
      order by expires_at, id limit ${limit}`;
   return rows.map((r) => r.id);
 }
@@ -141,9 +141,9 @@ export async function balance(db: Db, programId: string, participantId: string):
       left join lateral (
         select l.expires_at as at, sum(l.remaining)::bigint as amount
           from ledger_lots l
-         where l.account_id = a.id and l.remaining > 0 and l.expires_at is not null
+         where l.account_id = a.id and l.open and l.expires_at is not null
            and l.expires_at = (select min(m.expires_at) from ledger_lots m
-                                where m.account_id = a.id and m.remaining > 0 and m.expires_at is not null)
+                                where m.account_id = a.id and m.open and m.expires_at is not null)
          group by l.expires_at
       ) n on true
      where a.program_id = ${programId}::uuid and a.kind = 'participant' and a.ref = ${participantId}::uuid::text`;

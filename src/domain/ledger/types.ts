@@ -99,6 +99,8 @@ export type LedgerProblemKind =
   | 'malformed_transfer'
   /** A lot whose remaining points are below zero or above its amount. */
   | 'malformed_lot'
+  /** A system account (issuance, redemption, …) with a stored balance: theirs are derived, never stored. */
+  | 'malformed_account'
   | 'global_imbalance';
 
 export interface LedgerProblem {
