@@ -2,9 +2,15 @@
  * Ledger throughput through the service's own code (Node → postgres.js → one plpgsql call per
  * transfer), next to `pgbench -b simple-update` with the same client count on the same server in
  * the same run. Prints one JSON line per workload:
- *   {bench, workload, clients, seconds, transfersPerSec, p50Ms, p99Ms, pgbenchTps, ratio, pgbenchSamples}
- * pgbenchTps is the mean of a pgbench run just before and just after the two ledger workloads.
- * Env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default "8,16"), BENCH_DATABASE_URL.
+ *   {bench, workload, clients, seconds, rounds, transfersPerSec, p50Ms, p99Ms, pgbenchTps, ratio,
+ *    ratios, pgbenchSamples}
+ * The run is BENCH_ROUNDS rounds of (pgbench, earn, spend), each BENCH_SECONDS long, so the
+ * reference is always measured next to the workload it is compared with. On a shared machine the
+ * server's speed drifts by ±15 % within minutes; interleaving keeps a slow minute from landing on
+ * one side only. `ratios` is each round's workload rate over that round's pgbench TPS; `ratio` is
+ * their median; transfersPerSec and the latencies cover all rounds together.
+ * Env: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default "8,16"),
+ * BENCH_DATABASE_URL.
  *
  * Every earn credits the same campaign, on purpose: if the issuance account were updated in place
  * it would be a hot row and the ratio would collapse.
@@ -15,16 +21,16 @@ import { createLedger, type Ledger } from '../src/services/ledger/index.js';
 import { checkpoint, runPgbench } from './lib/pgbench.js';
 import { createScratchDatabase, percentile } from './lib/scratch-db.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '8,16').split(',').map(Number);
 const PARTICIPANTS = 5000;
 const reason = { key: 'bench:op' };
 
 interface Measured {
-  transfersPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
   count: number;
+  elapsedS: number;
+  latencies: number[];
 }
 
 /** `clients` loops, each one operation at a time, for `seconds`; a short warm-up is not counted. */
@@ -45,15 +51,13 @@ async function drive(clients: number, seconds: number, op: (worker: number, i: n
       }
     }),
   );
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    transfersPerSec: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    count: latencies.length,
-  };
+  return { count: latencies.length, elapsedS: (performance.now() - start) / 1000, latencies };
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
@@ -79,40 +83,46 @@ async function main(): Promise<void> {
     const run = randomUUID().slice(0, 8);
 
     for (const clients of CLIENTS) {
-      // the reference runs before and after the ledger workloads and is averaged, so load that
-      // drifts during the run (a shared machine) weighs on both sides alike
-      const before = await runPgbench({ clients, threads: 2, seconds: SECONDS });
       const sql = db.pool(clients);
       const ledger: Ledger = createLedger({ sql });
       const pick = (list: string[]) => list[Math.floor(Math.random() * list.length)]!;
-
-      await checkpoint();
-      const earn = await drive(clients, SECONDS, (w, i) =>
-        ledger.earn({
-          programId, participantId: pick(earners), amount: 10, source: 'code', campaignId,
-          key: `bench:${run}:earn:${clients}:${w}:${i}`, reason, expiresAt: null,
-        }),
-      );
-      await checkpoint();
-      const spend = await drive(clients, SECONDS, (w, i) =>
-        ledger.spend({ programId, participantId: pick(spenders), amount: 1, key: `bench:${run}:spend:${clients}:${w}:${i}`, reason }),
-      );
+      const rounds: Array<{ pgbenchTps: number; earn: Measured; spend: Measured }> = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const reference = await runPgbench({ clients, threads: 2, seconds: SECONDS });
+        await checkpoint();
+        const earn = await drive(clients, SECONDS, (w, i) =>
+          ledger.earn({
+            programId, participantId: pick(earners), amount: 10, source: 'code', campaignId,
+            key: `bench:${run}:earn:${clients}:${r}:${w}:${i}`, reason, expiresAt: null,
+          }),
+        );
+        await checkpoint();
+        const spend = await drive(clients, SECONDS, (w, i) =>
+          ledger.spend({ programId, participantId: pick(spenders), amount: 1, key: `bench:${run}:spend:${clients}:${r}:${w}:${i}`, reason }),
+        );
+        rounds.push({ pgbenchTps: reference.tps, earn, spend });
+      }
       await sql.end({ timeout: 5 });
-      const after = await runPgbench({ clients, threads: 2, seconds: SECONDS });
-      const pgbenchTps = (before.tps + after.tps) / 2;
-      for (const [workload, m] of [['earn', earn], ['spend', spend]] as const) {
+      const pgbenchTps = rounds.reduce((t, x) => t + x.pgbenchTps, 0) / rounds.length;
+      for (const workload of ['earn', 'spend'] as const) {
+        const runs = rounds.map((x) => x[workload]);
+        const latencies = runs.flatMap((m) => m.latencies).sort((x, y) => x - y);
+        const perSec = runs.reduce((t, m) => t + m.count, 0) / runs.reduce((t, m) => t + m.elapsedS, 0);
+        const ratios = rounds.map((x) => x[workload].count / x[workload].elapsedS / x.pgbenchTps);
         process.stdout.write(
           `${JSON.stringify({
             bench: 'ledger',
             workload,
             clients,
             seconds: SECONDS,
-            transfersPerSec: round(m.transfersPerSec, 1),
-            p50Ms: round(m.p50Ms),
-            p99Ms: round(m.p99Ms),
+            rounds: ROUNDS,
+            transfersPerSec: round(perSec, 1),
+            p50Ms: round(percentile(latencies, 50)),
+            p99Ms: round(percentile(latencies, 99)),
             pgbenchTps: round(pgbenchTps, 1),
-            ratio: round(m.transfersPerSec / pgbenchTps, 3),
-            pgbenchSamples: [round(before.tps, 1), round(after.tps, 1)],
+            ratio: round(median(ratios), 3),
+            ratios: ratios.map((x) => round(x, 3)),
+            pgbenchSamples: rounds.map((x) => round(x.pgbenchTps, 1)),
           })}\n`,
         );
       }
