@@ -79,4 +79,27 @@ describe('GET /api/v1/ledger/check', () => {
     );
     expect((await ledger.check()).ok).toBe(false);
   });
+
+  it('finds rows breaking the shape rules the ledger functions keep (no longer CHECK constraints)', async () => {
+    const p = { programId, participantId: randomUUID() };
+    const earned = await ledger.earn({ ...p, amount: 10, source: 'referral', key: `ref:${randomUUID()}`, reason });
+    await db.sql.begin(async (tx) => {
+      await tx`alter table ledger_transfers disable trigger ledger_transfers_append_only`;
+      // a memo kind that moved posted points
+      await tx`update ledger_transfers set kind = 'hold' where id = ${earned.transfer.id}`;
+      await tx`alter table ledger_transfers enable trigger ledger_transfers_append_only`;
+    });
+    // a lot marked empty while it still has points, and a system account given a stored balance
+    await db.sql`update ledger_lots set open = false where transfer_id = ${earned.transfer.id}`;
+    await db.sql`update ledger_accounts set lifetime_earned = 1 where program_id = ${programId} and kind = 'issuance' and ref = 'referral'`;
+
+    const problems = (await ledger.check()).problems.map((x) => `${x.kind}:${x.participantId ?? x.transferId ?? ''}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `malformed_transfer:${p.participantId}`,
+        `malformed_lot:${p.participantId}`,
+        'malformed_account:',
+      ]),
+    );
+  });
 });
