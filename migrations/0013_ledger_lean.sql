@@ -445,19 +445,9 @@ create or replace function ledger_allocate(p_account bigint, p_transfer bigint, 
 returns void language plpgsql as $$
 declare
   v_taken bigint;
-  v_lot bigint;
-  v_remaining bigint;
 begin
-  -- the common case: the first lot covers it (one index probe instead of a window over all lots)
-  if p_prefer is null then
-    select id, remaining into v_lot, v_remaining from ledger_lots
-     where account_id = p_account and open order by expires_at, id limit 1;
-    if v_remaining >= p_amount then
-      update ledger_lots set remaining = remaining - p_amount, open = remaining > p_amount where id = v_lot;
-      insert into ledger_lot_allocations (transfer_id, lot_id, amount) values (p_transfer, v_lot, p_amount);
-      return;
-    end if;
-  end if;
+  -- the common case (the first lot to expire covers a debit) is taken inline by ledger_debit; this
+  -- walks the lots when it does not, and for reversals, which prefer the reversed credit's lot
   with c as (
     select id, remaining,
            sum(remaining) over (order by (transfer_id = p_prefer) desc, expires_at nulls last, id) as cum

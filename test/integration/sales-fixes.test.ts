@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { recordingNotifier } from '../helpers/notices.js';
 import { fixedClock } from '../../src/shared/clock.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createCampaigns, type CampaignsService, type Notifier } from '../../src/services/campaigns/index.js';
+import { createCampaigns, type CampaignsService } from '../../src/services/campaigns/index.js';
 import { createSales, type SalesService } from '../../src/services/sales/index.js';
 import { createI18n } from '../../src/i18n/index.js';
 import type { Earner } from '../../src/domain/campaigns/campaign.js';
@@ -22,16 +23,7 @@ let programId: string;
 const clock = fixedClock('2026-06-01T10:00:00Z');
 const i18n = createI18n({ defaultLocale: 'pl' });
 /** Notices as the participant would read them, per participant (Polish unless set in `locales`). */
-const notices = new Map<string, string[]>();
-const locales = new Map<string, 'pl' | 'pt' | 'be'>();
-const notifier: Notifier = {
-  async notifyParticipant(_db, participantId, render) {
-    const l = locales.get(participantId) ?? 'pl';
-    notices.set(participantId, [...(notices.get(participantId) ?? []), render(i18n.t(l), l).text]);
-  },
-  async notifyManagers() {},
-};
-const last = (p: { id: string }) => notices.get(p.id)?.at(-1) ?? '';
+const { notifier, notices, locales, last } = recordingNotifier(i18n);
 
 const staff = (store: string | null = null): Earner => ({ id: randomUUID(), programId, role: 'retail_staff', store });
 

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { recordingNotifier } from '../helpers/notices.js';
 import { fixedClock } from '../../src/shared/clock.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createCampaigns, type CampaignsService, type Notifier } from '../../src/services/campaigns/index.js';
+import { createCampaigns, type CampaignsService } from '../../src/services/campaigns/index.js';
 import { createSales, type SalesService } from '../../src/services/sales/index.js';
 import { createI18n } from '../../src/i18n/index.js';
 import type { Earner } from '../../src/domain/campaigns/campaign.js';
@@ -16,13 +17,7 @@ let programId: string;
 const clock = fixedClock('2026-06-01T10:00:00Z');
 const i18n = createI18n({ defaultLocale: 'pl' });
 /** Notices as the participant would read them (Polish), per participant. */
-const notices = new Map<string, string[]>();
-const notifier: Notifier = {
-  async notifyParticipant(_db, participantId, render) {
-    notices.set(participantId, [...(notices.get(participantId) ?? []), render(i18n.t('pl'), 'pl').text]);
-  },
-  async notifyManagers() {},
-};
+const { notifier, notices } = recordingNotifier(i18n);
 
 const staff = (store: string | null = null): Earner => ({ id: randomUUID(), programId, role: 'retail_staff', store });
 

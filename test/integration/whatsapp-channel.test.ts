@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
-import { createWhatsAppAdapter, type WhatsAppAdapter } from '../../src/channels/whatsapp/adapter.js';
+import { createWhatsAppAdapter, type WhatsAppAdapter, type WhatsAppAdapterDeps } from '../../src/channels/whatsapp/adapter.js';
 import { createMenuStore } from '../../src/channels/whatsapp/menus.js';
 import { createLidStore } from '../../src/channels/whatsapp/lids.js';
 import { createSentLedger } from '../../src/channels/whatsapp/sent-ledger.js';
@@ -101,16 +101,9 @@ describe('the WhatsApp adapter', () => {
   let adapter: WhatsAppAdapter;
   const received: Inbound[] = [];
   const sink = { receive: async (i: Inbound) => void received.push(i) };
-
-  beforeAll(async () => {
-    fake = createFakeWhatsApp({ linked: true, unknownNumbers: new Set(['48999999999@c.us']) });
-    session = createWhatsAppSession({
-      factory: fake.factory,
-      logger: testLogger(),
-      onMessage: (m, c) => adapter.handleIncoming(m, c, sink).then(() => undefined),
-      options: { healthEveryMs: 0, restartEveryMs: 0, backoffInitialMs: 5 },
-    });
-    adapter = createWhatsAppAdapter({
+  /** An adapter on the shared session and stores, as a restarted process would build it. */
+  const newAdapter = (extra: Partial<WhatsAppAdapterDeps> = {}) =>
+    createWhatsAppAdapter({
       session,
       factory: fake.factory,
       menus: createMenuStore(db.sql),
@@ -120,6 +113,18 @@ describe('the WhatsApp adapter', () => {
       i18n,
       defaultLocale: 'pl',
       logger: testLogger(),
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    fake = createFakeWhatsApp({ linked: true, unknownNumbers: new Set(['48999999999@c.us']) });
+    session = createWhatsAppSession({
+      factory: fake.factory,
+      logger: testLogger(),
+      onMessage: (m, c) => adapter.handleIncoming(m, c, sink).then(() => undefined),
+      options: { healthEveryMs: 0, restartEveryMs: 0, backoffInitialMs: 5 },
+    });
+    adapter = newAdapter({
       loadImage: async (image) => {
         if (image.mediaKey === 'gone.jpg') throw new Error('image not found in the media store');
         return { data: Buffer.from(`bytes of ${image.mediaKey}`), mimeType: 'image/jpeg', fileName: 'reward.jpg' };
@@ -175,17 +180,7 @@ describe('the WhatsApp adapter', () => {
     expect(first).toMatchObject({ status: 'sent', providerMessageId: expect.stringContaining('351934000001') });
     // The sender retries (its mark was lost), or another adapter after a restart gets the same row.
     expect(await adapter.send(chat, { text: 'O seu pedido foi enviado' }, { key: 'outbox:9001' })).toEqual(first);
-    const restarted = createWhatsAppAdapter({
-      session,
-      factory: fake.factory,
-      menus: createMenuStore(db.sql),
-      sent: createSentLedger(db.sql),
-      lids: createLidStore(db.sql),
-      pacer: createPacer({ db: db.sql, options: { minDelayMs: 0, maxDelayMs: 0 } }),
-      i18n,
-      defaultLocale: 'pl',
-      logger: testLogger(),
-    });
+    const restarted = newAdapter();
     expect(await restarted.send(chat, { text: 'O seu pedido foi enviado' }, { key: 'outbox:9001' })).toEqual(first);
     // The same row handed over five times at once.
     const racing = await Promise.all(Array.from({ length: 5 }, () => adapter.send(chat, { text: 'Pontos creditados' }, { key: 'outbox:9002' })));
@@ -198,16 +193,8 @@ describe('the WhatsApp adapter', () => {
   });
 
   it('holds back only a broadcast that is over its share of the daily cap; replies still go', async () => {
-    const capped = createWhatsAppAdapter({
-      session,
-      factory: fake.factory,
-      menus: createMenuStore(db.sql),
-      sent: createSentLedger(db.sql),
-      lids: createLidStore(db.sql),
+    const capped = newAdapter({
       pacer: createPacer({ db: db.sql, options: { minDelayMs: 0, maxDelayMs: 0, dailyCap: 4, broadcastShare: 0.5 } }),
-      i18n,
-      defaultLocale: 'pl',
-      logger: testLogger(),
     });
     await db.sql`delete from whatsapp_daily_sends`;
     const chat: ChannelAddress = { channel: 'whatsapp', externalId: '48601000111', chatId: '48601000111@c.us' };

@@ -9,7 +9,7 @@ import { createI18n } from '../../src/i18n/index.js';
 import { createTelegramAdapter } from '../../src/channels/telegram/adapter.js';
 import { createTelegramChannel } from '../../src/channels/telegram/index.js';
 import { loadConfig } from '../../src/config.js';
-import { createTelegramBot, type TelegramBot } from '../../src/channels/telegram/bot.js';
+import { createTelegramBot, type TelegramBot, type TelegramBotDeps } from '../../src/channels/telegram/bot.js';
 import { telegramWebhookRoutes } from '../../src/channels/telegram/webhook.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import { testLogger } from '../helpers/logger.js';
@@ -106,7 +106,7 @@ describe('telegram bot (long polling)', () => {
     bot = undefined;
   });
 
-  function startBot(receive: (inbound: Inbound) => Promise<unknown>) {
+  function startBot(receive: (inbound: Inbound) => Promise<unknown>, extra: Partial<TelegramBotDeps> = {}) {
     bot = createTelegramBot({
       token: tg.token,
       apiRoot: tg.apiRoot,
@@ -115,6 +115,7 @@ describe('telegram bot (long polling)', () => {
       logger,
       receive,
       polling: { timeoutSeconds: 1, backoffMs: 50, maxBackoffMs: 200 },
+      ...extra,
     });
     return bot.start();
   }
@@ -137,18 +138,7 @@ describe('telegram bot (long polling)', () => {
       { chatId: '7001', locale: 'pt' as const },
       { chatId: '7002', locale: 'be' as const },
     ];
-    bot = createTelegramBot({
-      token: tg.token,
-      apiRoot: tg.apiRoot,
-      defaultLocale: 'pl',
-      i18n,
-      logger,
-      receive: async () => undefined,
-      managerChats: async () => managers,
-      commandsRefreshMs: 100,
-      polling: { timeoutSeconds: 1, backoffMs: 50, maxBackoffMs: 200 },
-    });
-    await bot.start();
+    await startBot(async () => undefined, { managerChats: async () => managers, commandsRefreshMs: 100 });
     expect(tg.commands.get('chat=7001:')?.map((c) => c.command)).toEqual(['start', 'menu', 'help', 'language', 'mute', 'unmute', 'mydata', 'delete', 'broadcast']);
     expect(tg.commands.get('chat=7001:')?.at(-1)?.description).toBe('Enviar um anúncio');
     expect(tg.commands.get('chat=7002:')?.at(-1)?.description).toBe('Разаслаць аб\'яву');
@@ -208,20 +198,14 @@ describe('telegram bot (long polling)', () => {
   });
 
   it('skips an update that can never be handled, so one message cannot silence the bot', async () => {
-    bot = createTelegramBot({
-      token: tg.token,
-      apiRoot: tg.apiRoot,
-      defaultLocale: 'pl',
-      i18n,
-      logger,
-      receive: async (inbound) => {
+    const received: Inbound[] = [];
+    await startBot(
+      async (inbound) => {
         if (inbound.kind === 'text' && inbound.text === 'poison') throw new Error('bug');
         received.push(inbound);
       },
-      polling: { timeoutSeconds: 1, backoffMs: 10, maxBackoffMs: 20, maxAttemptsPerUpdate: 3 },
-    });
-    const received: Inbound[] = [];
-    await bot.start();
+      { polling: { timeoutSeconds: 1, backoffMs: 10, maxBackoffMs: 20, maxAttemptsPerUpdate: 3 } },
+    );
     const user = tg.user(605);
     user.text('poison');
     user.text('after');
@@ -230,22 +214,15 @@ describe('telegram bot (long polling)', () => {
   });
 
   it('does not hold up the service while Telegram is unreachable, and stops cleanly', async () => {
-    bot = createTelegramBot({
-      token: tg.token,
+    await startBot(async () => undefined, {
       apiRoot: 'http://127.0.0.1:9',
-      defaultLocale: 'pl',
-      i18n,
-      logger,
-      receive: async () => undefined,
       polling: { timeoutSeconds: 1, backoffMs: 50, maxBackoffMs: 100 },
     });
-    await bot.start();
-    await bot.stop();
+    await bot!.stop();
   });
 
   it('gives up at once on a token Telegram does not know', async () => {
-    bot = createTelegramBot({ token: '999:WRONG', apiRoot: tg.apiRoot, defaultLocale: 'pl', i18n, logger, receive: async () => undefined });
-    await bot.start();
+    await startBot(async () => undefined, { token: '999:WRONG' });
     expect(tg.calls.filter((c) => c.method === 'getMe' && c.status === 401)).toHaveLength(1);
     expect(tg.calls.filter((c) => c.method === 'getUpdates' && c.status === 401)).toHaveLength(0);
   });

@@ -201,6 +201,3 @@ export async function productRules(db: Db, campaignIds: string[]): Promise<Produ
     order by p.sku`;
 }
 
-export async function audit(db: Db, actor: string, action: string, target: string, details: object): Promise<void> {
-  await db`insert into audit_log (actor, action, target, details) values (${actor}, ${action}, ${target}, ${db.json(details as never)})`;
-}

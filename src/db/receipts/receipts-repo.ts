@@ -84,20 +84,11 @@ export async function getReceipt(db: Db, id: string, options: { forUpdate?: bool
   return row ?? null;
 }
 
-export interface ProcessedFields {
-  imageDhash: string | null;
-  qrTexts: string[];
-  reading: string;
-  documentKey: string | null;
-  sellerTaxId: string | null;
-  issuedOn: string | null;
-  totalMinor: number | null;
-  currency: string | null;
-  fields: Record<string, string>;
-  flags: ReceiptFlag[];
-  confidence: number;
-  computedPoints: number | null;
-}
+/** What processing a photo writes: the row's reading fields, with a reading and a confidence always set. */
+export type ProcessedFields = Pick<
+  ReceiptRow,
+  'imageDhash' | 'qrTexts' | 'documentKey' | 'sellerTaxId' | 'issuedOn' | 'totalMinor' | 'currency' | 'fields' | 'flags' | 'computedPoints'
+> & { reading: string; confidence: number };
 
 /** Stores what the worker read; only a receipt still `received` moves on (a re-run does nothing). */
 export async function saveProcessed(db: Db, id: string, p: ProcessedFields, at: Date): Promise<ReceiptRow | null> {

@@ -145,6 +145,3 @@ export async function poolLevels(db: Db, rewardId: string): Promise<{ free: numb
   return row!;
 }
 
-export async function audit(db: Db, actor: string, action: string, target: string, details: object): Promise<void> {
-  await db`insert into audit_log (actor, action, target, details) values (${actor}, ${action}, ${target}, ${db.json(details as never)})`;
-}

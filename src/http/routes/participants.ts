@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Sql } from '../../db/sql.js';
 import type { Ledger } from '../../services/ledger/index.js';
-import type { Participant, ParticipantsService } from '../../services/participants/index.js';
+import { adjustPoints, type Participant, type ParticipantsService } from '../../services/participants/index.js';
 import { PARTICIPANT_ROLES } from '../../domain/participants/index.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
@@ -141,14 +141,11 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
         const p = await load(request.params.id);
         if (p.status === 'erased') throw new AppError('conflict', 'This participant was erased');
         const b = request.body;
-        const updated = await deps.sql.begin(async (tx) => {
-          if (b.status) await deps.participants.setStatus(p.id, b.status, tx);
-          if (b.role) await deps.participants.setRole(p.id, b.role as NonNullable<Participant['role']>, tx);
-          if (b.muted !== undefined) await deps.participants.setMuted(p.id, b.muted, tx);
-          await tx`insert into audit_log (actor, action, target, details)
-                   values (${`admin:${request.admin!.name}`}, 'participant.update', ${`participant:${p.id}`}, ${tx.json(b as never)})`;
-          return deps.participants.getById(p.id, tx);
-        });
+        const updated = await deps.participants.manage(
+          p.id,
+          { status: b.status, role: b.role as NonNullable<Participant['role']> | undefined, muted: b.muted },
+          `admin:${request.admin!.name}`,
+        );
         return toOut(updated!);
       },
     );
@@ -173,24 +170,13 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
         if (p.status === 'erased') throw new AppError('conflict', 'This participant was erased');
         const actor = `admin:${request.admin!.name}`;
         const key = `adjust:${request.headers['idempotency-key'] ?? newId()}`;
-        const result = await deps.sql.begin(async (tx) => {
-          const r = await deps.ledger.adjust(
-            {
-              programId: p.programId,
-              participantId: p.id,
-              amount: request.body.amount,
-              key,
-              actor,
-              reason: { key: 'bot:ledger.adjustment', params: { note: request.body.reason } },
-            },
-            tx,
-          );
-          if (r.status === 'adjusted' && !r.transfer.replayed) {
-            await tx`insert into audit_log (actor, action, target, details)
-                     values (${actor}, 'participant.adjust', ${`participant:${p.id}`},
-                             ${tx.json({ amount: request.body.amount, reason: request.body.reason, key } as never)})`;
-          }
-          return r;
+        const result = await adjustPoints(deps, {
+          programId: p.programId,
+          participantId: p.id,
+          amount: request.body.amount,
+          note: request.body.reason,
+          key,
+          actor,
         });
         if (result.status === 'insufficient') {
           throw new AppError('insufficient_points', 'The participant does not have that many points available', {

@@ -12,6 +12,7 @@ import { AppError } from '../../shared/errors.js';
 import { requireRole } from '../plugins/admin-auth.js';
 import type { RouteModule } from '../server.js';
 import type { Sql } from '../../db/sql.js';
+import { audit } from '../../db/audit-repo.js';
 
 const State = z.enum(['off', 'starting', 'qr', 'ready', 'disconnected', 'unknown']);
 
@@ -74,8 +75,7 @@ export function whatsappChannelRoutes(deps: { control: WhatsAppControl | undefin
       async (request, reply) => {
         if (!control) throw new AppError('not_found', 'WhatsApp is not enabled');
         await control.logout();
-        await deps.sql`
-          insert into audit_log (actor, action, target) values (${request.admin?.name ?? 'unknown'}, 'whatsapp.logout', 'channel:whatsapp')`;
+        await audit(deps.sql, request.admin?.name ?? 'unknown', 'whatsapp.logout', 'channel:whatsapp');
         return reply.code(202).send({ ok: true as const });
       },
     );

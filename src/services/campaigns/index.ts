@@ -17,6 +17,7 @@ import {
 import type { CampaignCreateInput, CampaignPatchInput, ProductRuleInput } from '../../domain/campaigns/rules-schema.js';
 import * as repo from '../../db/campaigns/repo.js';
 import type { Notifier } from './notifier.js';
+import { audit } from '../../db/audit-repo.js';
 
 export type { Campaign } from '../../domain/campaigns/campaign.js';
 export type { Notifier } from './notifier.js';
@@ -120,7 +121,7 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
         const pid = await defaultProgram(tx);
         const c = await repo.insertCampaign(tx, pid, toWrite(input));
         if (input.productRules) await writeRules(tx, pid, c.id, input.productRules);
-        await repo.audit(tx, actor, 'campaign.create', `campaign:${c.id}`, { name: c.name, status: c.status });
+        await audit(tx, actor, 'campaign.create', `campaign:${c.id}`, { name: c.name, status: c.status });
         return view(tx, c);
       };
       return db ? run(db) : sql.begin(run);
@@ -142,7 +143,7 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
         }
         const c = await repo.updateCampaign(tx, id, toWrite(merged, current));
         if (input.productRules) await writeRules(tx, c!.programId, id, input.productRules);
-        await repo.audit(tx, actor, 'campaign.update', `campaign:${id}`, { fields: Object.keys(input) });
+        await audit(tx, actor, 'campaign.update', `campaign:${id}`, { fields: Object.keys(input) });
         return view(tx, c!);
       });
     },
@@ -196,7 +197,7 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
         update campaigns set budget_exhausted_at = ${clock.now()}
         where id = ${c.id} and budget_exhausted_at is null returning id`;
       if (!rows.length) return;
-      await repo.audit(db, 'system', 'campaign.budget_exhausted', `campaign:${c.id}`, {
+      await audit(db, 'system', 'campaign.budget_exhausted', `campaign:${c.id}`, {
         budget: c.budget,
         awarded: c.awarded,
       });

@@ -30,6 +30,7 @@ import { getCampaign } from '../../db/campaigns/repo.js';
 import type { Ledger } from '../ledger/index.js';
 import type { CampaignsService } from '../campaigns/index.js';
 import type { CodeHasher } from './code-secret.js';
+import { audit } from '../../db/audit-repo.js';
 
 export { loadCodeSecret, createCodeHasher } from './code-secret.js';
 
@@ -320,8 +321,7 @@ export function createCodes(deps: CodesDeps): CodesService {
           need = input.count - all.length;
         }
         await repo.setBatchCount(tx, batch.id, all.length);
-        await tx`insert into audit_log (actor, action, target, details) values (${actor}, 'code_batch.create',
-          ${`code_batch:${batch.id}`}, ${tx.json({ count: all.length, points: input.points, campaignId })})`;
+        await audit(tx, actor, 'code_batch.create', `code_batch:${batch.id}`, { count: all.length, points: input.points, campaignId });
         return { batch: { ...batch, codeCount: all.length }, codes: all.map(formatCode) };
       });
     },
@@ -354,8 +354,11 @@ export function createCodes(deps: CodesDeps): CodesService {
         const { inserted, rejected } = await insertCodes(tx, batch.id, batch.usesPerCode, [...unique.keys()]);
         for (const r of rejected) duplicates.push(unique.get(r)!);
         await repo.setBatchCount(tx, batch.id, inserted.length);
-        await tx`insert into audit_log (actor, action, target, details) values (${actor}, 'code_batch.import',
-          ${`code_batch:${batch.id}`}, ${tx.json({ imported: inserted.length, duplicates: duplicates.length, invalid: invalid.length })})`;
+        await audit(tx, actor, 'code_batch.import', `code_batch:${batch.id}`, {
+          imported: inserted.length,
+          duplicates: duplicates.length,
+          invalid: invalid.length,
+        });
         return { batch: { ...batch, codeCount: inserted.length }, imported: inserted.length, duplicates, invalid };
       });
     },
@@ -379,7 +382,7 @@ export function createCodes(deps: CodesDeps): CodesService {
 
     async unlock(subject, actor) {
       const rows = await sql`update code_lockouts set until = ${clock.now()} where subject = ${subject} and until > ${clock.now()} returning subject`;
-      if (rows.length) await sql`insert into audit_log (actor, action, target) values (${actor}, 'code_lockout.clear', ${subject})`;
+      if (rows.length) await audit(sql, actor, 'code_lockout.clear', subject);
       return rows.length > 0;
     },
   };

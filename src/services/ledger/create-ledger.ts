@@ -47,49 +47,39 @@ function toTransfer(raw: unknown): Transfer {
   };
 }
 
-/** What a credit or debit wrote, known before the call; the function adds the id (and a credit's expiry). */
-type Written = Omit<Transfer, 'id' | 'replayed'>;
-
 /**
- * ok → the new transfer (the function answers only with what the caller does not know: its id and,
- * for a credit, the lot's expiry); replay → the stored one; mismatch → the key was reused for
- * something else.
+ * ok → the new transfer; replay → the stored one; mismatch → the key was reused for something
+ * else. A credit or debit that went through answers only with what its caller does not know (the
+ * id and, for a credit, the lot's expiry): the rest is what the caller sent.
  */
-function transferOf(raw: RawOutcome, key: string, written?: Written): Transfer | undefined {
+function transferOf(raw: RawOutcome, key: string, sent?: repo.CreditArgs | repo.DebitArgs): Transfer | undefined {
   if (raw.status === 'mismatch') {
     throw new AppError('idempotency_mismatch', `The key ${key} was already used for a different operation`, {
       details: { key, kind: raw.kind },
     });
   }
-  if (raw.status === 'ok' && written && raw.transfer === undefined) {
-    const expiresAt = raw.expiresAt === undefined ? written.expiresAt : toDate(raw.expiresAt as string | null);
-    return { ...written, id: raw.id as number, expiresAt, replayed: false };
+  if (raw.status === 'ok' && sent) {
+    return {
+      id: raw.id as number,
+      key: sent.key,
+      kind: sent.kind,
+      programId: sent.programId,
+      participantId: sent.participantId,
+      amount: sent.amount,
+      // a credit's source is an EarnSource checked by the caller's types; the repo carries it as text
+      source: 'source' in sent ? (sent.source as EarnSource | null) : null,
+      campaignId: sent.campaignId,
+      reason: sent.reasonParams == null ? { key: sent.reasonKey } : { key: sent.reasonKey, params: sent.reasonParams },
+      actor: sent.actor,
+      expiresAt: toDate((raw.expiresAt ?? null) as string | null),
+      holdExpiresAt: 'holdExpiresAt' in sent ? sent.holdExpiresAt : null,
+      relatedKey: null,
+      createdAt: sent.now,
+      replayed: false,
+    };
   }
   if (raw.status === 'ok' || raw.status === 'replay') return toTransfer(raw.transfer);
   return undefined;
-}
-
-function written(
-  kind: Transfer['kind'],
-  a: { programId: string; participantId: string; amount: number; key: string; source?: string | null; campaignId: string | null;
-       reasonKey: string; reasonParams: Record<string, unknown> | null; actor: string | null; holdExpiresAt?: Date | null; now: Date },
-): Written {
-  return {
-    key: a.key,
-    kind,
-    programId: a.programId,
-    participantId: a.participantId,
-    amount: a.amount,
-    // a credit's source is an EarnSource checked by the caller's types; the repo carries it as text
-    source: (a.source ?? null) as EarnSource | null,
-    campaignId: a.campaignId,
-    reason: a.reasonParams == null ? { key: a.reasonKey } : { key: a.reasonKey, params: a.reasonParams },
-    actor: a.actor,
-    expiresAt: null,
-    holdExpiresAt: a.holdExpiresAt ?? null,
-    relatedKey: null,
-    createdAt: a.now,
-  };
 }
 
 function assertParticipant(input: { programId: string; participantId: string; campaignId?: string | null | undefined }): void {
@@ -152,36 +142,15 @@ export function createLedger(deps: LedgerDeps): Ledger {
   ): Promise<Transfer> {
     const args = creditArgs(kind, input);
     const raw = await run(db, (d) => repo.credit(d, args));
-    return transferOf(raw, input.key, written(kind, args))!;
+    return transferOf(raw, input.key, args)!;
   }
 
-  function creditArgs(
-    kind: 'earn' | 'pending' | 'adjust',
-    input: Parameters<typeof credit>[1],
-  ): repo.CreditArgs {
-    assertPoints(input.amount);
-    assertKey(input.key);
-    assertParticipant(input);
-    const hash = requestHash([kind, input.programId, input.participantId, input.amount, input.source, input.campaignId]);
-    return {
-      kind,
-      programId: input.programId,
-      participantId: input.participantId,
-      amount: input.amount,
-      key: input.key,
-      hash,
-      source: input.source,
-      campaignId: input.campaignId ?? null,
-      reasonKey: input.reason.key,
-      reasonParams: input.reason.params ?? null,
-      ...expiryOf(input.expiresAt),
-      actor: input.actor ?? null,
-      now: clock.now(),
-    };
-  }
-
-  async function debit(
-    kind: 'spend' | 'hold' | 'adjust',
+  /**
+   * What every credit and debit sends: validated, with the fingerprint of what the key stands for
+   * (a credit's source is part of it; a debit has none).
+   */
+  function sentArgs<K extends string>(
+    kind: K,
     input: {
       programId: string;
       participantId: string;
@@ -190,31 +159,46 @@ export function createLedger(deps: LedgerDeps): Ledger {
       campaignId?: string | null | undefined;
       reason: { key: string; params?: Record<string, unknown> | undefined };
       actor?: string | null | undefined;
-      holdExpiresAt?: Date | null | undefined;
     },
-    db: Db | undefined,
-  ): Promise<{ transfer: Transfer } | { available: number }> {
+    source: EarnSource | null,
+  ) {
     assertPoints(input.amount);
     assertKey(input.key);
     assertParticipant(input);
-    const hash = requestHash([kind, input.programId, input.participantId, input.amount, null, input.campaignId]);
-    const args: repo.DebitArgs = {
+    return {
       kind,
       programId: input.programId,
       participantId: input.participantId,
       amount: input.amount,
       key: input.key,
-      hash,
+      hash: requestHash([kind, input.programId, input.participantId, input.amount, source, input.campaignId]),
       campaignId: input.campaignId ?? null,
       reasonKey: input.reason.key,
       reasonParams: input.reason.params ?? null,
       actor: input.actor ?? null,
-      holdExpiresAt: kind === 'hold' ? (input.holdExpiresAt ?? null) : null,
       now: clock.now(),
+    };
+  }
+
+  function creditArgs(
+    kind: 'earn' | 'pending' | 'adjust',
+    input: Parameters<typeof credit>[1],
+  ): repo.CreditArgs {
+    return { ...sentArgs(kind, input, input.source), source: input.source, ...expiryOf(input.expiresAt) };
+  }
+
+  async function debit(
+    kind: 'spend' | 'hold' | 'adjust',
+    input: Parameters<typeof sentArgs>[1] & { holdExpiresAt?: Date | null | undefined },
+    db: Db | undefined,
+  ): Promise<{ transfer: Transfer } | { available: number }> {
+    const args: repo.DebitArgs = {
+      ...sentArgs(kind, input, null),
+      holdExpiresAt: kind === 'hold' ? (input.holdExpiresAt ?? null) : null,
     };
     const raw = await run(db, (d) => repo.debit(d, args));
     if (raw.status === 'insufficient') return { available: raw.available as number };
-    return { transfer: transferOf(raw, input.key, written(kind, args))! };
+    return { transfer: transferOf(raw, input.key, args)! };
   }
 
   async function resolve(
@@ -250,7 +234,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
       const args = creditArgs('earn', input);
       return {
         call: repo.creditCall(db, args),
-        read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key, written('earn', args))! }),
+        read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key, args)! }),
       };
     },
 

@@ -17,11 +17,13 @@ import type {
 } from '../../domain/participants/index.js';
 import type { Locale } from '../../i18n/index.js';
 import * as repo from '../../db/participants/participants-repo.js';
+import { audit } from '../../db/audit-repo.js';
 import { localeOf } from './locale.js';
 import { toProgramInfo } from './program.js';
 
 export type { Participant, ParticipantRole, ParticipantStatus, ChannelIdentityRow, ProgramInfo };
 export { localeOf };
+export { adjustPoints, type PointAdjustment } from './adjustments.js';
 export { createEnqueueOutbound, type EnqueueOutbound, type EnqueueInput, type EnqueueResult } from './outbox.js';
 
 export interface ListParticipantsQuery {
@@ -46,6 +48,12 @@ export interface ParticipantsService {
   setStatus(id: string, status: 'active' | 'blocked', db?: Db): Promise<Participant | undefined>;
   /** Muted participants get no broadcasts (replies and notices still arrive). */
   setMuted(id: string, muted: boolean, db?: Db): Promise<Participant | undefined>;
+  /** A manager's change of status, role or muting: one update and its audit entry, together. */
+  manage(
+    id: string,
+    changes: { status?: 'active' | 'blocked'; role?: ParticipantRole; muted?: boolean },
+    actor: string,
+  ): Promise<Participant | undefined>;
   /** Marks a chat unreachable (user blocked the bot); the sender stops sending to it. */
   markUnreachable(identity: { channel: ChannelId; externalId: string }, reason: string, db?: Db): Promise<void>;
   /** Erases personal data (name, phone, store, profile, identities, conversation); ledger rows stay, anonymous. */
@@ -115,6 +123,12 @@ export function createParticipants(deps: {
     setLocale: (id, locale, db = sql) => repo.update(db, id, { locale }),
     setStatus: (id, status, db = sql) => repo.update(db, id, { status }),
     setMuted: (id, muted, db = sql) => repo.update(db, id, { muted }),
+    manage: (id, changes, actor) =>
+      sql.begin(async (tx) => {
+        const updated = await repo.update(tx, id, changes);
+        if (updated) await audit(tx, actor, 'participant.update', `participant:${id}`, changes);
+        return updated;
+      }) as Promise<Participant | undefined>,
     async markUnreachable(identity, reason, db = sql) {
       await repo.markUnreachable(db, identity.channel, identity.externalId, reason);
     },

@@ -30,6 +30,7 @@ import { receiptMediaKey, type MediaStore } from './media-store.js';
 import type { QrDecoder } from './qr-decoder.js';
 import type { ReceiptOcr } from './ocr.js';
 import { approvedNotice, rejectedNotice, reviewCard } from './messages.js';
+import { audit } from '../../db/audit-repo.js';
 
 /** How the service asks for a receipt to be read in the background (BullMQ in production). */
 export interface ReceiptJobs {
@@ -267,11 +268,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       tx,
     );
     const balance = await ledger.balance(receipt.programId, receipt.participantId, tx);
-    await tx.unsafe(`insert into audit_log (actor, action, target, details) values ($1, 'receipt.approve', $2, $3::jsonb)`, [
-      input.actor,
-      `receipt:${receipt.id}`,
-      { points } as never,
-    ]);
+    await audit(tx, input.actor, 'receipt.approve', `receipt:${receipt.id}`, { points });
     await enqueueOutbound(tx, {
       participantId: receipt.participantId,
       kind: 'notice',
@@ -493,11 +490,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
         const reason = input.reason ?? null;
         const note = input.note?.trim() || null;
         const receipt = (await repo.decide(tx, current.id, { status: 'rejected', reason, note, by: input.actor }, clock.now()))!;
-        await tx.unsafe(`insert into audit_log (actor, action, target, details) values ($1, 'receipt.reject', $2, $3::jsonb)`, [
-          input.actor,
-          `receipt:${receipt.id}`,
-          { reason, note } as never,
-        ]);
+        await audit(tx, input.actor, 'receipt.reject', `receipt:${receipt.id}`, { reason, note });
         await enqueueOutbound(tx, {
           participantId: receipt.participantId,
           kind: 'notice',

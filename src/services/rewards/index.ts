@@ -41,6 +41,7 @@ import {
 import type { OrderFilter, RewardCreateInput, RewardPatchInput } from '../../domain/rewards/schema.js';
 import { parseVoucherCsv, toCsv } from '../../domain/rewards/csv.js';
 import type { VoucherCipher } from './voucher-cipher.js';
+import { audit } from '../../db/audit-repo.js';
 
 export type { Reward, Order } from '../../domain/rewards/index.js';
 export { createVoucherCipher, loadVoucherKey, type VoucherCipher } from './voucher-cipher.js';
@@ -201,7 +202,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     if (!fresh || fresh.stock === null || fresh.stock > fresh.lowStockThreshold) return;
     const at = clock.now();
     if (!(await rewardsRepo.markLowStockAlerted(db, reward.id, at))) return;
-    await rewardsRepo.audit(db, 'system', 'reward.low_stock', `reward:${reward.id}`, { left: fresh.stock, type: fresh.type });
+    await audit(db, 'system', 'reward.low_stock', `reward:${reward.id}`, { left: fresh.stock, type: fresh.type });
     const managers = await deps.participants.withRole('manager', reward.programId, db);
     for (const m of managers) {
       await deps.enqueueOutbound(db, {
@@ -349,7 +350,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     }
     await ordersRepo.addEvent(db, orderId, target, actor, extra.reason ?? null, at);
     if (who === 'manager') {
-      await rewardsRepo.audit(db, actor, target === 'cancelled' ? 'order.cancel' : 'order.fulfil', `order:${orderId}`, {
+      await audit(db, actor, target === 'cancelled' ? 'order.cancel' : 'order.fulfil', `order:${orderId}`, {
         from: current.status,
         to: target,
         ...(extra.reason ? { reason: extra.reason } : {}),
@@ -387,7 +388,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
       return withTransaction(sql, async (tx) => {
         const programId = await deps.participants.defaultProgramId(tx);
         const reward = await rewardsRepo.insert(tx, programId, toWrite(input));
-        await rewardsRepo.audit(tx, actor, 'reward.create', `reward:${reward.id}`, { type: reward.type, cost: reward.cost, stock: reward.stock });
+        await audit(tx, actor, 'reward.create', `reward:${reward.id}`, { type: reward.type, cost: reward.cost, stock: reward.stock });
         return reward;
       });
     },
@@ -413,7 +414,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
           const left = await rewardsRepo.addStock(tx, id, stockDelta);
           if (left === undefined) throw new AppError('conflict', `Only ${base.stock} left; cannot remove ${-stockDelta}`);
         }
-        await rewardsRepo.audit(tx, actor, 'reward.update', `reward:${id}`, { fields: Object.keys(input) });
+        await audit(tx, actor, 'reward.update', `reward:${id}`, { fields: Object.keys(input) });
         return mustGet(tx, id);
       });
     },
@@ -439,7 +440,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
         }
         const levels = await rewardsRepo.poolLevels(tx, rewardId);
         if (levels.free > reward.lowStockThreshold) await rewardsRepo.clearLowStockAlert(tx, rewardId);
-        await rewardsRepo.audit(tx, actor, 'reward.vouchers_import', `reward:${rewardId}`, {
+        await audit(tx, actor, 'reward.vouchers_import', `reward:${rewardId}`, {
           importId,
           imported,
           alreadyInPool: parsed.codes.length - imported,

@@ -41,17 +41,12 @@ import * as campaignsRepo from '../../db/campaigns/repo.js';
 import type { Ledger } from '../ledger/index.js';
 import type { CampaignsService, Notifier } from '../campaigns/index.js';
 import type { AwardGate } from '../campaigns/index.js';
+import { audit } from '../../db/audit-repo.js';
 
 export type { TargetProgress } from '../../domain/sales/sales.js';
 
-export interface ProductOffer {
-  productId: string;
-  sku: string;
-  ean: string | null;
-  name: string;
-  names: Localized;
-  pointsPerUnit: number;
-  campaignId: string;
+/** A product rule of a campaign the participant can earn in, with that campaign's name. */
+export interface ProductOffer extends campaignsRepo.ProductRuleRow {
   campaignName: string;
   campaignNames: Localized;
 }
@@ -456,8 +451,7 @@ export function createSales(deps: SalesDeps): SalesService {
         } else report.alreadyDecided++;
       }
     }
-    await sql`insert into audit_log (actor, action, target, details)
-      values (${actor}, 'sales.sell_out_import', 'sales', ${sql.json(report as never)})`;
+    await audit(sql, actor, 'sales.sell_out_import', 'sales', report);
     return report;
   }
 
@@ -467,8 +461,7 @@ export function createSales(deps: SalesDeps): SalesService {
       if (!sale) return { status: 'not_found' } as const;
       if (sale.status !== 'pending') return { status: 'already_decided', saleStatus: sale.status } as const;
       await decideOne(tx, sale, verdict, actor, note);
-      await tx`insert into audit_log (actor, action, target, details)
-        values (${actor}, ${verdict === 'confirm' ? 'sale.approve' : 'sale.reject'}, ${`sale:${saleId}`}, ${tx.json({ note: note ?? null })})`;
+      await audit(tx, actor, verdict === 'confirm' ? 'sale.approve' : 'sale.reject', `sale:${saleId}`, { note: note ?? null });
       return { status: verdict === 'confirm' ? 'confirmed' : 'rejected', saleId } as const;
     });
   }
@@ -583,7 +576,7 @@ export function createSales(deps: SalesDeps): SalesService {
           goal: input.goal,
           bonusPoints: input.bonusPoints,
         });
-        await campaignsRepo.audit(tx, actor, 'target.create', `target:${t.id}`, { campaignId, ...input });
+        await audit(tx, actor, 'target.create', `target:${t.id}`, { campaignId, ...input });
         return t;
       });
     },
