@@ -1,5 +1,5 @@
 /** SQL for code batches, codes, redemptions, guesses and lockouts. */
-import type { PendingQuery, Row } from 'postgres';
+import type { StatementPart } from '../ledger/ledger-repo.js';
 import type { Db, Sql } from '../sql.js';
 import { campaignFromJson } from '../campaigns/repo.js';
 import type { Campaign } from '../../domain/campaigns/campaign.js';
@@ -145,25 +145,28 @@ export async function takeAndRecord(
 }
 
 /**
- * `takeAndRecord` and the ledger credit in one statement: the credit (`creditCall`, a fragment
+ * `takeAndRecord` and the ledger credit in one statement: the credit (`credit`, a statement part
  * from the ledger) runs only for the use this statement took, so a code with no use left credits
  * nothing. Returns the credit's outcome as text, or null when no use was left.
  */
 export async function takeAndCredit(
   db: Db,
   r: { codeId: number; participantId: string; campaignId: string; points: number; channel: string | null; at: Date },
-  creditCall: PendingQuery<Row[]>,
+  credit: StatementPart,
 ): Promise<string | null> {
-  const [row] = await db<{ outcome: string | null }[]>`
-    with taken as (
-      update codes set uses = uses + 1, last_used_at = ${r.at}
-      where id = ${r.codeId} and uses < max_uses returning id
-    ), recorded as (
-      insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
-      select id, ${r.participantId}, ${r.campaignId}, ${r.points}, ${r.channel}, ${r.at} from taken
-      returning id
-    )
-    select (select ${creditCall}::text from recorded) as outcome`;
+  const [row] = await db.unsafe<{ outcome: string | null }[]>(
+    `with taken as (
+       update codes set uses = uses + 1, last_used_at = $1
+       where id = $2 and uses < max_uses returning id
+     ), recorded as (
+       insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
+       select id, $3, $4, $5, $6, $1 from taken
+       returning id
+     )
+     select (select ${credit.sql(7)}::text from recorded) as outcome`,
+    [r.at, r.codeId, r.participantId, r.campaignId, r.points, r.channel, ...credit.params] as never[],
+    { prepare: true },
+  );
   return row?.outcome ?? null;
 }
 

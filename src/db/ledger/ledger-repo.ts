@@ -28,21 +28,37 @@ export interface CreditArgs {
 }
 
 /**
- * The `ledger_credit(…)` call as a query fragment yielding jsonb, for a caller that runs it inside
- * a statement of its own (e.g. only for the row a conditional update took); read its text with
- * `parseOutcome`.
+ * Part of a statement: SQL text whose parameters are numbered from `first`, and their values in
+ * order. The ledger's calls are sent as constant text with `sql.unsafe(…, { prepare: true })`:
+ * a tagged template rebuilds its text and a nested fragment its query object on every call, which
+ * cost an earn about 13 µs of Node CPU (a sixth of its client side).
  */
-export function creditCall(db: Db, a: CreditArgs) {
-  return db`ledger_credit(
-      ${a.kind}, ${a.programId}::uuid, ${a.participantId}::uuid, ${a.amount}::bigint, ${a.key}, ${a.hash},
-      ${a.source}, ${a.campaignId}::uuid, ${a.reasonKey}, ${json(a.reasonParams)}::jsonb,
-      ${a.expiryMode}, ${a.expiresAt}::timestamptz, ${a.actor}, ${a.now}::timestamptz)`;
+export interface StatementPart {
+  sql(first: number): string;
+  params: unknown[];
+}
+
+const CREDIT_CASTS = ['', '::uuid', '::uuid', '::bigint', '', '', '', '::uuid', '', '::jsonb', '', '::timestamptz', '', '::timestamptz'];
+const creditCallSql = (first: number) => `ledger_credit(${CREDIT_CASTS.map((c, i) => `$${first + i}${c}`).join(', ')})`;
+
+/**
+ * The `ledger_credit(…)` call (yielding jsonb) for a caller that runs it inside a statement of its
+ * own, e.g. only for the row a conditional update took; read its text with `parseOutcome`.
+ */
+export function creditCall(a: CreditArgs): StatementPart {
+  return {
+    sql: creditCallSql,
+    params: [a.kind, a.programId, a.participantId, a.amount, a.key, a.hash, a.source, a.campaignId, a.reasonKey,
+      a.reasonParams, a.expiryMode, a.expiresAt, a.actor, a.now],
+  };
 }
 
 export const parseOutcome = (text: string): RawOutcome => JSON.parse(text) as RawOutcome;
 
+const CREDIT = `select ${creditCallSql(1)}::text as r`;
+
 export async function credit(db: Db, a: CreditArgs): Promise<RawOutcome> {
-  return parse(await db<{ r: string }[]>`select ${creditCall(db, a)}::text as r`);
+  return parse(await db.unsafe<{ r: string }[]>(CREDIT, creditCall(a).params as never[], { prepare: true }));
 }
 
 export interface DebitArgs {
@@ -60,13 +76,13 @@ export interface DebitArgs {
   now: Date;
 }
 
+const DEBIT = `select ledger_debit($1, $2::uuid, $3::uuid, $4::bigint, $5, $6, $7::uuid, $8, $9::jsonb, $10,
+  $11::timestamptz, $12::timestamptz)::text as r`;
+
 export async function debit(db: Db, a: DebitArgs): Promise<RawOutcome> {
-  return parse(
-    await db<{ r: string }[]>`select ledger_debit(
-      ${a.kind}, ${a.programId}::uuid, ${a.participantId}::uuid, ${a.amount}::bigint, ${a.key}, ${a.hash},
-      ${a.campaignId}::uuid, ${a.reasonKey}, ${json(a.reasonParams)}::jsonb, ${a.actor},
-      ${a.holdExpiresAt}::timestamptz, ${a.now}::timestamptz)::text as r`,
-  );
+  const params = [a.kind, a.programId, a.participantId, a.amount, a.key, a.hash, a.campaignId, a.reasonKey, a.reasonParams,
+    a.actor, a.holdExpiresAt, a.now];
+  return parse(await db.unsafe<{ r: string }[]>(DEBIT, params as never[], { prepare: true }));
 }
 
 export interface ResolveArgs {

@@ -1,5 +1,5 @@
 /** Pure rules of the ledger: input validation and the idempotency fingerprint. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 
 /** Points are positive safe integers; anything else is a caller bug, not a business outcome. */
@@ -21,10 +21,8 @@ export function assertKey(key: string): void {
  * much are in.
  */
 export function requestHash(parts: ReadonlyArray<string | number | null | undefined>): string {
-  return createHash('sha256')
-    .update(JSON.stringify(parts.map((p) => p ?? null)))
-    .digest('hex')
-    .slice(0, 32);
+  // one-shot hash: the same digest as createHash().update().digest(), without the stream object
+  return hash('sha256', JSON.stringify(parts.map((p) => p ?? null)), 'hex').slice(0, 32);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -187,7 +187,7 @@ export function createCodes(deps: CodesDeps): CodesService {
     if (!limited && found.maxUses <= 1) {
       // Nothing can refuse after the take: the take, the redemption row and the credit go in one
       // statement (the credit only for a use it took), the balance pipelined right behind it.
-      const earn = ledger.earnCall(earnInput, tx);
+      const earn = ledger.earnCall(earnInput);
       const [outcome, balance] = await Promise.all([repo.takeAndCredit(tx, record, earn.call), ledger.balance(p.programId, p.id, tx)]);
       if (outcome === null) {
         const again = await repo.findByHash(tx, hash(canonical));

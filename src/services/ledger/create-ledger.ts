@@ -47,12 +47,16 @@ function toTransfer(raw: unknown): Transfer {
   };
 }
 
+/** What a credit or debit sends: the arguments of either ledger function (each ignores the other's). */
+type Sent<K extends repo.CreditArgs['kind'] | repo.DebitArgs['kind'] = repo.CreditArgs['kind'] | repo.DebitArgs['kind']> =
+  Omit<repo.CreditArgs, 'kind'> & Omit<repo.DebitArgs, 'kind'> & { kind: K };
+
 /**
  * ok → the new transfer; replay → the stored one; mismatch → the key was reused for something
  * else. A credit or debit that went through answers only with what its caller does not know (the
  * id and, for a credit, the lot's expiry): the rest is what the caller sent.
  */
-function transferOf(raw: RawOutcome, key: string, sent?: repo.CreditArgs | repo.DebitArgs): Transfer | undefined {
+function transferOf(raw: RawOutcome, key: string, sent?: Sent): Transfer | undefined {
   if (raw.status === 'mismatch') {
     throw new AppError('idempotency_mismatch', `The key ${key} was already used for a different operation`, {
       details: { key, kind: raw.kind },
@@ -67,12 +71,12 @@ function transferOf(raw: RawOutcome, key: string, sent?: repo.CreditArgs | repo.
       participantId: sent.participantId,
       amount: sent.amount,
       // a credit's source is an EarnSource checked by the caller's types; the repo carries it as text
-      source: 'source' in sent ? (sent.source as EarnSource | null) : null,
+      source: sent.source as EarnSource | null,
       campaignId: sent.campaignId,
       reason: sent.reasonParams == null ? { key: sent.reasonKey } : { key: sent.reasonKey, params: sent.reasonParams },
       actor: sent.actor,
       expiresAt: toDate((raw.expiresAt ?? null) as string | null),
-      holdExpiresAt: 'holdExpiresAt' in sent ? sent.holdExpiresAt : null,
+      holdExpiresAt: sent.holdExpiresAt,
       relatedKey: null,
       createdAt: sent.now,
       replayed: false,
@@ -118,13 +122,6 @@ export function createLedger(deps: LedgerDeps): Ledger {
     }
   }
 
-  const expiryOf = (expiresAt: Date | null | undefined) =>
-    expiresAt === undefined
-      ? ({ expiryMode: 'default', expiresAt: null } as const)
-      : expiresAt === null
-        ? ({ expiryMode: 'never', expiresAt: null } as const)
-        : ({ expiryMode: 'at', expiresAt } as const);
-
   async function credit(
     kind: 'earn' | 'pending' | 'adjust',
     input: {
@@ -146,10 +143,11 @@ export function createLedger(deps: LedgerDeps): Ledger {
   }
 
   /**
-   * What every credit and debit sends: validated, with the fingerprint of what the key stands for
-   * (a credit's source is part of it; a debit has none).
+   * What a credit or a debit sends, validated, with the fingerprint of what its key stands for. One
+   * object literal, built once per transfer (this runs on every earn and spend, so no spreads): a
+   * credit's source and expiry, a hold's timeout, each null where it does not apply.
    */
-  function sentArgs<K extends string>(
+  function sentArgs<K extends Sent['kind']>(
     kind: K,
     input: {
       programId: string;
@@ -160,11 +158,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
       reason: { key: string; params?: Record<string, unknown> | undefined };
       actor?: string | null | undefined;
     },
-    source: EarnSource | null,
-  ) {
+    credit: { source: EarnSource | null; expiresAt?: Date | null | undefined } | null,
+    holdExpiresAt: Date | null,
+  ): Sent<K> {
     assertPoints(input.amount);
     assertKey(input.key);
     assertParticipant(input);
+    const source = credit?.source ?? null;
+    const expiresAt = credit?.expiresAt;
     return {
       kind,
       programId: input.programId,
@@ -172,19 +173,21 @@ export function createLedger(deps: LedgerDeps): Ledger {
       amount: input.amount,
       key: input.key,
       hash: requestHash([kind, input.programId, input.participantId, input.amount, source, input.campaignId]),
+      source,
       campaignId: input.campaignId ?? null,
       reasonKey: input.reason.key,
       reasonParams: input.reason.params ?? null,
+      // omitted: the program's validity; null: never
+      expiryMode: expiresAt === undefined ? 'default' : expiresAt === null ? 'never' : 'at',
+      expiresAt: expiresAt ?? null,
+      holdExpiresAt,
       actor: input.actor ?? null,
       now: clock.now(),
     };
   }
 
-  function creditArgs(
-    kind: 'earn' | 'pending' | 'adjust',
-    input: Parameters<typeof credit>[1],
-  ): repo.CreditArgs {
-    return { ...sentArgs(kind, input, input.source), source: input.source, ...expiryOf(input.expiresAt) };
+  function creditArgs<K extends repo.CreditArgs['kind']>(kind: K, input: Parameters<typeof credit>[1]): Sent<K> {
+    return sentArgs(kind, input, input, null);
   }
 
   async function debit(
@@ -192,10 +195,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     input: Parameters<typeof sentArgs>[1] & { holdExpiresAt?: Date | null | undefined },
     db: Db | undefined,
   ): Promise<{ transfer: Transfer } | { available: number }> {
-    const args: repo.DebitArgs = {
-      ...sentArgs(kind, input, null),
-      holdExpiresAt: kind === 'hold' ? (input.holdExpiresAt ?? null) : null,
-    };
+    const args = sentArgs(kind, input, null, kind === 'hold' ? (input.holdExpiresAt ?? null) : null);
     const raw = await run(db, (d) => repo.debit(d, args));
     if (raw.status === 'insufficient') return { available: raw.available as number };
     return { transfer: transferOf(raw, input.key, args)! };
@@ -230,10 +230,10 @@ export function createLedger(deps: LedgerDeps): Ledger {
       return { status: 'earned', transfer: await credit('earn', input, db) };
     },
 
-    earnCall(input, db) {
+    earnCall(input) {
       const args = creditArgs('earn', input);
       return {
-        call: repo.creditCall(db, args),
+        call: repo.creditCall(args),
         read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key, args)! }),
       };
     },

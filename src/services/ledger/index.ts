@@ -9,7 +9,6 @@
  * amount, participant, kind, source or campaign throws AppError('idempotency_mismatch'). A refused
  * operation (`insufficient`) stores nothing, so its key can be used again later.
  */
-import type { PendingQuery, Row } from 'postgres';
 import type { Db, Sql } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
@@ -29,6 +28,7 @@ import type {
   ReverseResult,
   SpendResult,
 } from '../../domain/ledger/types.js';
+import type { StatementPart } from '../../db/ledger/ledger-repo.js';
 
 export type * from '../../domain/ledger/types.js';
 
@@ -100,11 +100,11 @@ export interface ReverseInput {
 export interface Ledger {
   earn(input: EarnInput, db?: Db): Promise<EarnResult>;
   /**
-   * The same earn as a query fragment (jsonb) for a statement of the caller's, on its transaction,
-   * so the credit can depend on a row that statement takes (one round trip instead of two; see
-   * codes' take-and-credit). `read` turns the fragment's text into the result `earn` gives.
+   * The same earn as part of a statement of the caller's (yielding jsonb), run on the caller's
+   * transaction, so the credit can depend on a row that statement takes (one round trip instead of
+   * two; see codes' take-and-credit). `read` turns the part's text into the result `earn` gives.
    */
-  earnCall(input: EarnInput, db: Db): { call: PendingQuery<Row[]>; read(text: string): EarnResult };
+  earnCall(input: EarnInput): { call: StatementPart; read(text: string): EarnResult };
   pendingCredit(input: PendingCreditInput, db?: Db): Promise<PendingResult>;
   /** Confirms the pending credit created under `key`: points become available. Exactly once. */
   confirmPending(key: string, options?: ResolveOptions, db?: Db): Promise<ResolveResult>;
