@@ -8,6 +8,11 @@
  *   messages of one conversation are handled one at a time across processes, in lock order.
  * - Retries: the whole transaction is re-run on deadlock / serialization failure (and on losing a
  *   race for the same verified phone), with the same inputs and so the same idempotency keys.
+ * - Group commit (group-commit.ts): under load, the messages that queued up while earlier ones
+ *   were committing share one transaction, handled concurrently with their statements pipelined on
+ *   its connection (db/shared-transaction.ts keeps savepoints apart). If any of them fails, for
+ *   whatever reason, the batch is rolled back and each of its messages is handled alone, exactly
+ *   as without batching, so a batch never changes an outcome, only the cost of reaching it.
  * - After commit, `onCommitted` pokes the sender (in-process, or across processes as main.ts wires
  *   it). Nothing in the message's transaction NOTIFYs: Postgres serialises the commits of notifying
  *   transactions on one global lock, which capped the whole inbound path at one commit (and fsync)
@@ -15,6 +20,7 @@
  */
 import type postgres from 'postgres';
 import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
+import { shareTransaction } from '../db/shared-transaction.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { I18n, Locale } from '../i18n/index.js';
@@ -25,6 +31,7 @@ import { localeOf, toProgramInfo } from '../services/participants/index.js';
 import type { ParticipantsService } from '../services/participants/index.js';
 import type { EnqueueOutbound } from './outbox.js';
 import type { ChannelId, Inbound, Outbound } from './types.js';
+import { createGroupCommit, type GroupCommitOptions, type Submitted } from './group-commit.js';
 import { createFlows, type FlowContext, type FlowTurn, type Flows, type StepState } from './flow.js';
 import { asOutbound, parseState, type ConversationState, type Turn } from './turn.js';
 import { mainMenu } from './menu.js';
@@ -46,6 +53,8 @@ export interface DialogEngineDeps {
   programSlug?: string;
   /** Longest wait for a photo's download before the message is handled (default 20 s). */
   mediaTimeoutMs?: number;
+  /** Group commit limits (defaults: 4 batches at once, 32 messages each). */
+  groupCommit?: Partial<GroupCommitOptions>;
   /** Called after a message's transaction committed with the chats it wrote to (pokes the sender). */
   onCommitted?: (chats: Array<{ channel: ChannelId; chatId: string }>) => void;
 }
@@ -122,7 +131,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
       localeHint: inbound.from.localeHint,
       verifiedPhone: inbound.from.verifiedPhone,
     });
-    // The identity upsert ran too: roll it back, a repeated delivery changes nothing.
+    // A repeated delivery changes nothing (in a batch, the others then run alone).
     if (!opened.accepted) throw DUPLICATE;
     if (!opened.program || !opened.identity) throw new Error(`Program "${programSlug}" not found`);
     const program = toProgramInfo(opened.program, deps.defaultLocale);
@@ -466,8 +475,44 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
 
   // ---- the transaction ----------------------------------------------------------------------------
 
-  async function receive(received: Inbound): Promise<{ status: 'handled' | 'duplicate' }> {
+  type Received = { status: 'handled' | 'duplicate' };
+
+  const group = createGroupCommit<Inbound, Received>(
+    { maxInFlight: deps.groupCommit?.maxInFlight ?? 4, maxBatch: deps.groupCommit?.maxBatch ?? 32 },
+    runBatch,
+  );
+
+  async function receive(received: Inbound): Promise<Received> {
     const inbound = await preloadMedia(received, deps.mediaTimeoutMs ?? 20_000);
+    return group.submit(inbound, `${inbound.from.channel}:${inbound.from.externalId}`);
+  }
+
+  async function runBatch(batch: Array<Submitted<Inbound, Received>>): Promise<void> {
+    const alone = () => Promise.all(batch.map((m) => receiveAlone(m.item).then(m.resolve, m.reject)));
+    if (batch.length === 1) return void (await alone());
+    let turns: Turn[];
+    try {
+      turns = (await deps.sql.begin(async (tx) => {
+        const shared = shareTransaction(tx);
+        // allSettled, not all: the transaction must not end while a member still has statements
+        // on its connection (they would run after the ROLLBACK, outside any transaction).
+        const settled = await Promise.allSettled(batch.map((m) => runOnce(m.item, shared.member())));
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed) throw failed.reason;
+        return settled.map((s) => (s as PromiseFulfilledResult<{ turn: Turn }>).value.turn);
+      })) as Turn[];
+    } catch (error) {
+      if (error !== DUPLICATE) deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
+      await alone();
+      return;
+    }
+    turns.forEach((turn, i) => {
+      afterCommit(turn);
+      batch[i]!.resolve({ status: 'handled' });
+    });
+  }
+
+  async function receiveAlone(inbound: Inbound): Promise<Received> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await deps.sql.begin((tx) => runOnce(inbound, tx));

@@ -1,11 +1,12 @@
 /**
  * Exactly once through the whole inbound path: 100 registered participants send the same
- * single-use code at the same instant through the dialog engine (each in its own chat and
- * transaction); one is credited, 99 are told it is already used, and the ledger reconciles.
+ * single-use code at the same instant through the dialog engine (each in its own chat; the engine
+ * groups them into shared transactions); one is credited, 99 are told it is already used, and the
+ * ledger reconciles.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { buildEngine, i18n, outboxOf } from './dialog-harness.js';
+import { buildEngine, i18n, outboxOf, seedWebChatters } from './dialog-harness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createCodes, createCodeHasher } from '../../src/services/codes/index.js';
@@ -29,15 +30,7 @@ it('100 participants, same code, same instant, through the engine: one credit', 
     'admin:test',
   );
   const { codes: [code] } = await codes.createBatch(c.id, { count: 1, points: 40 }, 'admin:test');
-  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
-  const people = await db.sql<{ id: string; n: number }[]>`
-    insert into participants (program_id, role, locale, name, phone, phone_verified, consent_version, consent_at, registered_at)
-    select ${program!.id}, 'consumer', 'pl', 'P' || n, '+4860' || lpad(n::text, 7, '0'), true, '1', now(), now()
-    from generate_series(1, 100) n returning id, substring(name from 2)::int as n`;
-  for (const p of people) {
-    await db.sql`insert into channel_identities (program_id, channel, external_id, chat_id, participant_id)
-      values (${program!.id}, 'web', ${`rush-${p.n}`}, ${`rush-${p.n}`}, ${p.id})`;
-  }
+  const { programId, people } = await seedWebChatters(db.sql, 'rush', 100, '60');
   await Promise.all(
     people.map((p) =>
       engine.receive({ kind: 'text', text: code!, messageId: `rush-${p.n}`, from: { channel: 'web', externalId: `rush-${p.n}` }, receivedAt: new Date() }),
@@ -53,7 +46,7 @@ it('100 participants, same code, same instant, through the engine: one credit', 
     else if (reply!.text.startsWith(`❌ ${code}`)) used++;
   }
   expect({ credited, used }).toEqual({ credited: 1, used: 99 });
-  const balances = await Promise.all(people.map((p) => ledger.balance(program!.id, p.id)));
+  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
   expect(balances.reduce((s, b) => s + b.available, 0)).toBe(40);
   expect((await ledger.check()).ok).toBe(true);
 });

@@ -122,3 +122,21 @@ export async function until<T>(fn: () => Promise<T | undefined | false> | T | un
 }
 
 export { createTestDatabase, type TestDatabase, testQueuePrefix, clearPrefix, createSql };
+
+/**
+ * `count` registered Polish consumers of the default program, each with a web chat
+ * `${prefix}-${n}` (n from 1); `phonePrefix` (digits) keeps their verified phones apart from
+ * other seeds in the same database.
+ */
+export async function seedWebChatters(sql: Sql, prefix: string, count: number, phonePrefix: string) {
+  const [program] = await sql<{ id: string }[]>`select id from programs where slug = 'default'`;
+  const people = await sql<{ id: string; n: number }[]>`
+    insert into participants (program_id, role, locale, name, phone, phone_verified, consent_version, consent_at, registered_at)
+    select ${program!.id}, 'consumer', 'pl', 'P' || n, '+48' || ${phonePrefix} || lpad(n::text, 7, '0'), true, '1', now(), now()
+    from generate_series(1, ${count}::int) n returning id, substring(name from 2)::int as n`;
+  await sql`
+    insert into channel_identities (program_id, channel, external_id, chat_id, participant_id)
+    select ${program!.id}, 'web', ${prefix} || '-' || p.n, ${prefix} || '-' || p.n, p.id
+    from jsonb_to_recordset(${sql.json(people as never)}) as p(id uuid, n int)`;
+  return { programId: program!.id, people };
+}

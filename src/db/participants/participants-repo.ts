@@ -161,58 +161,50 @@ export type OpenedConversation =
   | { accepted: false }
   | { accepted: true; program: ProgramRow | undefined; identity: ChannelIdentityRow | undefined; participant: Participant | undefined; state: Record<string, unknown> };
 
-type OpenRow = ProgramRow & { state: string | null } & Record<string, unknown>;
+type OpenRow = { accepted: boolean; state: string | null } & Record<string, unknown>;
 
 /**
- * What the dialog engine needs to start a message, in one round trip: three statements pipelined on
- * the transaction's connection, run by the server one after the other.
- *  1. the inbox row (dedupe);
- *  2. the identity upsert, which takes the identity's row lock: a second message of the same chat
- *     waits here until the first one's transaction ends;
- *  3. program, participant and conversation state, read by a statement that starts after 2 holds
- *     the lock, so it sees what the previous message of the chat committed (read committed takes a
- *     snapshot per statement; a join in statement 2 would read the state as of before the wait).
- * A duplicate (`accepted: false`) leaves the identity upserted: the caller rolls back.
+ * What the dialog engine needs to start a message, in one round trip: `dialog_open()` (migration
+ * 0014) accepts the inbox row (dedupe), upserts the identity, which takes the conversation's row
+ * lock (a second message of the chat waits there until the first one's transaction ends), and then
+ * reads program, participant and state with a snapshot taken after the lock, so it sees what the
+ * previous message of the chat committed. A duplicate writes nothing (`accepted: false`).
  */
 export async function openConversation(
   db: Db,
   i: { programSlug: string; channel: ChannelId; externalId: string; chatId: string; messageId: string; displayName?: string; localeHint?: string; verifiedPhone?: string },
 ): Promise<OpenedConversation> {
-  const [inbox, identities, rows] = await Promise.all([
-    db`insert into inbox (channel, message_id) values (${i.channel}, ${i.messageId}) on conflict do nothing returning 1`,
-    db.unsafe<ChannelIdentityRow[]>(
-      `insert into channel_identities (program_id, channel, external_id, chat_id, display_name, locale_hint, verified_phone)
-       select g.id, $2, $3, $4, $5, $6, $7 from programs g where g.slug = $1
-       on conflict (program_id, channel, external_id) do update set
-         chat_id = excluded.chat_id,
-         display_name = coalesce(excluded.display_name, channel_identities.display_name),
-         locale_hint = coalesce(excluded.locale_hint, channel_identities.locale_hint),
-         verified_phone = coalesce(excluded.verified_phone, channel_identities.verified_phone),
-         unreachable_at = null, unreachable_reason = null,
-         last_seen_at = now()
-       returning ${I_COLS}`,
-      [i.programSlug, i.channel, i.externalId, i.chatId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
-      PREPARED,
-    ),
-    db.unsafe<OpenRow[]>(
-      `select g.id, g.slug, g.name, g.default_locale, g.time_zone, g.terms_version, g.settings::text as settings,
-              c.state::text as state,
-              p.id as p_id, p.program_id as p_program_id, p.status as p_status, p.role as p_role, p.locale as p_locale,
-              p.name as p_name, p.phone as p_phone, p.phone_verified as p_phone_verified, p.store as p_store,
-              p.profile::text as p_profile, p.consent_version as p_consent_version, p.consent_at as p_consent_at,
-              p.muted as p_muted, p.registered_at as p_registered_at, p.erased_at as p_erased_at, p.created_at as p_created_at
-         from programs g
-         left join channel_identities i on i.program_id = g.id and i.channel = $2 and i.external_id = $3
-         left join participants p on p.id = i.participant_id
-         left join conversations c on c.identity_id = i.id
-        where g.slug = $1`,
-      [i.programSlug, i.channel, i.externalId],
-      PREPARED,
-    ),
-  ]);
-  if (inbox.length === 0) return { accepted: false };
+  const rows = await db.unsafe<OpenRow[]>(
+    'select * from dialog_open($1, $2, $3, $4, $5, $6, $7, $8)',
+    [i.programSlug, i.channel, i.externalId, i.chatId, i.messageId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
+    PREPARED,
+  );
   const r = rows[0];
-  const program = r && { id: r.id, slug: r.slug, name: r.name, defaultLocale: r.defaultLocale, timeZone: r.timeZone, termsVersion: r.termsVersion, settings: JSON.parse(r.settings as unknown as string) as Record<string, unknown> };
+  if (r && !r.accepted) return { accepted: false };
+  const program: ProgramRow | undefined = r && {
+    id: r.id as string,
+    slug: r.slug as string,
+    name: r.name as string,
+    defaultLocale: r.defaultLocale as string,
+    timeZone: r.timeZone as string,
+    termsVersion: r.termsVersion as string,
+    settings: JSON.parse(r.settings as string) as Record<string, unknown>,
+  };
+  const identity: ChannelIdentityRow | undefined = r && {
+    id: r.iId as string,
+    programId: r.iProgramId as string,
+    channel: r.iChannel as ChannelIdentityRow['channel'],
+    externalId: r.iExternalId as string,
+    chatId: r.iChatId as string,
+    participantId: r.iParticipantId as string | null,
+    displayName: r.iDisplayName as string | null,
+    localeHint: r.iLocaleHint as string | null,
+    verifiedPhone: r.iVerifiedPhone as string | null,
+    unreachableAt: r.iUnreachableAt as Date | null,
+    unreachableReason: r.iUnreachableReason as string | null,
+    createdAt: r.iCreatedAt as Date,
+    lastSeenAt: r.iLastSeenAt as Date,
+  };
   const participant: Participant | undefined =
     r && r.pId
       ? {
@@ -237,7 +229,7 @@ export async function openConversation(
   return {
     accepted: true,
     program,
-    identity: identities[0],
+    identity,
     participant,
     state: r?.state ? (JSON.parse(r.state) as Record<string, unknown>) : {},
   };

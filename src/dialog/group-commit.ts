@@ -1,0 +1,82 @@
+/**
+ * Group commit: messages that arrive while earlier ones are being committed are handled together,
+ * in one transaction, instead of each paying its own BEGIN, COMMIT (a WAL flush) and round trips.
+ * A message that finds a free slot goes at once, alone, so a quiet service answers as fast as
+ * before; batches form only under load, from what queued up meanwhile.
+ *
+ * Order: a conversation is in at most one batch at a time, and within it at most once, so a chat's
+ * messages are still handled one after another, in arrival order. Across processes the
+ * conversation's row lock keeps doing that.
+ */
+export interface GroupCommitOptions {
+  /** Batches (transactions, pooled connections) running at once. */
+  maxInFlight: number;
+  /** Messages in one batch. */
+  maxBatch: number;
+}
+
+export interface Submitted<T, R> {
+  item: T;
+  key: string;
+  resolve(result: R): void;
+  reject(error: unknown): void;
+}
+
+export interface GroupCommit<T, R> {
+  submit(item: T, key: string): Promise<R>;
+  /** Messages waiting for a slot or running (for tests and shutdown). */
+  pending(): number;
+}
+
+export function createGroupCommit<T, R>(
+  options: GroupCommitOptions,
+  /** Settles every member of the batch (resolve or reject); its own rejection is a bug. */
+  runBatch: (batch: Array<Submitted<T, R>>) => Promise<void>,
+): GroupCommit<T, R> {
+  const waiting: Array<Submitted<T, R>> = [];
+  const busy = new Set<string>();
+  let inFlight = 0;
+  let running = 0;
+
+  function take(): Array<Submitted<T, R>> {
+    const batch: Array<Submitted<T, R>> = [];
+    for (let i = 0; i < waiting.length && batch.length < options.maxBatch; ) {
+      const next = waiting[i]!;
+      if (busy.has(next.key)) {
+        i++;
+        continue;
+      }
+      busy.add(next.key);
+      batch.push(next);
+      waiting.splice(i, 1);
+    }
+    return batch;
+  }
+
+  function pump(): void {
+    while (inFlight < options.maxInFlight && waiting.length) {
+      const batch = take();
+      if (batch.length === 0) return; // everything waiting belongs to a conversation in a batch
+      inFlight++;
+      running += batch.length;
+      runBatch(batch)
+        .catch((error: unknown) => batch.forEach((m) => m.reject(error)))
+        .finally(() => {
+          inFlight--;
+          running -= batch.length;
+          for (const m of batch) busy.delete(m.key);
+          pump();
+        });
+    }
+  }
+
+  return {
+    submit(item, key) {
+      return new Promise<R>((resolve, reject) => {
+        waiting.push({ item, key, resolve, reject });
+        pump();
+      });
+    },
+    pending: () => waiting.length + running,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Group commit through the real engine: messages that queue up share transactions, and nothing a
+ * participant sees or owns differs from handling each message alone. A burst mixes codes of an
+ * uncapped campaign, codes of a campaign with a small budget (refusals roll back a savepoint inside
+ * a shared transaction), a repeated delivery and a message whose flow throws.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { i18n, logger, outboxOf, seedWebChatters } from './dialog-harness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createCampaigns } from '../../src/services/campaigns/index.js';
+import { createCodes, createCodeHasher } from '../../src/services/codes/index.js';
+import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
+import { createDialogEngine } from '../../src/dialog/engine.js';
+import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
+import { createLedger } from '../../src/services/ledger/index.js';
+import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import type { Inbound } from '../../src/dialog/types.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase({ max: 10 });
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+/** A flow with a bug: "boom" makes it throw. */
+const faulty: FlowModule = {
+  id: 'faulty',
+  async intercept(ctx) {
+    if (ctx.inbound.kind === 'text' && ctx.inbound.text === 'boom') throw new Error('a bug in a flow');
+    return undefined;
+  },
+};
+
+it('a burst in shared transactions: every outcome as if alone, the budget kept, the bug and the duplicate isolated', { timeout: 60_000 }, async () => {
+  const ledger = createLedger({ sql: db.sql, logger });
+  const campaigns = createCampaigns({ sql: db.sql, logger });
+  const codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)), logger });
+  const engine = createDialogEngine({
+    sql: db.sql,
+    i18n,
+    participants: createParticipants({ sql: db.sql, defaultLocale: 'pl' }),
+    enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
+    flows: createFlows([faulty, createCodesFlow({ codes })]),
+    ledger,
+    logger,
+    defaultLocale: 'pl',
+    // One transaction at a time: everything that arrives meanwhile is batched.
+    groupCommit: { maxInFlight: 1, maxBatch: 16 },
+  });
+  const window = { startsAt: new Date(Date.now() - 3600_000), endsAt: new Date(Date.now() + 86_400_000), status: 'active' };
+  const open = await campaigns.create({ name: 'Open', ...window } as never, 'admin:test');
+  const tight = await campaigns.create({ name: 'Tight', budget: 100, ...window } as never, 'admin:test');
+  const { codes: openCodes } = await codes.createBatch(open.id, { count: 30, points: 5 }, 'admin:test');
+  const { codes: tightCodes } = await codes.createBatch(tight.id, { count: 30, points: 10 }, 'admin:test');
+
+  const { programId, people } = await seedWebChatters(db.sql, 'g', 60, '61');
+  const message = (n: number, text: string, id = `g-${n}-${text}`): Inbound => ({
+    kind: 'text',
+    text,
+    messageId: id,
+    from: { channel: 'web', externalId: `g-${n}` },
+    receivedAt: new Date(),
+  });
+  // Participant 60 has already sent a message the platform will deliver again in the burst.
+  await engine.receive(message(60, 'pomoc', 'again'));
+  const before60 = (await outboxOf(db.sql, 'g-60', 'web')).length;
+
+  // 1–30: open codes; 31–58: tight codes (budget for 10 of them); 59: the bug; 60: the repeat.
+  const burst = [
+    ...people.filter((p) => p.n <= 30).map((p) => message(p.n, openCodes[p.n - 1]!)),
+    ...people.filter((p) => p.n > 30 && p.n <= 58).map((p) => message(p.n, tightCodes[p.n - 31]!)),
+    message(59, 'boom'),
+    message(60, 'pomoc', 'again'),
+  ].sort(() => Math.random() - 0.5);
+  const statuses = await Promise.all(burst.map((m) => engine.receive(m)));
+  expect(statuses.filter((s) => s.status === 'duplicate')).toHaveLength(1);
+
+  // Batches really formed: messages committed by one transaction share its xmin.
+  const [tx] = await db.sql<{ messages: number; transactions: number }[]>`
+    select count(*)::int as messages, count(distinct xmin::text)::int as transactions from inbox where message_id like 'g-%'`;
+  expect(tx!.messages).toBe(59);
+  expect(tx!.transactions).toBeLessThan(30);
+
+  const t = i18n.t('pl');
+  const repliesOf = async (n: number) => (await outboxOf(db.sql, `g-${n}`, 'web')).map((o) => o.text);
+  let openCredited = 0;
+  for (let n = 1; n <= 30; n++) {
+    const replies = await repliesOf(n);
+    expect(replies).toHaveLength(1);
+    if (replies[0]!.startsWith('✅')) openCredited++;
+  }
+  expect(openCredited).toBe(30);
+  let tightCredited = 0;
+  let exhausted = 0;
+  for (let n = 31; n <= 58; n++) {
+    const replies = await repliesOf(n);
+    expect(replies).toHaveLength(1);
+    if (replies[0]!.startsWith('✅')) tightCredited++;
+    else if (replies[0] === t('codes:budget_exhausted', { code: tightCodes[n - 31] })) exhausted++;
+  }
+  expect({ tightCredited, exhausted }).toEqual({ tightCredited: 10, exhausted: 18 });
+  expect(await repliesOf(59)).toEqual([t('common:error_generic')]);
+  expect((await outboxOf(db.sql, 'g-60', 'web')).length).toBe(before60);
+
+  // Points: what was credited and nothing else; every refused code still unused.
+  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
+  expect(balances.reduce((s, b) => s + b.available, 0)).toBe(30 * 5 + 10 * 10);
+  const [used] = await db.sql<{ n: number }[]>`select count(*)::int as n from codes where uses > 0`;
+  expect(used!.n).toBe(40);
+  expect((await ledger.check()).ok).toBe(true);
+});
