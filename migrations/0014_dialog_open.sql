@@ -13,10 +13,8 @@
 --
 -- A repeated delivery (inbox conflict) writes nothing and answers accepted = false alone.
 
-create function dialog_open(
-  a_slug text, a_channel text, a_external_id text, a_chat_id text, a_message_id text,
-  a_display_name text, a_locale_hint text, a_verified_phone text)
-returns table (
+create type dialog_opening as (
+  ord int,
   accepted boolean,
   id uuid, slug text, name text, default_locale text, time_zone text, terms_version text, settings text,
   state text,
@@ -25,16 +23,20 @@ returns table (
   i_unreachable_reason text, i_created_at timestamptz, i_last_seen_at timestamptz,
   p_id uuid, p_program_id uuid, p_status text, p_role text, p_locale text, p_name text, p_phone text,
   p_phone_verified boolean, p_store text, p_profile text, p_consent_version text, p_consent_at timestamptz,
-  p_muted boolean, p_registered_at timestamptz, p_erased_at timestamptz, p_created_at timestamptz)
-language plpgsql as $$
-#variable_conflict use_column
+  p_muted boolean, p_registered_at timestamptz, p_erased_at timestamptz, p_created_at timestamptz);
+
+create function dialog_open(
+  a_slug text, a_channel text, a_external_id text, a_chat_id text, a_message_id text,
+  a_display_name text, a_locale_hint text, a_verified_phone text)
+returns setof dialog_opening language plpgsql as $$
 declare
   v channel_identities;
+  r dialog_opening;
 begin
   insert into inbox (channel, message_id) values (a_channel, a_message_id) on conflict do nothing;
   if not found then
-    accepted := false;
-    return next;
+    r.accepted := false;
+    return next r;
     return;
   end if;
 
@@ -51,7 +53,7 @@ begin
   returning * into v;
 
   return query
-  select true, g.id, g.slug, g.name, g.default_locale, g.time_zone, g.terms_version, g.settings::text,
+  select null::int, true, g.id, g.slug, g.name, g.default_locale, g.time_zone, g.terms_version, g.settings::text,
          c.state::text,
          v.id, v.program_id, v.channel, v.external_id, v.chat_id, v.participant_id, v.display_name, v.locale_hint,
          v.verified_phone, v.unreachable_at, v.unreachable_reason, v.created_at, v.last_seen_at,
@@ -61,4 +63,23 @@ begin
     left join participants p on p.id = v.participant_id
     left join conversations c on c.identity_id = v.id
    where g.slug = a_slug;
+end $$;
+
+-- A batch of messages (the engine's group commit) opened in one call, each as dialog_open does it,
+-- in the order given (the engine sorts them by chat, so processes lock conversations in one order);
+-- `ord` says which message a row answers.
+create function dialog_open_batch(
+  a_slug text, a_channel text[], a_external_id text[], a_chat_id text[], a_message_id text[],
+  a_display_name text[], a_locale_hint text[], a_verified_phone text[])
+returns setof dialog_opening language plpgsql as $$
+declare
+  r dialog_opening;
+begin
+  for i in 1 .. coalesce(array_length(a_message_id, 1), 0) loop
+    for r in select * from dialog_open(a_slug, a_channel[i], a_external_id[i], a_chat_id[i], a_message_id[i],
+                                       a_display_name[i], a_locale_hint[i], a_verified_phone[i]) loop
+      r.ord := i;
+      return next r;
+    end loop;
+  end loop;
 end $$;

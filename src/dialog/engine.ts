@@ -53,7 +53,7 @@ export interface DialogEngineDeps {
   programSlug?: string;
   /** Longest wait for a photo's download before the message is handled (default 20 s). */
   mediaTimeoutMs?: number;
-  /** Group commit limits (defaults: 4 batches at once, 32 messages each). */
+  /** Group commit limits (defaults: 2 batches at once, 32 messages each). */
   groupCommit?: Partial<GroupCommitOptions>;
   /** Called after a message's transaction committed with the chats it wrote to (pokes the sender). */
   onCommitted?: (chats: Array<{ channel: ChannelId; chatId: string }>) => void;
@@ -68,6 +68,13 @@ export interface DialogEngine {
 }
 
 const MAX_ATTEMPTS = 8;
+
+type Tx = postgres.TransactionSql<Record<string, unknown>>;
+/** A turn the flows have run, with the state as it was loaded (written only if it changed). */
+interface HandledTurn {
+  turn: Turn;
+  stateBefore: string;
+}
 
 /**
  * A photo is downloaded before the message's transaction opens, so a slow platform download never
@@ -120,19 +127,28 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     turn.t = translate(turn.locale);
   }
 
-  async function runOnce(inbound: Inbound, tx: postgres.TransactionSql<Record<string, unknown>>) {
-    const opened = await repo.openConversation(tx, {
-      programSlug,
-      channel: inbound.from.channel,
-      externalId: inbound.from.externalId,
-      chatId: inbound.from.chatId ?? inbound.from.externalId,
-      messageId: inbound.messageId,
-      displayName: inbound.from.displayName,
-      localeHint: inbound.from.localeHint,
-      verifiedPhone: inbound.from.verifiedPhone,
-    });
-    // A repeated delivery changes nothing (in a batch, the others then run alone).
+  const openingOf = (inbound: Inbound): repo.OpeningInput => ({
+    channel: inbound.from.channel,
+    externalId: inbound.from.externalId,
+    chatId: inbound.from.chatId ?? inbound.from.externalId,
+    messageId: inbound.messageId,
+    displayName: inbound.from.displayName,
+    localeHint: inbound.from.localeHint,
+    verifiedPhone: inbound.from.verifiedPhone,
+  });
+
+  /** One message alone in its transaction: open, handle, write. */
+  async function runOnce(inbound: Inbound, tx: Tx): Promise<{ status: 'handled'; turn: Turn }> {
+    const opened = await repo.openConversation(tx, programSlug, openingOf(inbound));
+    // A repeated delivery changes nothing.
     if (!opened.accepted) throw DUPLICATE;
+    const done = await handleOpened(inbound, opened, tx);
+    await writeTurns(tx, [done]);
+    return { status: 'handled', turn: done.turn };
+  }
+
+  /** Runs the flows on an opened conversation; nothing of the turn is written yet. */
+  async function handleOpened(inbound: Inbound, opened: repo.OpenedConversation & { accepted: true }, tx: Tx): Promise<HandledTurn> {
     if (!opened.program || !opened.identity) throw new Error(`Program "${programSlug}" not found`);
     const program = toProgramInfo(opened.program, deps.defaultLocale);
     const identity = opened.identity;
@@ -160,29 +176,28 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
       },
     };
     refreshLocale(turn);
-
     await handle(turn);
+    return { turn, stateBefore };
+  }
 
-    // State and replies pipelined: one round trip.
-    await Promise.all([
-      turn.erased || JSON.stringify(turn.state) === stateBefore
-        ? undefined
-        : repo.saveState(tx, turn.identity.id, turn.state as unknown as Record<string, unknown>),
-      outbox.insertReplies(
-        tx,
-        turn.replies.map((message) => ({
-          programId: program.id,
-          channel: turn.identity.channel,
-          externalId: turn.identity.externalId,
-          chatId: turn.identity.chatId,
-          identityId: turn.erased ? null : turn.identity.id,
-          participantId: turn.erased ? null : (turn.participant?.id ?? null),
-          kind: 'reply' as const,
-          message,
-        })),
-      ),
-    ]);
-    return { status: 'handled' as const, turn };
+  /** The states and replies of one or more turns: two statements, pipelined. */
+  async function writeTurns(tx: Tx, done: readonly HandledTurn[]): Promise<void> {
+    const states = done
+      .filter(({ turn, stateBefore }) => !turn.erased && JSON.stringify(turn.state) !== stateBefore)
+      .map(({ turn }) => ({ identityId: turn.identity.id, state: turn.state as unknown as Record<string, unknown> }));
+    const replies = done.flatMap(({ turn }) =>
+      turn.replies.map((message) => ({
+        programId: turn.program.id,
+        channel: turn.identity.channel,
+        externalId: turn.identity.externalId,
+        chatId: turn.identity.chatId,
+        identityId: turn.erased ? null : turn.identity.id,
+        participantId: turn.erased ? null : (turn.participant?.id ?? null),
+        kind: 'reply' as const,
+        message,
+      })),
+    );
+    await Promise.all([repo.saveStates(tx, states), outbox.insertReplies(tx, replies)]);
   }
 
   // ---- dispatch ---------------------------------------------------------------------------------
@@ -478,7 +493,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   type Received = { status: 'handled' | 'duplicate' };
 
   const group = createGroupCommit<Inbound, Received>(
-    { maxInFlight: deps.groupCommit?.maxInFlight ?? 4, maxBatch: deps.groupCommit?.maxBatch ?? 32 },
+    { maxInFlight: deps.groupCommit?.maxInFlight ?? 2, maxBatch: deps.groupCommit?.maxBatch ?? 32 },
     runBatch,
   );
 
@@ -490,25 +505,36 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   async function runBatch(batch: Array<Submitted<Inbound, Received>>): Promise<void> {
     const alone = () => Promise.all(batch.map((m) => receiveAlone(m.item).then(m.resolve, m.reject)));
     if (batch.length === 1) return void (await alone());
-    let turns: Turn[];
+    // In chat order, so two processes that batch the same chats lock them in the same order.
+    const members = [...batch].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    let outcome: Array<HandledTurn | null>;
     try {
-      turns = (await deps.sql.begin(async (tx) => {
+      outcome = (await deps.sql.begin(async (tx) => {
+        const opened = await repo.openConversations(tx, programSlug, members.map((m) => openingOf(m.item)));
         const shared = shareTransaction(tx);
         // allSettled, not all: the transaction must not end while a member still has statements
         // on its connection (they would run after the ROLLBACK, outside any transaction).
-        const settled = await Promise.allSettled(batch.map((m) => runOnce(m.item, shared.member())));
+        const settled = await Promise.allSettled(
+          members.map((m, i) => {
+            const o = opened[i]!;
+            return o.accepted ? handleOpened(m.item, o, shared.member()) : null;
+          }),
+        );
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed) throw failed.reason;
-        return settled.map((s) => (s as PromiseFulfilledResult<{ turn: Turn }>).value.turn);
-      })) as Turn[];
+        const done = settled.map((s) => (s as PromiseFulfilledResult<HandledTurn | null>).value);
+        await writeTurns(tx, done.filter((d): d is HandledTurn => d !== null));
+        return done;
+      })) as Array<HandledTurn | null>;
     } catch (error) {
-      if (error !== DUPLICATE) deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
+      deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
       await alone();
       return;
     }
-    turns.forEach((turn, i) => {
-      afterCommit(turn);
-      batch[i]!.resolve({ status: 'handled' });
+    members.forEach((m, i) => {
+      const done = outcome[i];
+      if (done) afterCommit(done.turn);
+      m.resolve({ status: done ? 'handled' : 'duplicate' });
     });
   }
 

@@ -161,7 +161,17 @@ export type OpenedConversation =
   | { accepted: false }
   | { accepted: true; program: ProgramRow | undefined; identity: ChannelIdentityRow | undefined; participant: Participant | undefined; state: Record<string, unknown> };
 
-type OpenRow = { accepted: boolean; state: string | null } & Record<string, unknown>;
+type OpenRow = { ord: number | null; accepted: boolean; state: string | null } & Record<string, unknown>;
+
+export interface OpeningInput {
+  channel: ChannelId;
+  externalId: string;
+  chatId: string;
+  messageId: string;
+  displayName?: string;
+  localeHint?: string;
+  verifiedPhone?: string;
+}
 
 /**
  * What the dialog engine needs to start a message, in one round trip: `dialog_open()` (migration
@@ -170,16 +180,37 @@ type OpenRow = { accepted: boolean; state: string | null } & Record<string, unkn
  * reads program, participant and state with a snapshot taken after the lock, so it sees what the
  * previous message of the chat committed. A duplicate writes nothing (`accepted: false`).
  */
-export async function openConversation(
-  db: Db,
-  i: { programSlug: string; channel: ChannelId; externalId: string; chatId: string; messageId: string; displayName?: string; localeHint?: string; verifiedPhone?: string },
-): Promise<OpenedConversation> {
+export async function openConversation(db: Db, programSlug: string, i: OpeningInput): Promise<OpenedConversation> {
   const rows = await db.unsafe<OpenRow[]>(
     'select * from dialog_open($1, $2, $3, $4, $5, $6, $7, $8)',
-    [i.programSlug, i.channel, i.externalId, i.chatId, i.messageId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
+    [programSlug, i.channel, i.externalId, i.chatId, i.messageId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
     PREPARED,
   );
-  const r = rows[0];
+  return toOpened(rows[0]);
+}
+
+/** The messages of a batch opened in one call (`dialog_open_batch`), answers in the order given. */
+export async function openConversations(db: Db, programSlug: string, items: readonly OpeningInput[]): Promise<OpenedConversation[]> {
+  const column = <K extends keyof OpeningInput>(k: K) => items.map((i) => i[k] ?? null);
+  const rows = await db.unsafe<OpenRow[]>(
+    'select * from dialog_open_batch($1, $2, $3, $4, $5, $6, $7, $8)',
+    [
+      programSlug,
+      column('channel'),
+      column('externalId'),
+      column('chatId'),
+      column('messageId'),
+      column('displayName'),
+      column('localeHint'),
+      column('verifiedPhone'),
+    ] as never[],
+    PREPARED,
+  );
+  const byOrd = new Map(rows.map((r) => [r.ord, r]));
+  return items.map((_, i) => toOpened(byOrd.get(i + 1)));
+}
+
+function toOpened(r: OpenRow | undefined): OpenedConversation {
   if (r && !r.accepted) return { accepted: false };
   const program: ProgramRow | undefined = r && {
     id: r.id as string,
@@ -237,10 +268,16 @@ export async function openConversation(
 
 // ---- conversations ----------------------------------------------------------------------------
 
-export async function saveState(db: Db, identityId: string, state: Record<string, unknown>): Promise<void> {
-  await db`
-    insert into conversations (identity_id, state, updated_at) values (${identityId}, ${db.json(state as never)}, now())
-    on conflict (identity_id) do update set state = excluded.state, updated_at = now()`;
+/** Conversation states of one or more chats (one statement; nothing when the list is empty). */
+export async function saveStates(db: Db, states: ReadonlyArray<{ identityId: string; state: Record<string, unknown> }>): Promise<void> {
+  if (states.length === 0) return;
+  await db.unsafe(
+    `insert into conversations (identity_id, state, updated_at)
+     select s.identity_id, s.state, now() from unnest($1::uuid[], $2::jsonb[]) as s(identity_id, state)
+     on conflict (identity_id) do update set state = excluded.state, updated_at = now()`,
+    [states.map((s) => s.identityId), states.map((s) => s.state)] as never[],
+    PREPARED,
+  );
 }
 
 // ---- inbox ------------------------------------------------------------------------------------
