@@ -1,13 +1,18 @@
 /**
  * Code redemptions through the full inbound path: an inbound text is accepted (inbox row), the
  * dialog engine runs the codes interceptor, the code is taken and credited in the ledger, and the
- * reply is committed in the outbox, all in one transaction. 16 participants (one chat each) send
+ * reply is committed in the outbox, in the same transaction. 16 participants (one chat each) send
  * fresh codes back to back for a fixed time; latency is from `receive()` to the committed reply.
+ * The engine runs as the service runs it, group commit included (messages that queue up share a
+ * transaction); `messagesPerCommit` says how many shared one on average, and BENCH_GROUP_COMMIT=off
+ * measures one transaction per message instead.
  * `pgbench -b simple-update` with 16 clients runs in the same process run as the reference, just
  * before and just after the redemptions (averaged). Prints one JSON line:
  *   {bench, clients, seconds, redemptions, redemptionsPerSec, p50Ms, p99Ms, pgbenchTps, ratio,
- *    pgbenchSamples, load1}   (load1: the machine's 1-minute load average at the end)
- * Env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default 16), BENCH_DATABASE_URL.
+ *    pgbenchSamples, messagesPerCommit, groupCommit, load1}
+ *   (load1: the machine's 1-minute load average at the end)
+ * Env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default 16), BENCH_GROUP_COMMIT (on|off),
+ * BENCH_DATABASE_URL.
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -26,6 +31,7 @@ import { createScratchDatabase, percentile } from './lib/scratch-db.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const GROUP_COMMIT = process.env.BENCH_GROUP_COMMIT !== 'off';
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
@@ -47,6 +53,7 @@ async function main(): Promise<void> {
       ledger,
       logger,
       defaultLocale: 'pl',
+      ...(GROUP_COMMIT ? {} : { groupCommit: { maxBatch: 1, maxInFlight: CLIENTS } }),
     });
 
     const campaign = await campaigns.create(
@@ -85,6 +92,7 @@ async function main(): Promise<void> {
     // bench/ledger.ts), so load that drifts during the run (a shared machine) weighs on both sides.
     const before = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
     const latencies: number[] = [];
+    const firstMeasured = seq + 1;
     const start = performance.now();
     const end = start + SECONDS * 1000;
     await Promise.all(
@@ -105,6 +113,10 @@ async function main(): Promise<void> {
     if (counts!.redemptions !== next || counts!.replies < next) {
       throw new Error(`expected ${next} redemptions and replies, found ${JSON.stringify(counts)}`);
     }
+    // Messages committed by one transaction share its xmin.
+    const [commits] = await sql<{ messages: number; transactions: number }[]>`
+      select count(*)::int as messages, count(distinct xmin::text)::int as transactions
+        from inbox where message_id like 'b%' and substring(message_id from 2)::int >= ${firstMeasured}`;
     const check = await ledger.check();
     if (!check.ok) throw new Error(`ledger check failed: ${JSON.stringify(check.problems.slice(0, 5))}`);
 
@@ -123,6 +135,8 @@ async function main(): Promise<void> {
         pgbenchTps: round(pgbenchTps, 1),
         ratio: round(perSec / pgbenchTps, 3),
         pgbenchSamples: [round(before.tps, 1), round(after.tps, 1)],
+        messagesPerCommit: round(commits!.messages / Math.max(1, commits!.transactions), 1),
+        groupCommit: GROUP_COMMIT,
         load1: round(loadavg()[0]!, 2),
       })}\n`,
     );

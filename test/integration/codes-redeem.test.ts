@@ -51,6 +51,19 @@ describe('code redemption', () => {
     expect((await ledger.check()).ok).toBe(true);
   });
 
+  it('the balance in the answer is what can be spent: points held for an order do not count', async () => {
+    const c = await campaign();
+    const { codes: list } = await codes.createBatch(c.id, { count: 2, points: 10 }, 'admin:test');
+    const p = consumer();
+    const who = { programId, participantId: p.id };
+    await ledger.earn({ ...who, amount: 50, source: 'bonus', key: `bonus:${p.id}`, reason: { key: 'x' } });
+    await ledger.hold({ ...who, amount: 20, key: `order:${p.id}:hold`, reason: { key: 'x' } });
+    expect(await one(p, list[0]!)).toMatchObject({ status: 'credited', points: 10, balance: 40 });
+    await ledger.spend({ ...who, amount: 5, key: `spend:${p.id}`, reason: { key: 'x' } });
+    expect(await one(p, list[1]!)).toMatchObject({ status: 'credited', points: 10, balance: 45 });
+    expect((await ledger.balance(programId, p.id)).available).toBe(45);
+  });
+
   it('tells a mistyped code (check symbol) from an unknown one', async () => {
     const c = await campaign();
     const { codes: list } = await codes.createBatch(c.id, { count: 1, points: 10 }, 'admin:test');

@@ -186,15 +186,15 @@ export function createCodes(deps: CodesDeps): CodesService {
 
     if (!limited && found.maxUses <= 1) {
       // Nothing can refuse after the take: the take, the redemption row and the credit go in one
-      // statement (the credit only for a use it took), the balance pipelined right behind it.
+      // statement (the credit only for a use it took), which also answers the new balance.
       const earn = ledger.earnCall(earnInput);
-      const [outcome, balance] = await Promise.all([repo.takeAndCredit(tx, record, earn.call), ledger.balance(p.programId, p.id, tx)]);
+      const outcome = await repo.takeAndCredit(tx, record, earn.call);
       if (outcome === null) {
         const again = await repo.findByHash(tx, hash(canonical));
         return { status: 'already_used', code: shown, at: again?.lastUsedAt ?? null, byYou: false };
       }
-      earn.read(outcome);
-      return credited(balance);
+      const { availableAfter } = earn.read(outcome);
+      return credited(availableAfter === null ? await ledger.balance(p.programId, p.id, tx) : { available: availableAfter });
     }
 
     const award = async (db: postgres.TransactionSql): Promise<RedeemOutcome> => {

@@ -234,7 +234,11 @@ export function createLedger(deps: LedgerDeps): Ledger {
       const args = creditArgs('earn', input);
       return {
         call: repo.creditCall(args),
-        read: (text) => ({ status: 'earned', transfer: transferOf(repo.parseOutcome(text), input.key, args)! }),
+        read: (text) => {
+          const raw = repo.parseOutcome(text);
+          const availableAfter = typeof raw.available === 'number' ? raw.available : null;
+          return { status: 'earned', transfer: transferOf(raw, input.key, args)!, availableAfter };
+        },
       };
     },
 

@@ -102,9 +102,10 @@ export interface Ledger {
   /**
    * The same earn as part of a statement of the caller's (yielding jsonb), run on the caller's
    * transaction, so the credit can depend on a row that statement takes (one round trip instead of
-   * two; see codes' take-and-credit). `read` turns the part's text into the result `earn` gives.
+   * two; see codes' take-and-credit). `read` turns the part's text into the result `earn` gives,
+   * with what the participant can spend right after the credit (null when it was a replay).
    */
-  earnCall(input: EarnInput): { call: StatementPart; read(text: string): EarnResult };
+  earnCall(input: EarnInput): { call: StatementPart; read(text: string): EarnResult & { availableAfter: number | null } };
   pendingCredit(input: PendingCreditInput, db?: Db): Promise<PendingResult>;
   /** Confirms the pending credit created under `key`: points become available. Exactly once. */
   confirmPending(key: string, options?: ResolveOptions, db?: Db): Promise<ResolveResult>;
