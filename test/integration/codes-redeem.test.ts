@@ -64,6 +64,18 @@ describe('code redemption', () => {
     expect((await ledger.balance(programId, p.id)).available).toBe(45);
   });
 
+  it("a change to the campaign applies from the very next code (the service's copy is refreshed)", async () => {
+    const c = await campaign();
+    const { codes: list } = await codes.createBatch(c.id, { count: 3, points: 10 }, 'admin:test');
+    const p = consumer();
+    expect(await one(p, list[0]!)).toMatchObject({ status: 'credited', points: 10 });
+    const triple = { startsAt: new Date('2026-05-01T00:00:00Z'), endsAt: new Date('2026-07-01T00:00:00Z'), factor: 3 };
+    await campaigns.patch(c.id, { multipliers: [triple] }, 'admin:test');
+    expect(await one(p, list[1]!)).toMatchObject({ status: 'credited', points: 30 });
+    await campaigns.patch(c.id, { endsAt: new Date('2026-06-01T09:00:00Z') }, 'admin:test');
+    expect((await one(p, list[2]!)).status).toBe('campaign_over');
+  });
+
   it('tells a mistyped code (check symbol) from an unknown one', async () => {
     const c = await campaign();
     const { codes: list } = await codes.createBatch(c.id, { count: 1, points: 10 }, 'admin:test');

@@ -50,20 +50,6 @@ export function toCampaign(r: CampaignRow): Campaign {
   };
 }
 
-/** A campaign row read as `to_jsonb(campaigns)`: keys already camelCased by the client, timestamps as strings. */
-export function campaignFromJson(j: Record<string, unknown>): Campaign {
-  const date = (v: unknown) => (v == null ? null : new Date(v as string));
-  return toCampaign({
-    ...(j as unknown as CampaignRow),
-    startsAt: date(j.startsAt)!,
-    endsAt: date(j.endsAt)!,
-    awarded: Number(j.awarded),
-    budget: j.budget == null ? null : Number(j.budget),
-    budgetExhaustedAt: date(j.budgetExhaustedAt),
-    createdAt: date(j.createdAt)!,
-  });
-}
-
 const COLUMNS = `id, program_id, name, names, descriptions, status, starts_at, ends_at, audience_roles, stores, regions,
   multipliers, cap_per_day, cap_per_campaign, budget, awarded, budget_exhausted_at, requires_approval, created_at`;
 

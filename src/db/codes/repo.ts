@@ -1,8 +1,6 @@
 /** SQL for code batches, codes, redemptions, guesses and lockouts. */
 import type { StatementPart } from '../ledger/ledger-repo.js';
 import type { Db, Sql } from '../sql.js';
-import { campaignFromJson } from '../campaigns/repo.js';
-import type { Campaign } from '../../domain/campaigns/campaign.js';
 
 export interface BatchRow {
   id: string;
@@ -102,26 +100,31 @@ export async function findByHash(db: Db, hash: Buffer): Promise<CodeLookup | und
 }
 
 /**
- * One round trip for what redeeming a code needs first: the code, its batch and its campaign, and
- * whether any of `subjects` is locked out at `now`.
+ * One round trip for what redeeming a code needs first: the code and its batch, whether any of
+ * `subjects` is locked out at `now`, and which version of the campaign applies (its `updated_at` in
+ * microseconds, which every change of its definition sets): the caller keeps the campaigns it has
+ * read and reads one again only when the version differs (services/codes/campaign-cache.ts).
  */
 export async function lookup(
   db: Db,
   hash: Buffer,
   subjects: string[],
   now: Date,
-): Promise<{ lockedUntil: Date | null; found: CodeLookup | undefined; campaign: Campaign | undefined }> {
-  const [row] = await db<Array<CodeLookup & { lockedUntil: Date | null; campaign: Record<string, unknown> | null }>>`
-    select l.locked_until, c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
-      b.expires_at, b.audience_role, to_jsonb(k) as campaign
-    from (select max(until) as locked_until from code_lockouts where subject = any(${subjects}) and until > ${now}) l
-    left join codes c on c.hash = ${hash}
-    left join code_batches b on b.id = c.batch_id
-    left join campaigns k on k.id = b.campaign_id`;
+): Promise<{ lockedUntil: Date | null; found: CodeLookup | undefined; campaignVersion: number | null }> {
+  const [row] = await db.unsafe<Array<CodeLookup & { lockedUntil: Date | null; campaignVersion: number | null }>>(
+    `select l.locked_until, c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
+       b.expires_at, b.audience_role, (extract(epoch from k.updated_at) * 1000000)::int8 as campaign_version
+     from (select max(until) as locked_until from code_lockouts where subject = any($1::text[]) and until > $2) l
+     left join codes c on c.hash = $3
+     left join code_batches b on b.id = c.batch_id
+     left join campaigns k on k.id = b.campaign_id`,
+    [subjects, now, hash] as never[],
+    { prepare: true },
+  );
   return {
     lockedUntil: row?.lockedUntil ?? null,
     found: row?.codeId ? row : undefined,
-    campaign: row?.campaign ? campaignFromJson(row.campaign) : undefined,
+    campaignVersion: row?.campaignVersion ?? null,
   };
 }
 

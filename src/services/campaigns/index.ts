@@ -193,13 +193,14 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
     },
 
     async budgetExhausted(db, c) {
-      const rows = await db`
+      // `awarded` as the row has it now: `c` may be a copy read before the awards that exhausted it.
+      const rows = await db<{ budget: number | null; awarded: number }[]>`
         update campaigns set budget_exhausted_at = ${clock.now()}
-        where id = ${c.id} and budget_exhausted_at is null returning id`;
+        where id = ${c.id} and budget_exhausted_at is null returning budget, awarded`;
       if (!rows.length) return;
       await audit(db, 'system', 'campaign.budget_exhausted', `campaign:${c.id}`, {
-        budget: c.budget,
-        awarded: c.awarded,
+        budget: rows[0]!.budget,
+        awarded: rows[0]!.awarded,
       });
       deps.logger?.warn({ campaignId: c.id }, 'campaign budget exhausted');
       await deps.notifier?.notifyManagers(db, c.programId, (t, locale) => ({

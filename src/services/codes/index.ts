@@ -30,6 +30,7 @@ import { getCampaign } from '../../db/campaigns/repo.js';
 import type { Ledger } from '../ledger/index.js';
 import type { CampaignsService } from '../campaigns/index.js';
 import type { CodeHasher } from './code-secret.js';
+import { createCampaignCache } from './campaign-cache.js';
 import { audit } from '../../db/audit-repo.js';
 
 export { loadCodeSecret, createCodeHasher } from './code-secret.js';
@@ -123,6 +124,7 @@ export function createCodes(deps: CodesDeps): CodesService {
   const { sql, ledger, campaigns, hash } = deps;
   const clock = deps.clock ?? systemClock;
   const policy = { ...DEFAULT_GUESS_POLICY, ...deps.guessPolicy };
+  const campaignCache = createCampaignCache();
 
   async function campaignOr404(db: Db, id: string) {
     const c = await getCampaign(db, id);
@@ -141,8 +143,9 @@ export function createCodes(deps: CodesDeps): CodesService {
   ): Promise<RedeemOutcome> {
     const canonical = normalizeCode(raw) ?? raw.toUpperCase();
     const shown = isValidCanonical(canonical) ? formatCode(canonical) : raw.trim();
-    const { lockedUntil, found, campaign } = await repo.lookup(tx, hash(canonical), subjects, now);
+    const { lockedUntil, found, campaignVersion } = await repo.lookup(tx, hash(canonical), subjects, now);
     if (lockedUntil) return { status: 'locked', code: shown, until: lockedUntil };
+    const campaign = found && campaignVersion !== null ? await campaignCache.get(tx, found.campaignId, campaignVersion) : undefined;
     if (!found || !campaign) {
       return checkCode(canonical).status === 'mistyped' ? { status: 'mistyped', code: shown } : { status: 'unknown', code: shown };
     }
