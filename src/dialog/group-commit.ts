@@ -1,8 +1,9 @@
 /**
  * Group commit: messages that arrive while earlier ones are being committed are handled together,
  * in one transaction, instead of each paying its own BEGIN, COMMIT (a WAL flush) and round trips.
- * A message that finds a free slot goes at once, alone, so a quiet service answers as fast as
- * before; batches form only under load, from what queued up meanwhile.
+ * A message that finds a free slot goes at the end of the current turn of the event loop, with
+ * whatever else arrived in that turn, so a quiet service answers as fast as before; batches form
+ * under load, from what queued up meanwhile.
  *
  * Order: a conversation is in at most one batch at a time, and within it at most once, so a chat's
  * messages are still handled one after another, in arrival order. Across processes the
@@ -38,9 +39,9 @@ export function createGroupCommit<T, R>(
   let inFlight = 0;
   let running = 0;
 
-  function take(): Array<Submitted<T, R>> {
+  function take(size: number): Array<Submitted<T, R>> {
     const batch: Array<Submitted<T, R>> = [];
-    for (let i = 0; i < waiting.length && batch.length < options.maxBatch; ) {
+    for (let i = 0; i < waiting.length && batch.length < size; ) {
       const next = waiting[i]!;
       if (busy.has(next.key)) {
         i++;
@@ -53,9 +54,24 @@ export function createGroupCommit<T, R>(
     return batch;
   }
 
+  // A pump waits for the end of the current turn of the event loop: what arrives in the same turn
+  // (the next messages of the chats whose batch just committed, a channel's burst) goes together
+  // rather than the first one alone into the free slot.
+  let scheduled = false;
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      pump();
+    });
+  }
+
   function pump(): void {
     while (inFlight < options.maxInFlight && waiting.length) {
-      const batch = take();
+      // As large as allowed: splitting what waits over the free slots measured slower (a batch's
+      // BEGIN, COMMIT and statements cost the server more than running two at once gains).
+      const batch = take(options.maxBatch);
       if (batch.length === 0) return; // everything waiting belongs to a conversation in a batch
       inFlight++;
       running += batch.length;
@@ -65,7 +81,7 @@ export function createGroupCommit<T, R>(
           inFlight--;
           running -= batch.length;
           for (const m of batch) busy.delete(m.key);
-          pump();
+          schedule();
         });
     }
   }
@@ -74,7 +90,7 @@ export function createGroupCommit<T, R>(
     submit(item, key) {
       return new Promise<R>((resolve, reject) => {
         waiting.push({ item, key, resolve, reject });
-        pump();
+        schedule();
       });
     },
     pending: () => waiting.length + running,
