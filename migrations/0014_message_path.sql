@@ -66,23 +66,62 @@ begin
    where g.slug = a_slug;
 end $$;
 
--- A batch of messages (the engine's group commit) opened in one call, each as dialog_open does it,
--- in the order given (the engine sorts them by chat, so processes lock conversations in one order);
--- `ord` says which message a row answers.
+-- A batch of messages (the engine's group commit) opened in one call: what dialog_open does, as
+-- three statements over the whole batch rather than three per message (a batch of 16 opened in
+-- 1.45 ms one by one). Identities are upserted in the order given, which the engine sorts by chat,
+-- so two processes lock conversations in one order; the read runs after every lock is held. `ord`
+-- says which message a row answers; none come back when the program does not exist.
 create function dialog_open_batch(
   a_slug text, a_channel text[], a_external_id text[], a_chat_id text[], a_message_id text[],
   a_display_name text[], a_locale_hint text[], a_verified_phone text[])
 returns setof dialog_opening language plpgsql as $$
 declare
-  r dialog_opening;
+  v_program uuid;
+  v_accepted int[];
 begin
-  for i in 1 .. coalesce(array_length(a_message_id, 1), 0) loop
-    for r in select * from dialog_open(a_slug, a_channel[i], a_external_id[i], a_chat_id[i], a_message_id[i],
-                                       a_display_name[i], a_locale_hint[i], a_verified_phone[i]) loop
-      r.ord := i;
-      return next r;
-    end loop;
-  end loop;
+  select id into v_program from programs where slug = a_slug;
+  if not found then
+    return;
+  end if;
+
+  with m as (
+    select * from unnest(a_channel, a_message_id) with ordinality as m(channel, message_id, ord)
+  ), fresh as (
+    insert into inbox (channel, message_id) select channel, message_id from m order by ord
+    on conflict do nothing
+    returning channel, message_id
+  )
+  select coalesce(array_agg(m.ord), '{}') into v_accepted
+    from fresh join m on m.channel = fresh.channel and m.message_id = fresh.message_id;
+
+  insert into channel_identities (program_id, channel, external_id, chat_id, display_name, locale_hint, verified_phone)
+  select v_program, m.channel, m.external_id, m.chat_id, m.display_name, m.locale_hint, m.verified_phone
+    from unnest(a_channel, a_external_id, a_chat_id, a_display_name, a_locale_hint, a_verified_phone)
+         with ordinality as m(channel, external_id, chat_id, display_name, locale_hint, verified_phone, ord)
+   where m.ord = any(v_accepted)
+   order by m.ord
+  on conflict (program_id, channel, external_id) do update set
+    chat_id = excluded.chat_id,
+    display_name = coalesce(excluded.display_name, channel_identities.display_name),
+    locale_hint = coalesce(excluded.locale_hint, channel_identities.locale_hint),
+    verified_phone = coalesce(excluded.verified_phone, channel_identities.verified_phone),
+    unreachable_at = null, unreachable_reason = null,
+    last_seen_at = now();
+
+  return query
+  select m.ord::int, m.ord = any(v_accepted),
+         g.id, g.slug, g.name, g.default_locale, g.time_zone, g.terms_version, g.settings::text,
+         c.state::text,
+         v.id, v.program_id, v.channel, v.external_id, v.chat_id, v.participant_id, v.display_name, v.locale_hint,
+         v.verified_phone, v.unreachable_at, v.unreachable_reason, v.created_at, v.last_seen_at,
+         p.id, p.program_id, p.status, p.role, p.locale, p.name, p.phone, p.phone_verified, p.store, p.profile::text,
+         p.consent_version, p.consent_at, p.muted, p.registered_at, p.erased_at, p.created_at
+    from unnest(a_channel, a_external_id) with ordinality as m(channel, external_id, ord)
+    join programs g on g.id = v_program
+    left join channel_identities v
+      on m.ord = any(v_accepted) and v.program_id = v_program and v.channel = m.channel and v.external_id = m.external_id
+    left join participants p on p.id = v.participant_id
+    left join conversations c on c.identity_id = v.id;
 end $$;
 
 -- A credit answers what the participant can spend right after it (posted - held, read from the

@@ -74,14 +74,17 @@ it('a burst in shared transactions: every outcome as if alone, the budget kept, 
     ...people.filter((p) => p.n > 30 && p.n <= 58).map((p) => message(p.n, tightCodes[p.n - 31]!)),
     message(59, 'boom'),
     message(60, 'pomoc', 'again'),
+    // two people nobody knows yet: their identities are created and registration starts
+    ...[1, 2].map((k): Inbound => ({ kind: 'text', text: 'cześć', messageId: `new-${k}`, from: { channel: 'web', externalId: `new-${k}` }, receivedAt: new Date() })),
   ].sort(() => Math.random() - 0.5);
   const statuses = await Promise.all(burst.map((m) => engine.receive(m)));
   expect(statuses.filter((s) => s.status === 'duplicate')).toHaveLength(1);
 
   // Batches really formed: messages committed by one transaction share its xmin.
   const [tx] = await db.sql<{ messages: number; transactions: number }[]>`
-    select count(*)::int as messages, count(distinct xmin::text)::int as transactions from inbox where message_id like 'g-%'`;
-  expect(tx!.messages).toBe(59);
+    select count(*)::int as messages, count(distinct xmin::text)::int as transactions
+      from inbox where message_id like 'g-%' or message_id like 'new-%'`;
+  expect(tx!.messages).toBe(61);
   expect(tx!.transactions).toBeLessThan(30);
 
   const t = i18n.t('pl');
@@ -103,6 +106,12 @@ it('a burst in shared transactions: every outcome as if alone, the budget kept, 
   }
   expect({ tightCredited, exhausted }).toEqual({ tightCredited: 10, exhausted: 18 });
   expect(await repliesOf(59)).toEqual([t('common:error_generic')]);
+  for (const k of [1, 2]) {
+    const [state] = await db.sql<{ state: { step: { step: string } } }[]>`
+      select c.state from conversations c join channel_identities i on i.id = c.identity_id where i.external_id = ${`new-${k}`}`;
+    expect(state!.state.step.step).toMatch(/^reg\./);
+    expect((await outboxOf(db.sql, `new-${k}`, 'web')).length).toBeGreaterThan(0);
+  }
   expect((await outboxOf(db.sql, 'g-60', 'web')).length).toBe(before60);
 
   // Points: what was credited and nothing else; every refused code still unused.
