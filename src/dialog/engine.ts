@@ -139,10 +139,10 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
 
   /** One message alone in its transaction: open, handle, write. */
   async function runOnce(inbound: Inbound, tx: Tx): Promise<{ status: 'handled'; turn: Turn }> {
-    const opened = await repo.openConversation(tx, programSlug, openingOf(inbound));
+    const [opened] = await repo.openConversations(tx, programSlug, [openingOf(inbound)]);
     // A repeated delivery changes nothing.
-    if (!opened.accepted) throw DUPLICATE;
-    const done = await handleOpened(inbound, opened, tx);
+    if (!opened!.accepted) throw DUPLICATE;
+    const done = await handleOpened(inbound, opened!, tx);
     await writeTurns(tx, [done]);
     return { status: 'handled', turn: done.turn };
   }

@@ -174,26 +174,17 @@ export interface OpeningInput {
 }
 
 /**
- * What the dialog engine needs to start a message, in one round trip: `dialog_open()` (migration
- * 0014) accepts the inbox row (dedupe), upserts the identity, which takes the conversation's row
- * lock (a second message of the chat waits there until the first one's transaction ends), and then
- * reads program, participant and state with a snapshot taken after the lock, so it sees what the
- * previous message of the chat committed. A duplicate writes nothing (`accepted: false`).
+ * What the dialog engine needs to start its messages, in one round trip: `dialog_open()` (migration
+ * 0014) accepts the inbox rows (dedupe), upserts the identities, which takes each conversation's row
+ * lock (a second message of a chat waits there until the first one's transaction ends), and then
+ * reads program, participant and state with a snapshot taken after the locks, so it sees what the
+ * previous message of each chat committed. A duplicate writes nothing (`accepted: false`). Answers
+ * in the order given; give the messages of a batch sorted by chat (one lock order everywhere).
  */
-export async function openConversation(db: Db, programSlug: string, i: OpeningInput): Promise<OpenedConversation> {
-  const rows = await db.unsafe<OpenRow[]>(
-    'select * from dialog_open($1, $2, $3, $4, $5, $6, $7, $8)',
-    [programSlug, i.channel, i.externalId, i.chatId, i.messageId, i.displayName ?? null, i.localeHint ?? null, i.verifiedPhone ?? null],
-    PREPARED,
-  );
-  return toOpened(rows[0]);
-}
-
-/** The messages of a batch opened in one call (`dialog_open_batch`), answers in the order given. */
 export async function openConversations(db: Db, programSlug: string, items: readonly OpeningInput[]): Promise<OpenedConversation[]> {
   const column = <K extends keyof OpeningInput>(k: K) => items.map((i) => i[k] ?? null);
   const rows = await db.unsafe<OpenRow[]>(
-    'select * from dialog_open_batch($1, $2, $3, $4, $5, $6, $7, $8)',
+    'select * from dialog_open($1, $2, $3, $4, $5, $6, $7, $8)',
     [
       programSlug,
       column('channel'),
