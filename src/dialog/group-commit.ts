@@ -25,7 +25,7 @@ export interface Submitted<T, R> {
 
 export interface GroupCommit<T, R> {
   submit(item: T, key: string): Promise<R>;
-  /** Messages waiting for a slot or running (for tests and shutdown). */
+  /** Messages waiting for a slot or in a running batch. */
   pending(): number;
 }
 
