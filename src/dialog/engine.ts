@@ -138,13 +138,13 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   });
 
   /** One message alone in its transaction: open, handle, write. */
-  async function runOnce(inbound: Inbound, tx: Tx): Promise<{ status: 'handled'; turn: Turn }> {
+  async function runOnce(inbound: Inbound, tx: Tx): Promise<Turn> {
     const [opened] = await repo.openConversations(tx, programSlug, [openingOf(inbound)]);
     // A repeated delivery changes nothing.
     if (!opened!.accepted) throw DUPLICATE;
     const done = await handleOpened(inbound, opened!, tx);
     await writeTurns(tx, [done]);
-    return { status: 'handled', turn: done.turn };
+    return done.turn;
   }
 
   /** Runs the flows on an opened conversation; nothing of the turn is written yet. */
@@ -541,8 +541,8 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   async function receiveAlone(inbound: Inbound): Promise<Received> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await deps.sql.begin((tx) => runOnce(inbound, tx));
-        afterCommit(result.turn);
+        const turn = (await deps.sql.begin((tx) => runOnce(inbound, tx))) as Turn;
+        afterCommit(turn);
         return { status: 'handled' };
       } catch (error) {
         if (error === DUPLICATE) return { status: 'duplicate' };

@@ -90,10 +90,13 @@ export interface CodeLookup {
   audienceRole: string | null;
 }
 
+/** A code and its batch as `CodeLookup` (aliases c and b). */
+const CODE_COLS = `c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
+  b.expires_at, b.audience_role`;
+
 export async function findByHash(db: Db, hash: Buffer): Promise<CodeLookup | undefined> {
   const [row] = await db<CodeLookup[]>`
-    select c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
-      b.expires_at, b.audience_role
+    select ${db.unsafe(CODE_COLS)}
     from codes c join code_batches b on b.id = c.batch_id
     where c.hash = ${hash}`;
   return row;
@@ -112,8 +115,7 @@ export async function lookup(
   now: Date,
 ): Promise<{ lockedUntil: Date | null; found: CodeLookup | undefined; campaignVersion: number | null }> {
   const [row] = await db.unsafe<Array<CodeLookup & { lockedUntil: Date | null; campaignVersion: number | null }>>(
-    `select l.locked_until, c.id as code_id, c.uses, c.max_uses, c.last_used_at, b.id as batch_id, b.campaign_id, b.points,
-       b.expires_at, b.audience_role, (extract(epoch from k.updated_at) * 1000000)::int8 as campaign_version
+    `select l.locked_until, ${CODE_COLS}, (extract(epoch from k.updated_at) * 1000000)::int8 as campaign_version
      from (select max(until) as locked_until from code_lockouts where subject = any($1::text[]) and until > $2) l
      left join codes c on c.hash = $3
      left join code_batches b on b.id = c.batch_id

@@ -201,58 +201,25 @@ export async function openConversations(db: Db, programSlug: string, items: read
   return items.map((_, i) => toOpened(byOrd.get(i + 1)));
 }
 
+/**
+ * The `<prefix>_…` columns of a joined row as the row of their own table: `iProgramId` →
+ * `programId` (the client has camelCased the names already).
+ */
+function columnsOf<T>(row: Record<string, unknown>, prefix: 'i' | 'p'): T {
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key.length > 1 && key[0] === prefix && key[1]! >= 'A' && key[1]! <= 'Z') own[key[1]!.toLowerCase() + key.slice(2)] = value;
+  }
+  return own as T;
+}
+
 function toOpened(r: OpenRow | undefined): OpenedConversation {
   if (r && !r.accepted) return { accepted: false };
-  const program: ProgramRow | undefined = r && {
-    id: r.id as string,
-    slug: r.slug as string,
-    name: r.name as string,
-    defaultLocale: r.defaultLocale as string,
-    timeZone: r.timeZone as string,
-    termsVersion: r.termsVersion as string,
-    settings: JSON.parse(r.settings as string) as Record<string, unknown>,
-  };
-  const identity: ChannelIdentityRow | undefined = r && {
-    id: r.iId as string,
-    programId: r.iProgramId as string,
-    channel: r.iChannel as ChannelIdentityRow['channel'],
-    externalId: r.iExternalId as string,
-    chatId: r.iChatId as string,
-    participantId: r.iParticipantId as string | null,
-    displayName: r.iDisplayName as string | null,
-    localeHint: r.iLocaleHint as string | null,
-    verifiedPhone: r.iVerifiedPhone as string | null,
-    unreachableAt: r.iUnreachableAt as Date | null,
-    unreachableReason: r.iUnreachableReason as string | null,
-    createdAt: r.iCreatedAt as Date,
-    lastSeenAt: r.iLastSeenAt as Date,
-  };
-  const participant: Participant | undefined =
-    r && r.pId
-      ? {
-          id: r.pId as string,
-          programId: r.pProgramId as string,
-          status: r.pStatus as Participant['status'],
-          role: r.pRole as Participant['role'],
-          locale: r.pLocale as Participant['locale'],
-          name: r.pName as string | null,
-          phone: r.pPhone as string | null,
-          phoneVerified: r.pPhoneVerified as boolean,
-          store: r.pStore as string | null,
-          profile: JSON.parse(r.pProfile as string) as Record<string, string | null>,
-          consentVersion: r.pConsentVersion as string | null,
-          consentAt: r.pConsentAt as Date | null,
-          muted: r.pMuted as boolean,
-          registeredAt: r.pRegisteredAt as Date | null,
-          erasedAt: r.pErasedAt as Date | null,
-          createdAt: r.pCreatedAt as Date,
-        }
-      : undefined;
   return {
     accepted: true,
-    program,
-    identity,
-    participant,
+    program: r && toProgram(r as unknown as RawProgram),
+    identity: r && columnsOf<ChannelIdentityRow>(r, 'i'),
+    participant: r?.pId ? toParticipant(columnsOf<RawParticipant>(r, 'p')) : undefined,
     state: r?.state ? (JSON.parse(r.state) as Record<string, unknown>) : {},
   };
 }
@@ -291,14 +258,24 @@ export interface ProgramRow {
   settings: Record<string, unknown>;
 }
 
+const PROGRAM_COLS = 'id, slug, name, default_locale, time_zone, terms_version, settings::text as settings';
+type RawProgram = Omit<ProgramRow, 'settings'> & { settings: string };
+const toProgram = (r: RawProgram): ProgramRow => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  defaultLocale: r.defaultLocale,
+  timeZone: r.timeZone,
+  termsVersion: r.termsVersion,
+  settings: JSON.parse(r.settings) as Record<string, unknown>,
+});
+
 export async function programBySlug(db: Db, slug: string): Promise<ProgramRow | undefined> {
-  const [row] = await db<ProgramRow[]>`
-    select id, slug, name, default_locale, time_zone, terms_version, settings::text as settings from programs where slug = ${slug}`;
-  return row && { ...row, settings: JSON.parse(row.settings as unknown as string) };
+  const [row] = await db<RawProgram[]>`select ${db.unsafe(PROGRAM_COLS)} from programs where slug = ${slug}`;
+  return row && toProgram(row);
 }
 
 export async function programById(db: Db, id: string): Promise<ProgramRow | undefined> {
-  const [row] = await db<ProgramRow[]>`
-    select id, slug, name, default_locale, time_zone, terms_version, settings::text as settings from programs where id = ${id}`;
-  return row && { ...row, settings: JSON.parse(row.settings as unknown as string) };
+  const [row] = await db<RawProgram[]>`select ${db.unsafe(PROGRAM_COLS)} from programs where id = ${id}`;
+  return row && toProgram(row);
 }
