@@ -6,13 +6,16 @@
  * The engine runs as the service runs it, group commit included (messages that queue up share a
  * transaction); `messagesPerCommit` says how many shared one on average, and BENCH_GROUP_COMMIT=off
  * measures one transaction per message instead.
- * `pgbench -b simple-update` with 16 clients runs in the same process run as the reference, just
- * before and just after the redemptions (averaged). Prints one JSON line:
- *   {bench, clients, seconds, redemptions, redemptionsPerSec, p50Ms, p99Ms, pgbenchTps, ratio,
- *    pgbenchSamples, messagesPerCommit, groupCommit, load1}
+ * `pgbench -b simple-update` with 16 clients is the reference, measured in the same run: as in
+ * bench/ledger.ts the run is BENCH_ROUNDS rounds of (pgbench, redemptions), each BENCH_SECONDS long
+ * and each after a CHECKPOINT, so a slow minute of a shared machine weighs on both sides of a
+ * round. `ratios` is each round's redemption rate over its pgbench TPS and `ratio` their median;
+ * the rate and latencies cover all rounds together. Prints one JSON line:
+ *   {bench, clients, seconds, rounds, redemptions, redemptionsPerSec, p50Ms, p99Ms, pgbenchTps,
+ *    ratio, ratios, pgbenchSamples, messagesPerCommit, groupCommit, load1}
  *   (load1: the machine's 1-minute load average at the end)
- * Env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default 16), BENCH_GROUP_COMMIT (on|off),
- * BENCH_DATABASE_URL.
+ * Env: BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 16),
+ * BENCH_GROUP_COMMIT (on|off), BENCH_DATABASE_URL.
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -26,13 +29,18 @@ import { createFlows } from '../src/dialog/flow.js';
 import { createI18n } from '../src/i18n/index.js';
 import { createEnqueueOutbound, createParticipants } from '../src/services/participants/index.js';
 import { createLogger } from '../src/shared/logger.js';
-import { runPgbench } from './lib/pgbench.js';
+import { checkpoint, runPgbench } from './lib/pgbench.js';
 import { createScratchDatabase, percentile } from './lib/scratch-db.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const GROUP_COMMIT = process.env.BENCH_GROUP_COMMIT !== 'off';
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 async function main(): Promise<void> {
   const db = await createScratchDatabase('bench_redeem');
@@ -88,23 +96,26 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: CLIENTS }, async (_, w) => {
       while (performance.now() < warmUntil) await redeemOne(w);
     }));
-    // The reference runs just before and just after the redemptions and is averaged (as in
-    // bench/ledger.ts), so load that drifts during the run (a shared machine) weighs on both sides.
-    const before = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
     const latencies: number[] = [];
     const firstMeasured = seq + 1;
-    const start = performance.now();
-    const end = start + SECONDS * 1000;
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, w) => {
-        while (performance.now() < end) {
-          const t0 = performance.now();
-          await redeemOne(w);
-          latencies.push(performance.now() - t0);
-        }
-      }),
-    );
-    const elapsed = (performance.now() - start) / 1000;
+    const rounds: Array<{ pgbenchTps: number; count: number; elapsedS: number }> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const reference = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
+      await checkpoint();
+      const before = latencies.length;
+      const start = performance.now();
+      const end = start + SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, w) => {
+          while (performance.now() < end) {
+            const t0 = performance.now();
+            await redeemOne(w);
+            latencies.push(performance.now() - t0);
+          }
+        }),
+      );
+      rounds.push({ pgbenchTps: reference.tps, count: latencies.length - before, elapsedS: (performance.now() - start) / 1000 });
+    }
     latencies.sort((a, b) => a - b);
 
     // Every redemption credited exactly once and answered.
@@ -120,21 +131,23 @@ async function main(): Promise<void> {
     const check = await ledger.check();
     if (!check.ok) throw new Error(`ledger check failed: ${JSON.stringify(check.problems.slice(0, 5))}`);
 
-    const after = await runPgbench({ clients: CLIENTS, seconds: SECONDS });
-    const pgbenchTps = (before.tps + after.tps) / 2;
-    const perSec = latencies.length / elapsed;
+    const pgbenchTps = rounds.reduce((t, x) => t + x.pgbenchTps, 0) / rounds.length;
+    const perSec = latencies.length / rounds.reduce((t, x) => t + x.elapsedS, 0);
+    const ratios = rounds.map((x) => x.count / x.elapsedS / x.pgbenchTps);
     process.stdout.write(
       `${JSON.stringify({
         bench: 'redeem',
         clients: CLIENTS,
         seconds: SECONDS,
+        rounds: ROUNDS,
         redemptions: latencies.length,
         redemptionsPerSec: round(perSec, 1),
         p50Ms: round(percentile(latencies, 50)),
         p99Ms: round(percentile(latencies, 99)),
         pgbenchTps: round(pgbenchTps, 1),
-        ratio: round(perSec / pgbenchTps, 3),
-        pgbenchSamples: [round(before.tps, 1), round(after.tps, 1)],
+        ratio: round(median(ratios), 3),
+        ratios: ratios.map((x) => round(x, 3)),
+        pgbenchSamples: rounds.map((x) => round(x.pgbenchTps, 1)),
         messagesPerCommit: round(commits!.messages / Math.max(1, commits!.transactions), 1),
         groupCommit: GROUP_COMMIT,
         load1: round(loadavg()[0]!, 2),

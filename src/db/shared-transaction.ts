@@ -13,8 +13,13 @@
  * The gate works on postgres.js's query handler: a query is built as usual (nested fragments, the
  * json/array helpers and `.values()` keep working) and only its hand-over to the connection is
  * held back while another member holds the savepoint.
+ *
+ * Members' batched statements (batched.ts) asked for in the same turn go to the server as one,
+ * through the gate like any member's statement; a member inside its own savepoint runs them alone,
+ * at once (the batch would wait for that very savepoint).
  */
 import type postgres from 'postgres';
+import { createBatcher, withBatcher } from './batched.js';
 
 type Tx = postgres.TransactionSql<Record<string, unknown>>;
 type Handler = ((query: unknown) => void) & { debug?: unknown };
@@ -71,16 +76,23 @@ export function shareTransaction(tx: Tx): SharedTransaction {
     }
   }
 
+  function gated(who: symbol): Tx {
+    const call = (first: unknown, ...rest: unknown[]) => gate(who, (tx as unknown as (...a: unknown[]) => unknown)(first, ...rest));
+    const handle = Object.assign(call, tx, {
+      unsafe: (...a: Parameters<Tx['unsafe']>) => gate(who, tx.unsafe(...a)),
+      savepoint: (...a: unknown[]) =>
+        exclusive(who, () => (tx.savepoint as unknown as (...b: unknown[]) => Promise<unknown>)(...a)),
+    });
+    return handle as unknown as Tx;
+  }
+
+  const together = createBatcher(gated(Symbol('batched statements')));
+
   return {
     member(): Tx {
       const who = Symbol('member');
-      const call = (first: unknown, ...rest: unknown[]) => gate(who, (tx as unknown as (...a: unknown[]) => unknown)(first, ...rest));
-      const handle = Object.assign(call, tx, {
-        unsafe: (...a: Parameters<Tx['unsafe']>) => gate(who, tx.unsafe(...a)),
-        savepoint: (...a: unknown[]) =>
-          exclusive(who, () => (tx.savepoint as unknown as (...b: unknown[]) => Promise<unknown>)(...a)),
-      });
-      return handle as unknown as Tx;
+      const handle = gated(who);
+      return withBatcher(handle, (statement, item) => (owner === who ? statement.one(handle, item) : together(statement, item)));
     },
   };
 }

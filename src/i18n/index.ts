@@ -61,15 +61,34 @@ export function createI18n(options: { defaultLocale: Locale; timeZone?: string }
     let f = fixed.get(locale);
     if (!f) {
       const slow = instance.getFixedT(locale);
-      f = ((key: string, opts?: unknown, ...rest: unknown[]) =>
+      const translate = (key: string, opts?: unknown, ...rest: unknown[]): string =>
         opts === undefined || (typeof opts === 'object' && opts !== null)
-          ? instance.t(key, { ...(opts as object | undefined), lng: (opts as { lng?: string } | undefined)?.lng ?? locale })
-          : (slow as unknown as (...a: unknown[]) => string)(key, opts, ...rest)) as unknown as Translate;
+          ? (instance.t(key, { ...(opts as object | undefined), lng: (opts as { lng?: string } | undefined)?.lng ?? locale }) as string)
+          : (slow as unknown as (...a: unknown[]) => string)(key, opts, ...rest);
+      // A text that depends only on a number ("250 punktów") is said in most replies: kept once
+      // made, since i18next's plural and interpolation steps cost far more than a lookup.
+      const counted = new Map<string, string>();
+      f = ((key: string, opts?: unknown, ...rest: unknown[]) => {
+        if (rest.length || !onlyCount(opts)) return translate(key, opts, ...rest);
+        const memo = `${opts.count}|${key}`;
+        let text = counted.get(memo);
+        if (text === undefined) {
+          if (counted.size >= 20_000) counted.clear();
+          counted.set(memo, (text = translate(key, opts)));
+        }
+        return text;
+      }) as unknown as Translate;
       fixed.set(locale, f);
     }
     return f;
   };
   return { instance, t };
+}
+
+function onlyCount(opts: unknown): opts is { count: number } {
+  if (typeof opts !== 'object' || opts === null || typeof (opts as { count?: unknown }).count !== 'number') return false;
+  for (const k in opts) if (k !== 'count') return false;
+  return true;
 }
 
 export function isLocale(value: unknown): value is Locale {

@@ -278,18 +278,19 @@ describe('automatic announcements', () => {
 
   it('gives the last day of a campaign in the program’s own time zone', async () => {
     // Ends at midnight in Lisbon (exclusive): the last day to take part is 30 November there,
-    // though it is already 1 December 01:00 in Warsaw.
+    // though it is already 1 December 01:00 in Warsaw. Next year's, so the campaign is still ahead.
+    const y = new Date().getUTCFullYear() + 1;
     const [lisbon] = await db.sql<{ id: string }[]>`
       insert into programs (slug, name, default_locale, time_zone) values ('lisboa-m4', 'Lisboa', 'pt', 'Europe/Lisbon') returning id`;
     const [c] = await db.sql<{ id: string }[]>`
       insert into campaigns (program_id, name, status, starts_at, ends_at)
-      values (${lisbon!.id}, 'Natal', 'active', now() - interval '1 minute', '2026-12-01T00:00:00Z') returning id`;
+      values (${lisbon!.id}, 'Natal', 'active', now() - interval '1 minute', ${`${y}-12-01T00:00:00Z`}) returning id`;
     await createDueAutomatic(db.sql);
     const start = (await repo.bySourceKey(db.sql, `campaign:${c!.id}:start`))!;
     const read = (locale: 'pl' | 'pt' | 'be') => renderFor(start, { locale }, 'pt', templateTranslator(i18n.t(locale), locale))!.text;
-    expect(read('pt')).toContain(`Decorre até ${formatDate('pt', '2026-11-30T12:00:00Z', 'UTC')}.`);
-    expect(read('pl')).toContain(`Trwa do ${formatDate('pl', '2026-11-30T12:00:00Z', 'UTC')}.`);
-    expect(read('pl')).not.toContain(formatDate('pl', '2026-12-01T12:00:00Z', 'UTC'));
+    expect(read('pt')).toContain(`Decorre até ${formatDate('pt', `${y}-11-30T12:00:00Z`, 'UTC')}.`);
+    expect(read('pl')).toContain(`Trwa do ${formatDate('pl', `${y}-11-30T12:00:00Z`, 'UTC')}.`);
+    expect(read('pl')).not.toContain(formatDate('pl', `${y}-12-01T12:00:00Z`, 'UTC'));
   });
 
   it('reminds, once, whoever has points expiring in N days, with their own amount', async () => {

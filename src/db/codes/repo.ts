@@ -1,5 +1,6 @@
 /** SQL for code batches, codes, redemptions, guesses and lockouts. */
-import type { StatementPart } from '../ledger/ledger-repo.js';
+import { creditCalls, type StatementPart } from '../ledger/ledger-repo.js';
+import type { BatchedStatement } from '../batched.js';
 import type { Db, Sql } from '../sql.js';
 
 export interface BatchRow {
@@ -102,33 +103,75 @@ export async function findByHash(db: Db, hash: Buffer): Promise<CodeLookup | und
   return row;
 }
 
-/**
- * One round trip for what redeeming a code needs first: the code and its batch, whether any of
- * `subjects` is locked out at `now`, and which version of the campaign applies (its `updated_at` in
- * microseconds, which every change of its definition sets): the caller keeps the campaigns it has
- * read and reads one again only when the version differs (services/codes/campaign-cache.ts).
- */
-export async function lookup(
-  db: Db,
-  hash: Buffer,
-  subjects: string[],
-  now: Date,
-): Promise<{ lockedUntil: Date | null; found: CodeLookup | undefined; campaignVersion: number | null }> {
-  const [row] = await db.unsafe<Array<CodeLookup & { lockedUntil: Date | null; campaignVersion: number | null }>>(
-    `select l.locked_until, ${CODE_COLS}, (extract(epoch from k.updated_at) * 1000000)::int8 as campaign_version
-     from (select max(until) as locked_until from code_lockouts where subject = any($1::text[]) and until > $2) l
-     left join codes c on c.hash = $3
-     left join code_batches b on b.id = c.batch_id
-     left join campaigns k on k.id = b.campaign_id`,
-    [subjects, now, hash] as never[],
-    { prepare: true },
-  );
-  return {
-    lockedUntil: row?.lockedUntil ?? null,
-    found: row?.codeId ? row : undefined,
-    campaignVersion: row?.campaignVersion ?? null,
-  };
+export interface LookupInput {
+  hash: Buffer;
+  /** Lockout subjects (participant, chat identity): the lookup says whether any is locked at `now`. */
+  subjects: string[];
+  now: Date;
 }
+
+export interface LookupResult {
+  lockedUntil: Date | null;
+  found: CodeLookup | undefined;
+  /** The campaign's `updated_at` in microseconds, which every change of its definition sets. */
+  campaignVersion: number | null;
+}
+
+type LookupRow = CodeLookup & { lockedUntil: Date | null; campaignVersion: number | null };
+
+const lookupResult = (row: LookupRow | undefined): LookupResult => ({
+  lockedUntil: row?.lockedUntil ?? null,
+  found: row?.codeId ? row : undefined,
+  campaignVersion: row?.campaignVersion ?? null,
+});
+
+/**
+ * What redeeming a code needs first, in one statement: the code and its batch, whether any of the
+ * subjects is locked out, and which version of the campaign applies (the caller keeps the campaigns
+ * it has read and reads one again only when the version differs: services/codes/campaign-cache.ts).
+ * A batch of messages looks all its codes up in one statement (batched.ts).
+ */
+export const lookup: BatchedStatement<LookupInput, LookupResult> = {
+  async one(db, { hash, subjects, now }) {
+    const [row] = await db.unsafe<LookupRow[]>(
+      `select l.locked_until, ${CODE_COLS}, (extract(epoch from k.updated_at) * 1000000)::int8 as campaign_version
+       from (select max(until) as locked_until from code_lockouts where subject = any($1::text[]) and until > $2) l
+       left join codes c on c.hash = $3
+       left join code_batches b on b.id = c.batch_id
+       left join campaigns k on k.id = b.campaign_id`,
+      [subjects, now, hash] as never[],
+      { prepare: true },
+    );
+    return lookupResult(row);
+  },
+
+  async many(db, items) {
+    const subjects: string[] = [];
+    const owners: number[] = [];
+    items.forEach((item, i) => {
+      for (const s of item.subjects) {
+        subjects.push(s);
+        owners.push(i + 1);
+      }
+    });
+    const rows = await db.unsafe<Array<LookupRow & { ord: number }>>(
+      `select i.ord::int,
+              (select max(l.until) from unnest($3::text[], $4::int[]) as s(subject, ord)
+                 join code_lockouts l on l.subject = s.subject
+                where s.ord = i.ord and l.until > i.now) as locked_until,
+              ${CODE_COLS}, (extract(epoch from k.updated_at) * 1000000)::int8 as campaign_version
+       from unnest($1::text[], $2::timestamptz[]) with ordinality as i(hash, now, ord)
+       left join codes c on c.hash = decode(i.hash, 'hex')
+       left join code_batches b on b.id = c.batch_id
+       left join campaigns k on k.id = b.campaign_id`,
+      // hex: the client would declare an array of buffers as one bytea
+      [items.map((i) => i.hash.toString('hex')), items.map((i) => i.now.toISOString()), subjects, owners] as never[],
+      { prepare: true },
+    );
+    const byOrd = new Map(rows.map(({ ord, ...row }) => [ord, row]));
+    return items.map((_, i) => lookupResult(byOrd.get(i + 1)));
+  },
+};
 
 /**
  * Takes one use of the code and records the redemption in one statement; false when no use is
@@ -149,31 +192,76 @@ export async function takeAndRecord(
   return rows.length > 0;
 }
 
-/**
- * `takeAndRecord` and the ledger credit in one statement: the credit (`credit`, a statement part
- * from the ledger) runs only for the use this statement took, so a code with no use left credits
- * nothing. Returns the credit's outcome as text, or null when no use was left.
- */
-export async function takeAndCredit(
-  db: Db,
-  r: { codeId: number; participantId: string; campaignId: string; points: number; channel: string | null; at: Date },
-  credit: StatementPart,
-): Promise<string | null> {
-  const [row] = await db.unsafe<{ outcome: string | null }[]>(
-    `with taken as (
-       update codes set uses = uses + 1, last_used_at = $1
-       where id = $2 and uses < max_uses returning id
-     ), recorded as (
-       insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
-       select id, $3, $4, $5, $6, $1 from taken
-       returning id
-     )
-     select (select ${credit.sql(7)}::text from recorded) as outcome`,
-    [r.at, r.codeId, r.participantId, r.campaignId, r.points, r.channel, ...credit.params] as never[],
-    { prepare: true },
-  );
-  return row?.outcome ?? null;
+export interface TakeAndCreditInput {
+  codeId: number;
+  participantId: string;
+  campaignId: string;
+  points: number;
+  channel: string | null;
+  at: Date;
+  /** The ledger's credit for the use taken (`Ledger.earnCall`). */
+  credit: StatementPart;
 }
+
+/**
+ * `takeAndRecord` and the ledger credit in one statement: the credit runs only for the use this
+ * statement took, so a code with no use left credits nothing. Answers the credit's outcome as
+ * text, or null when no use was left. For single-use codes: in a batch (batched.ts) two messages
+ * with the same code take it once, and the other finds no use left, as it would alone.
+ */
+export const takeAndCredit: BatchedStatement<TakeAndCreditInput, string | null> = {
+  async one(db, r) {
+    const [row] = await db.unsafe<{ outcome: string | null }[]>(
+      `with taken as (
+         update codes set uses = uses + 1, last_used_at = $1
+         where id = $2 and uses < max_uses returning id
+       ), recorded as (
+         insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
+         select id, $3, $4, $5, $6, $1 from taken
+         returning id
+       )
+       select (select ${r.credit.sql(7)}::text from recorded) as outcome`,
+      [r.at, r.codeId, r.participantId, r.campaignId, r.points, r.channel, ...r.credit.params] as never[],
+      { prepare: true },
+    );
+    return row?.outcome ?? null;
+  },
+
+  async many(db, items) {
+    const credits = creditCalls(items.map((i) => i.credit), 7, 'k');
+    // Only one of several rows joined to the same code updates it (UPDATE … FROM): one use, one credit.
+    const rows = await db.unsafe<{ ord: number; outcome: string }[]>(
+      `with i as (
+         select * from unnest($1::int8[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::timestamptz[])
+           with ordinality as i(code_id, participant_id, campaign_id, points, channel, at, ord)
+       ), taken as (
+         update codes c set uses = c.uses + 1, last_used_at = i.at
+           from i where c.id = i.code_id and c.uses < c.max_uses
+         returning i.*
+       ), recorded as (
+         insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
+         select code_id, participant_id, campaign_id, points, channel, at from taken
+         returning code_id
+       )
+       select t.ord::int, ${credits.call}::text as outcome
+         from taken t join ${credits.from} on k.ord = t.ord
+        where exists (select 1 from recorded r where r.code_id = t.code_id)
+        order by t.ord`,
+      [
+        items.map((i) => i.codeId),
+        items.map((i) => i.participantId),
+        items.map((i) => i.campaignId),
+        items.map((i) => i.points),
+        items.map((i) => i.channel),
+        items.map((i) => i.at.toISOString()),
+        ...credits.params,
+      ] as never[],
+      { prepare: true },
+    );
+    const byOrd = new Map(rows.map((r) => [r.ord, r.outcome]));
+    return items.map((_, i) => byOrd.get(i + 1) ?? null);
+  },
+};
 
 /** Takes one use of the code; undefined when none is left (row lock: concurrent takers queue here). */
 export async function takeUse(db: Db, codeId: number, at: Date): Promise<boolean> {

@@ -55,6 +55,29 @@ export function creditCall(a: CreditArgs): StatementPart {
 
 export const parseOutcome = (text: string): RawOutcome => JSON.parse(text) as RawOutcome;
 
+const CREDIT_ARG_TYPES = ['text', 'uuid', 'uuid', 'bigint', 'text', 'text', 'text', 'uuid', 'text', 'jsonb', 'text', 'timestamptz', 'text', 'timestamptz'];
+const creditColumns = CREDIT_ARG_TYPES.map((_, i) => `a${i + 1}`).join(', ');
+const creditCallOn = (alias: string) => `ledger_credit(${CREDIT_ARG_TYPES.map((_, i) => `${alias}.a${i + 1}`).join(', ')})`;
+
+/**
+ * Many `creditCall`s for one statement over arrays: `from` (numbered from `first`) yields one row
+ * per call, with its position as `ord`, and `call` is the credit on the row called `alias`.
+ */
+export function creditCalls(parts: readonly StatementPart[], first: number, alias: string): { from: string; call: string; params: unknown[] } {
+  const params = CREDIT_ARG_TYPES.map((_, i) =>
+    // Dates as text: the client declares an array by its first element, so a Date would make it one timestamptz.
+    parts.map((p) => {
+      const v = p.params[i];
+      return v instanceof Date ? v.toISOString() : v;
+    }),
+  );
+  return {
+    from: `unnest(${CREDIT_ARG_TYPES.map((t, i) => `$${first + i}::${t}[]`).join(', ')}) with ordinality as ${alias}(${creditColumns}, ord)`,
+    call: creditCallOn(alias),
+    params,
+  };
+}
+
 const CREDIT = `select ${creditCallSql(1)}::text as r`;
 
 export async function credit(db: Db, a: CreditArgs): Promise<RawOutcome> {

@@ -47,7 +47,7 @@ export async function insert(db: Db, row: NewOutboxRow): Promise<number | undefi
     values (${row.programId}, ${row.channel}, ${row.externalId}, ${row.chatId}, ${row.identityId}, ${row.participantId},
             ${row.kind}, ${db.json(row.message as never)}, ${row.dedupeKey ?? null}, ${row.status ?? 'pending'},
             ${row.lastError ?? null})
-    on conflict (dedupe_key) do nothing
+    on conflict (dedupe_key) where dedupe_key is not null do nothing
     returning id`;
   if (r && (row.status ?? 'pending') === 'pending') {
     await db`select pg_notify(${OUTBOX_NOTIFY_CHANNEL}, ${`${row.channel} ${row.chatId}`})`;
@@ -74,7 +74,7 @@ export async function insertReplies(db: Db, rows: readonly NewOutboxRow[]): Prom
     `insert into outbox (program_id, channel, external_id, chat_id, identity_id, participant_id, kind, message, dedupe_key,
                          status, last_error)
      values ${tuples.join(', ')}
-     on conflict (dedupe_key) do nothing`,
+     on conflict (dedupe_key) where dedupe_key is not null do nothing`,
     params as never[],
     // Prepared (one text per reply count): unprepared, postgres.js spends an extra round trip
     // describing the parameters and Postgres plans the insert every time.

@@ -26,6 +26,7 @@ import {
 import { allNames, campaignGate, pointsWithMultiplier, type Earner, type Localized } from '../../domain/campaigns/campaign.js';
 import type { CodeBatchInput } from '../../domain/campaigns/rules-schema.js';
 import * as repo from '../../db/codes/repo.js';
+import { batched } from '../../db/batched.js';
 import { getCampaign } from '../../db/campaigns/repo.js';
 import type { Ledger } from '../ledger/index.js';
 import type { CampaignsService } from '../campaigns/index.js';
@@ -143,7 +144,7 @@ export function createCodes(deps: CodesDeps): CodesService {
   ): Promise<RedeemOutcome> {
     const canonical = normalizeCode(raw) ?? raw.toUpperCase();
     const shown = isValidCanonical(canonical) ? formatCode(canonical) : raw.trim();
-    const { lockedUntil, found, campaignVersion } = await repo.lookup(tx, hash(canonical), subjects, now);
+    const { lockedUntil, found, campaignVersion } = await batched(tx, repo.lookup, { hash: hash(canonical), subjects, now });
     if (lockedUntil) return { status: 'locked', code: shown, until: lockedUntil };
     const campaign = found && campaignVersion !== null ? await campaignCache.get(tx, found.campaignId, campaignVersion) : undefined;
     if (!found || !campaign) {
@@ -191,7 +192,7 @@ export function createCodes(deps: CodesDeps): CodesService {
       // Nothing can refuse after the take: the take, the redemption row and the credit go in one
       // statement (the credit only for a use it took), which also answers the new balance.
       const earn = ledger.earnCall(earnInput);
-      const outcome = await repo.takeAndCredit(tx, record, earn.call);
+      const outcome = await batched(tx, repo.takeAndCredit, { ...record, credit: earn.call });
       if (outcome === null) {
         const again = await repo.findByHash(tx, hash(canonical));
         return { status: 'already_used', code: shown, at: again?.lastUsedAt ?? null, byYou: false };
