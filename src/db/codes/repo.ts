@@ -1,5 +1,5 @@
 /** SQL for code batches, codes, redemptions, guesses and lockouts. */
-import { creditCalls, type StatementPart } from '../ledger/ledger-repo.js';
+import { creditManyCall, type StatementPart } from '../ledger/ledger-repo.js';
 import type { BatchedStatement } from '../batched.js';
 import type { Db, Sql } from '../sql.js';
 
@@ -228,7 +228,13 @@ export const takeAndCredit: BatchedStatement<TakeAndCreditInput, string | null> 
   },
 
   async many(db, items) {
-    const credits = creditCalls(items.map((i) => i.credit), 7, 'k');
+    // The taken rows' credits go as one call (ordered by position, so a message's several codes are
+    // credited, and answer their balances, in the order it sent them).
+    const credits = creditManyCall(
+      items.map((i) => i.credit),
+      7,
+      'array(select t.ord from taken t where exists (select 1 from recorded r where r.code_id = t.code_id))',
+    );
     // Only one of several rows joined to the same code updates it (UPDATE … FROM): one use, one credit.
     const rows = await db.unsafe<{ ord: number; outcome: string }[]>(
       `with i as (
@@ -243,10 +249,7 @@ export const takeAndCredit: BatchedStatement<TakeAndCreditInput, string | null> 
          select code_id, participant_id, campaign_id, points, channel, at from taken
          returning code_id
        )
-       select t.ord::int, ${credits.call}::text as outcome
-         from taken t join ${credits.from} on k.ord = t.ord
-        where exists (select 1 from recorded r where r.code_id = t.code_id)
-        order by t.ord`,
+       select k.ord::int, k.outcome::text from ${credits.sql} as k`,
       [
         items.map((i) => i.codeId),
         items.map((i) => i.participantId),

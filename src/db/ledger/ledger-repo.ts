@@ -56,14 +56,14 @@ export function creditCall(a: CreditArgs): StatementPart {
 export const parseOutcome = (text: string): RawOutcome => JSON.parse(text) as RawOutcome;
 
 const CREDIT_ARG_TYPES = ['text', 'uuid', 'uuid', 'bigint', 'text', 'text', 'text', 'uuid', 'text', 'jsonb', 'text', 'timestamptz', 'text', 'timestamptz'];
-const creditColumns = CREDIT_ARG_TYPES.map((_, i) => `a${i + 1}`).join(', ');
-const creditCallOn = (alias: string) => `ledger_credit(${CREDIT_ARG_TYPES.map((_, i) => `${alias}.a${i + 1}`).join(', ')})`;
 
 /**
- * Many `creditCall`s for one statement over arrays: `from` (numbered from `first`) yields one row
- * per call, with its position as `ord`, and `call` is the credit on the row called `alias`.
+ * Many `creditCall`s as one `ledger_credit_many(…)` (migrations/0016_ledger_credit_many.sql): a
+ * set of `(ord, outcome jsonb)` rows for the calls whose 1-based position is in `ords` (an SQL
+ * bigint[] expression), each answering what its own `ledger_credit` would have in that order. The
+ * arrays' parameters are numbered from `first`.
  */
-export function creditCalls(parts: readonly StatementPart[], first: number, alias: string): { from: string; call: string; params: unknown[] } {
+export function creditManyCall(parts: readonly StatementPart[], first: number, ords: string): { sql: string; params: unknown[] } {
   const params = CREDIT_ARG_TYPES.map((_, i) =>
     // Dates as text: the client declares an array by its first element, so a Date would make it one timestamptz.
     parts.map((p) => {
@@ -72,8 +72,7 @@ export function creditCalls(parts: readonly StatementPart[], first: number, alia
     }),
   );
   return {
-    from: `unnest(${CREDIT_ARG_TYPES.map((t, i) => `$${first + i}::${t}[]`).join(', ')}) with ordinality as ${alias}(${creditColumns}, ord)`,
-    call: creditCallOn(alias),
+    sql: `ledger_credit_many(${ords}, ${CREDIT_ARG_TYPES.map((t, i) => `$${first + i}::${t}[]`).join(', ')})`,
     params,
   };
 }
