@@ -18,6 +18,7 @@
  *   transactions on one global lock, which capped the whole inbound path at one commit (and fsync)
  *   at a time. The sender's sweeper remains the safety net for a poke that is lost.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type postgres from 'postgres';
 import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
 import { shareTransaction } from '../db/shared-transaction.js';
@@ -107,8 +108,6 @@ async function preloadMedia(inbound: Inbound, timeoutMs: number): Promise<Inboun
   const load = settled.ok ? async () => settled.bytes : async () => Promise.reject(settled.error);
   return { ...inbound, media: { ...inbound.media, load } };
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Thrown inside the transaction to roll back a repeated delivery. */
 const DUPLICATE = new Error('duplicate inbound message');
