@@ -12,6 +12,13 @@
  * COMMIT behind it then only ends it (Postgres answers ROLLBACK), which is checked as well, so a
  * statement whose error the body swallowed can never let a half transaction pass as committed.
  *
+ * That holds for a statement that reached the server. One that fails on the client (postgres.js
+ * serialises parameters as it writes them, so a BigInt in a jsonb parameter fails there) never
+ * arrives, and the COMMIT behind it commits the rest. So the final statements must not be able to
+ * fail on the client: make their parameters text before building them, in code that throws out of
+ * the body rather than rejecting `last` (the dialog engine's writeTurns does). Should one fail so
+ * anyway, the answer is CommittedWithoutLast, never an error that reads as "nothing happened".
+ *
  * Savepoints work as in postgres.js (`tx.savepoint(fn)`), on the same connection.
  *
  * `settings` are SET LOCAL for the transaction, sent in the same message as BEGIN (one simple
@@ -31,6 +38,17 @@ export interface Finished<T> {
 export class RolledBack extends Error {
   constructor() {
     super('the transaction was rolled back at COMMIT: one of its statements had failed');
+  }
+}
+
+/** The transaction committed, but one of its final statements did not reach the server. */
+export class CommittedWithoutLast<T = unknown> extends Error {
+  constructor(
+    /** The body's value: its effects are committed. */
+    readonly value: T,
+    override readonly cause: unknown,
+  ) {
+    super('the transaction committed without one of its final statements, which failed on the client', { cause });
   }
 }
 
@@ -84,9 +102,10 @@ export async function pipelinedTransaction<T>(
     // Both settle before either is looked at: a failed final statement is the error to report.
     const [lastDone, commitDone] = await Promise.allSettled([last, committed, begun]);
     open = false;
-    if (lastDone.status === 'rejected') throw lastDone.reason;
+    const didCommit = commitDone.status === 'fulfilled' && (commitDone.value as { command?: string }).command === 'COMMIT';
+    if (lastDone.status === 'rejected') throw didCommit ? new CommittedWithoutLast(value, lastDone.reason) : lastDone.reason;
     if (commitDone.status === 'rejected') throw commitDone.reason;
-    if ((commitDone.value as { command?: string }).command !== 'COMMIT') throw new RolledBack();
+    if (!didCommit) throw new RolledBack();
     return value;
   } catch (error) {
     if (open) await reserved.unsafe('rollback').catch(() => undefined);

@@ -20,9 +20,9 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type postgres from 'postgres';
-import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
+import { isRetryable, isUniqueViolation, jsonText, type Sql } from '../db/sql.js';
 import { shareTransaction } from '../db/shared-transaction.js';
-import { pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
+import { CommittedWithoutLast, pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { I18n, Locale } from '../i18n/index.js';
@@ -191,11 +191,20 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     return { turn, stateBefore };
   }
 
-  /** The states and replies of one or more turns: two statements, pipelined. */
-  async function writeTurns(tx: Tx, done: readonly HandledTurn[]): Promise<void> {
-    const states = done
-      .filter(({ turn, stateBefore }) => !turn.erased && JSON.stringify(turn.state) !== stateBefore)
-      .map(({ turn }) => ({ identityId: turn.identity.id, state: turn.state as unknown as Record<string, unknown> }));
+  /**
+   * The states and replies of one or more turns: two statements, pipelined, with the COMMIT right
+   * behind them. Not async, and everything is serialised before either statement is made: a state
+   * or reply that cannot be written as JSON throws out of the transaction's body, which rolls back.
+   * Thrown from inside an async function instead, it would only reject `last`, the COMMIT would
+   * still go out, and the message would commit without its state and replies.
+   */
+  function writeTurns(tx: Tx, done: readonly HandledTurn[]): Promise<void> {
+    const states: Array<{ identityId: string; stateJson: string }> = [];
+    for (const { turn, stateBefore } of done) {
+      if (turn.erased) continue;
+      const stateJson = jsonText(turn.state);
+      if (stateJson !== stateBefore) states.push({ identityId: turn.identity.id, stateJson });
+    }
     const replies = done.flatMap(({ turn }) =>
       turn.replies.map((message) => ({
         programId: turn.program.id,
@@ -208,7 +217,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
         message,
       })),
     );
-    await Promise.all([repo.saveStates(tx, states), outbox.insertReplies(tx, replies)]);
+    return Promise.all([repo.saveStates(tx, states), outbox.insertReplies(tx, replies)]).then(() => undefined);
   }
 
   // ---- dispatch ---------------------------------------------------------------------------------
@@ -549,9 +558,15 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
         BATCH_TRANSACTION,
       );
     } catch (error) {
-      deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
-      await alone();
-      return;
+      if (error instanceof CommittedWithoutLast) {
+        // Committed: running the messages again would only find them in the inbox.
+        deps.logger.error({ err: error, size: batch.length }, 'batch committed without its states or replies');
+        outcome = error.value as Array<HandledTurn | null>;
+      } else {
+        deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
+        await alone();
+        return;
+      }
     }
     members.forEach((m, i) => {
       const done = outcome[i];
@@ -568,6 +583,11 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
         return { status: 'handled' };
       } catch (error) {
         if (error === DUPLICATE) return { status: 'duplicate' };
+        if (error instanceof CommittedWithoutLast) {
+          deps.logger.error({ err: error, channel: inbound.from.channel, messageId: inbound.messageId }, 'message committed without its state or replies');
+          afterCommit(error.value as Turn);
+          return { status: 'handled' };
+        }
         const race = isUniqueViolation(error, 'participants_verified_phone');
         if ((isRetryable(error) || race) && attempt < MAX_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));

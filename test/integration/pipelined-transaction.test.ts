@@ -1,17 +1,19 @@
 /**
  * A transaction whose BEGIN and COMMIT travel with its first and last statements still commits
  * all or nothing: a failing body, a failing final statement and a failure the body swallowed each
- * leave nothing behind, and the connection goes back to the pool outside any transaction.
+ * leave nothing behind, and the connection goes back to the pool outside any transaction. A final
+ * statement that fails on the client never reaches the server to abort it: that is never reported
+ * as "nothing happened".
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { pipelinedTransaction, RolledBack } from '../../src/db/pipelined-transaction.js';
+import { CommittedWithoutLast, pipelinedTransaction, RolledBack } from '../../src/db/pipelined-transaction.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
   // One connection: whatever a transaction leaves on it, the next statement would see.
   db = await createTestDatabase({ migrated: false, max: 1 });
-  await db.sql`create table notes (n int primary key)`;
+  await db.sql`create table notes (n int primary key, doc jsonb)`;
 });
 afterAll(async () => {
   await db?.drop();
@@ -101,4 +103,18 @@ it('settings hold for the transaction only', async () => {
   await expect(pipelinedTransaction(db.sql, async () => ({ value: 1 }), { settings: { 'x; drop table notes': 'y' } })).rejects.toThrow(
     'not a setting',
   );
+});
+
+it('a final statement that fails on the client is reported as committed without it, never as rolled back', async () => {
+  // postgres.js serialises a jsonb parameter as it writes the statement: a BigInt fails there,
+  // the server never sees the insert, and the COMMIT behind it commits the rest.
+  const error = await pipelinedTransaction(db.sql, async (tx) => {
+    await tx`insert into notes values (1)`;
+    const bad = tx.unsafe('insert into notes values (2, $1::jsonb)', [{ n: 1n }] as never[], { prepare: true });
+    return { value: 'effects', last: Promise.all([bad, tx`insert into notes values (3)`.execute()]) };
+  }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(CommittedWithoutLast);
+  expect((error as CommittedWithoutLast).value).toBe('effects');
+  expect(await notes()).toEqual([1, 3]);
+  expect(await outsideTransaction()).toBe(true);
 });

@@ -1,4 +1,4 @@
-import type { Db } from '../sql.js';
+import { jsonText, type Db } from '../sql.js';
 import type { ChannelId, Outbound } from '../../shared/messages.js';
 
 export type OutboxKind = 'reply' | 'notice' | 'broadcast';
@@ -60,26 +60,32 @@ export async function insert(db: Db, row: NewOutboxRow): Promise<number | undefi
  * No NOTIFY: the dialog engine pokes the sender after commit (`onCommitted`), because Postgres
  * serialises the commits of notifying transactions on one global lock, fsync included.
  */
-export async function insertReplies(db: Db, rows: readonly NewOutboxRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const params: unknown[] = [];
+export function insertReplies(db: Db, rows: readonly NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return Promise.resolve();
+  // Not async, and every parameter made text here: a message that cannot be written as JSON throws
+  // at the call, before anything is handed to the connection. The dialog engine sends this insert
+  // with the COMMIT right behind it, and a statement that failed on the client would never reach
+  // the server to abort the transaction (see src/db/pipelined-transaction.ts).
+  const params: Array<string | null> = [];
   const tuples = rows.map((row) => {
     const at = params.length;
     params.push(row.programId, row.channel, row.externalId, row.chatId, row.identityId, row.participantId, row.kind,
-      row.message, row.dedupeKey ?? null, row.status ?? 'pending', row.lastError ?? null);
-    return `($${at + 1}::uuid, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::uuid, $${at + 6}::uuid, $${at + 7}, $${at + 8}::jsonb,
+      jsonText(row.message), row.dedupeKey ?? null, row.status ?? 'pending', row.lastError ?? null);
+    return `($${at + 1}::uuid, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::uuid, $${at + 6}::uuid, $${at + 7}, $${at + 8}::text::jsonb,
       $${at + 9}, $${at + 10}, $${at + 11})`;
   });
-  await db.unsafe(
-    `insert into outbox (program_id, channel, external_id, chat_id, identity_id, participant_id, kind, message, dedupe_key,
-                         status, last_error)
-     values ${tuples.join(', ')}
-     on conflict (dedupe_key) where dedupe_key is not null do nothing`,
-    params as never[],
-    // Prepared (one text per reply count): unprepared, postgres.js spends an extra round trip
-    // describing the parameters and Postgres plans the insert every time.
-    { prepare: true },
-  );
+  return db
+    .unsafe(
+      `insert into outbox (program_id, channel, external_id, chat_id, identity_id, participant_id, kind, message, dedupe_key,
+                           status, last_error)
+       values ${tuples.join(', ')}
+       on conflict (dedupe_key) where dedupe_key is not null do nothing`,
+      params,
+      // Prepared (one text per reply count): unprepared, postgres.js spends an extra round trip
+      // describing the parameters and Postgres plans the insert every time.
+      { prepare: true },
+    )
+    .then(() => undefined);
 }
 
 export async function getById(db: Db, id: number): Promise<OutboxRow | undefined> {

@@ -231,15 +231,22 @@ function toOpened(r: OpenRow | undefined): OpenedConversation {
 // ---- conversations ----------------------------------------------------------------------------
 
 /** Conversation states of one or more chats (one statement; nothing when the list is empty). */
-export async function saveStates(db: Db, states: ReadonlyArray<{ identityId: string; state: Record<string, unknown> }>): Promise<void> {
-  if (states.length === 0) return;
-  await db.unsafe(
-    `insert into conversations (identity_id, state, updated_at)
-     select s.identity_id, s.state, now() from unnest($1::uuid[], $2::jsonb[]) as s(identity_id, state)
-     on conflict (identity_id) do update set state = excluded.state, updated_at = now()`,
-    [states.map((s) => s.identityId), states.map((s) => s.state)] as never[],
-    PREPARED,
-  );
+/**
+ * Conversation states as JSON text (the caller serialises them, so that a state that cannot be
+ * written fails before anything is sent: see insertReplies in outbox-repo.ts). Not async, for the
+ * same reason.
+ */
+export function saveStates(db: Db, states: ReadonlyArray<{ identityId: string; stateJson: string }>): Promise<void> {
+  if (states.length === 0) return Promise.resolve();
+  return db
+    .unsafe(
+      `insert into conversations (identity_id, state, updated_at)
+       select s.identity_id, s.state::jsonb, now() from unnest($1::uuid[], $2::text[]) as s(identity_id, state)
+       on conflict (identity_id) do update set state = excluded.state, updated_at = now()`,
+      [states.map((s) => s.identityId), states.map((s) => s.stateJson)],
+      PREPARED,
+    )
+    .then(() => undefined);
 }
 
 // ---- inbox ------------------------------------------------------------------------------------
