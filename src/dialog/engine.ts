@@ -517,9 +517,28 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     runBatch,
   );
 
+  // A chat's messages are handed to the group commit in the order they came, even while a photo
+  // among them is still downloading: a text sent right after a photo (the web chat does not wait
+  // for an answer) must not be handled before it. Each entry is the hand-over of the chat's latest.
+  const handedOver = new Map<string, Promise<void>>();
+
   async function receive(received: Inbound): Promise<Received> {
-    const inbound = await preloadMedia(received, deps.mediaTimeoutMs ?? 20_000);
-    return group.submit(inbound, `${inbound.from.channel}:${inbound.from.externalId}`);
+    const key = `${received.from.channel}:${received.from.externalId}`;
+    const loading = preloadMedia(received, deps.mediaTimeoutMs ?? 20_000);
+    const previous = handedOver.get(key);
+    let handed!: () => void;
+    const mine = new Promise<void>((resolve) => (handed = resolve));
+    handedOver.set(key, mine);
+    let result: Promise<Received>;
+    try {
+      const inbound = await loading;
+      await previous;
+      result = group.submit(inbound, key); // queued when this returns
+    } finally {
+      handed();
+      if (handedOver.get(key) === mine) handedOver.delete(key);
+    }
+    return result;
   }
 
   async function runBatch(batch: Array<Submitted<Inbound, Received>>): Promise<void> {

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundBody } from '../../src/dialog/types.js';
-import { buildEngine, createTestDatabase, inbound, outboxOf, type TestDatabase } from './dialog-harness.js';
+import type { FlowModule } from '../../src/dialog/flow.js';
+import { buildEngine, createTestDatabase, inbound, outboxOf, seedWebChatters, type TestDatabase } from './dialog-harness.js';
 
 /**
  * A photo is downloaded before the message's transaction opens: a slow platform download must not
  * hold a pooled connection inside a transaction (nor the conversation's lock) while it waits.
  */
-describe('photos are downloaded outside the message transaction', () => {
+describe('photos are downloaded outside the message transaction, in their chat\'s order', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -42,5 +43,34 @@ describe('photos are downloaded outside the message transaction', () => {
     expect(loads).toBe(1);
     expect(openDuringLoad).toBe(0);
     expect((await outboxOf(db.sql, 'media-1')).length).toBeGreaterThan(0);
+  });
+
+  it('a text sent while the photo before it is still downloading is handled after the photo', async () => {
+    const handled: string[] = [];
+    const recorder: FlowModule = {
+      id: 'recorder',
+      async intercept(ctx) {
+        handled.push(ctx.inbound.kind === 'text' ? ctx.inbound.text : ctx.inbound.kind);
+        return { replies: [`got ${handled.at(-1)}`] };
+      },
+    };
+    const { engine } = buildEngine(db.sql, [recorder]);
+    await seedWebChatters(db.sql, 'order', 2, '63');
+    const slowPhoto: InboundBody = {
+      kind: 'photo',
+      media: { ref: 'file-2', mimeType: 'image/jpeg', load: () => new Promise((r) => setTimeout(() => r(Buffer.from('jpeg')), 200)) },
+    };
+    const from = { channel: 'web' as const, externalId: 'order-1' };
+    // The web chat posts without waiting for answers; another chat's text must not wait for the photo.
+    const other = engine.receive(inbound({ channel: 'web', externalId: 'order-2' }, { kind: 'text', text: 'other chat' }));
+    const results = await Promise.all([
+      engine.receive(inbound(from, slowPhoto)),
+      engine.receive(inbound(from, { kind: 'text', text: 'after the photo' })),
+      engine.receive(inbound(from, { kind: 'text', text: 'and then this' })),
+      other,
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['handled', 'handled', 'handled', 'handled']);
+    expect(handled).toEqual(['other chat', 'photo', 'after the photo', 'and then this']);
+    expect((await outboxOf(db.sql, 'order-1', 'web')).map((o) => o.text)).toEqual(['got photo', 'got after the photo', 'got and then this']);
   });
 });
