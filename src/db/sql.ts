@@ -71,11 +71,7 @@ export async function withTransaction<T>(
   }
 }
 
-/**
- * JSON text of a value to be stored as jsonb, made before a statement is: postgres.js serialises a
- * jsonb parameter only when the statement is written to the socket, where a BigInt or a cycle fails
- * it on the client, and the statements queued behind it (a COMMIT) then go on without it.
- */
+/** JSON text of a value to be stored as jsonb; throws for one that cannot be (a BigInt, a cycle). */
 export function jsonText(value: unknown): string {
   const text = JSON.stringify(value);
   if (typeof text !== 'string') throw new TypeError(`not storable as JSON: ${typeof value}`);

@@ -94,8 +94,11 @@ interface HandledTurn {
  * again. A failed or timed-out download is handed to the flows as a `load()` that rejects, so they
  * answer it as before ("send the photo again").
  */
-async function preloadMedia(inbound: Inbound, timeoutMs: number): Promise<Inbound> {
-  if (inbound.kind !== 'photo') return inbound;
+function preloadMedia(inbound: Inbound, timeoutMs: number): Inbound | Promise<Inbound> {
+  return inbound.kind === 'photo' ? downloadPhoto(inbound, timeoutMs) : inbound;
+}
+
+async function downloadPhoto(inbound: Inbound & { kind: 'photo' }, timeoutMs: number): Promise<Inbound> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`photo download took longer than ${timeoutMs} ms`)), timeoutMs);
@@ -192,11 +195,9 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   }
 
   /**
-   * The states and replies of one or more turns: two statements, pipelined, with the COMMIT right
-   * behind them. Not async, and everything is serialised before either statement is made: a state
-   * or reply that cannot be written as JSON throws out of the transaction's body, which rolls back.
-   * Thrown from inside an async function instead, it would only reject `last`, the COMMIT would
-   * still go out, and the message would commit without its state and replies.
+   * The states and replies of one or more turns: the transaction's final statements, with the
+   * COMMIT right behind them. Not async, so a state or reply that cannot be stored throws out of
+   * the body and rolls back (src/db/pipelined-transaction.ts says why).
    */
   function writeTurns(tx: Tx, done: readonly HandledTurn[]): Promise<void> {
     const states: Array<{ identityId: string; stateJson: string }> = [];
@@ -517,28 +518,9 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     runBatch,
   );
 
-  // A chat's messages are handed to the group commit in the order they came, even while a photo
-  // among them is still downloading: a text sent right after a photo (the web chat does not wait
-  // for an answer) must not be handled before it. Each entry is the hand-over of the chat's latest.
-  const handedOver = new Map<string, Promise<void>>();
-
-  async function receive(received: Inbound): Promise<Received> {
-    const key = `${received.from.channel}:${received.from.externalId}`;
-    const loading = preloadMedia(received, deps.mediaTimeoutMs ?? 20_000);
-    const previous = handedOver.get(key);
-    let handed!: () => void;
-    const mine = new Promise<void>((resolve) => (handed = resolve));
-    handedOver.set(key, mine);
-    let result: Promise<Received>;
-    try {
-      const inbound = await loading;
-      await previous;
-      result = group.submit(inbound, key); // queued when this returns
-    } finally {
-      handed();
-      if (handedOver.get(key) === mine) handedOver.delete(key);
-    }
-    return result;
+  function receive(received: Inbound): Promise<Received> {
+    // Queued at once, in the chat's order, while a photo downloads outside any transaction.
+    return group.submit(preloadMedia(received, deps.mediaTimeoutMs ?? 20_000), `${received.from.channel}:${received.from.externalId}`);
   }
 
   async function runBatch(batch: Array<Submitted<Inbound, Received>>): Promise<void> {

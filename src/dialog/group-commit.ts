@@ -6,8 +6,9 @@
  * under load, from what queued up meanwhile.
  *
  * Order: a conversation is in at most one batch at a time, and within it at most once, so a chat's
- * messages are still handled one after another, in arrival order. Across processes the
- * conversation's row lock keeps doing that.
+ * messages are still handled one after another, in arrival order. An item may still be on its way
+ * (a photo downloading): it holds its place, and its chat's later messages wait behind it while
+ * other chats go on. Across processes the conversation's row lock keeps doing that.
  */
 export interface GroupCommitOptions {
   /** Batches (transactions, pooled connections) running at once. */
@@ -23,8 +24,13 @@ export interface Submitted<T, R> {
   reject(error: unknown): void;
 }
 
+interface Waiting<T, R> extends Submitted<T, R> {
+  ready: boolean;
+}
+
 export interface GroupCommit<T, R> {
-  submit(item: T, key: string): Promise<R>;
+  /** Queues the item in its key's order at once, even if it is a promise still to settle. */
+  submit(item: T | Promise<T>, key: string): Promise<R>;
   /** Messages waiting for a slot or in a running batch. */
   pending(): number;
 }
@@ -34,16 +40,23 @@ export function createGroupCommit<T, R>(
   /** Settles every member of the batch (resolve or reject); its own rejection is a bug. */
   runBatch: (batch: Array<Submitted<T, R>>) => Promise<void>,
 ): GroupCommit<T, R> {
-  const waiting: Array<Submitted<T, R>> = [];
+  const waiting: Array<Waiting<T, R>> = [];
   const busy = new Set<string>();
   let inFlight = 0;
   let running = 0;
 
   function take(size: number): Array<Submitted<T, R>> {
     const batch: Array<Submitted<T, R>> = [];
+    // Keys whose first waiting item is not ready: their later items wait behind it.
+    const held = new Set<string>();
     for (let i = 0; i < waiting.length && batch.length < size; ) {
       const next = waiting[i]!;
-      if (busy.has(next.key)) {
+      if (busy.has(next.key) || held.has(next.key)) {
+        i++;
+        continue;
+      }
+      if (!next.ready) {
+        held.add(next.key);
         i++;
         continue;
       }
@@ -89,8 +102,25 @@ export function createGroupCommit<T, R>(
   return {
     submit(item, key) {
       return new Promise<R>((resolve, reject) => {
-        waiting.push({ item, key, resolve, reject });
-        schedule();
+        if (!(item instanceof Promise)) {
+          waiting.push({ item, key, resolve, reject, ready: true });
+          schedule();
+          return;
+        }
+        const entry: Waiting<T, R> = { item: undefined as T, key, resolve, reject, ready: false };
+        waiting.push(entry);
+        item.then(
+          (value) => {
+            entry.item = value;
+            entry.ready = true;
+            schedule();
+          },
+          (error: unknown) => {
+            waiting.splice(waiting.indexOf(entry), 1);
+            reject(error);
+            schedule();
+          },
+        );
       });
     },
     pending: () => waiting.length + running,

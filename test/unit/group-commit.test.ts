@@ -94,4 +94,36 @@ describe('group commit', () => {
     await expect(group.submit('a', 'a')).rejects.toThrow('database gone');
     expect(group.pending()).toBe(0);
   });
+
+  it('an item still on its way holds its place: its chat waits behind it, other chats go on', async () => {
+    const h = harness({ maxInFlight: 1, maxBatch: 4 });
+    let arrive!: (item: string) => void;
+    const photo = h.group.submit(new Promise<string>((r) => (arrive = r)), 'a');
+    const text = h.group.submit('a2', 'a');
+    const other = h.group.submit('b1', 'b');
+    await h.tick();
+    expect(h.batches.map((b) => b.items)).toEqual([['b1']]);
+    h.batches[0]!.finish();
+    arrive('a1');
+    await h.tick();
+    expect(h.batches[1]!.items).toEqual(['a1']);
+    h.batches[1]!.finish();
+    await h.tick();
+    expect(h.batches[2]!.items).toEqual(['a2']);
+    h.batches[2]!.finish();
+    expect(await Promise.all([photo, text, other])).toEqual(['ok a1', 'ok a2', 'ok b1']);
+    expect(h.group.pending()).toBe(0);
+  });
+
+  it('an item that fails on its way is rejected and lets its chat go on', async () => {
+    const h = harness({ maxInFlight: 1, maxBatch: 4 });
+    const lost = h.group.submit(Promise.reject(new Error('download failed')), 'a');
+    const next = h.group.submit('a2', 'a');
+    await expect(lost).rejects.toThrow('download failed');
+    await h.tick();
+    expect(h.batches.map((b) => b.items)).toEqual([['a2']]);
+    h.batches[0]!.finish();
+    await expect(next).resolves.toBe('ok a2');
+  });
 });
+

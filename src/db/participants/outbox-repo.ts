@@ -62,10 +62,8 @@ export async function insert(db: Db, row: NewOutboxRow): Promise<number | undefi
  */
 export function insertReplies(db: Db, rows: readonly NewOutboxRow[]): Promise<void> {
   if (rows.length === 0) return Promise.resolve();
-  // Not async, and every parameter made text here: a message that cannot be written as JSON throws
-  // at the call, before anything is handed to the connection. The dialog engine sends this insert
-  // with the COMMIT right behind it, and a statement that failed on the client would never reach
-  // the server to abort the transaction (see src/db/pipelined-transaction.ts).
+  // Not async and text only: it may be a pipelined transaction's final statement, which must throw
+  // at the call rather than fail on the client (src/db/pipelined-transaction.ts).
   const params: Array<string | null> = [];
   const tuples = rows.map((row) => {
     const at = params.length;

@@ -232,9 +232,8 @@ function toOpened(r: OpenRow | undefined): OpenedConversation {
 
 /** Conversation states of one or more chats (one statement; nothing when the list is empty). */
 /**
- * Conversation states as JSON text (the caller serialises them, so that a state that cannot be
- * written fails before anything is sent: see insertReplies in outbox-repo.ts). Not async, for the
- * same reason.
+ * Conversation states, as JSON text the caller made (`jsonText`), and not async: it may be a
+ * pipelined transaction's final statement (src/db/pipelined-transaction.ts).
  */
 export function saveStates(db: Db, states: ReadonlyArray<{ identityId: string; stateJson: string }>): Promise<void> {
   if (states.length === 0) return Promise.resolve();
