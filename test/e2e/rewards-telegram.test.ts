@@ -81,7 +81,7 @@ describe('rewards on Telegram', () => {
     await tg.nextMatching(user.id, (m) => m.text === t('rewards:ask.address'));
     user.text('ul. Kwiatowa 7, 80-001 Gdańsk');
     const confirm = await tg.nextMatching(user.id, (m) => m.text.startsWith(t('rewards:confirm.title')));
-    expect(confirm.text).toContain('Po zamówieniu zostanie Ci: 400 punktów');
+    expect(confirm.text).toContain('Po zamówieniu będziesz mieć: 400 punktów');
 
     // the same callback twice, as a double tap sends it
     user.press(confirm, t('rewards:button.confirm'));

@@ -160,7 +160,7 @@ describe('broadcasts in the chat', () => {
     const preview = await say(choice('bc:aud:consumers'));
     const consumers = await broadcasts.countAudience(db.sql, { roles: ['consumer'] }, programId);
     expect(preview[0]!.text).toContain('Promocja na kleje od poniedziałku!');
-    expect(preview[0]!.text).toContain(`Odbiorców: ${consumers}`);
+    expect(preview[0]!.text).toContain(`Liczba odbiorców: ${consumers}`);
     const sent = await say(choice('bc:send'));
     expect(sent[0]!.text).toContain(String(consumers));
     const [b] = await db.sql<{ id: string; message: unknown; audience: unknown; createdBy: string }[]>`

@@ -57,7 +57,7 @@ describe('rewards in chat', () => {
     const { c } = await member(320);
 
     const [list] = await c.send(choice('rewards:list:0'));
-    expect(list!.text).toContain('Masz do wydania: 320 punktów.');
+    expect(list!.text).toContain('Masz do wykorzystania: 320 punktów.');
     expect(list!.text).toContain('✅ Brelok — 100 punktów');
     expect(list!.text).toContain('🔒 Plecak — 800 punktów (brakuje 480 punktów)');
     expect(list!.text).not.toContain('instalatorów');
@@ -80,7 +80,7 @@ describe('rewards in chat', () => {
     const { p, c } = await member(1000);
 
     const [details] = await c.send(choice(`rewards:r:${reward.id}:0`));
-    expect(details!.text).toContain('✅ Wystarczy Ci punktów — masz 1000 punktów.');
+    expect(details!.text).toContain('✅ Wystarczy Ci punktów – masz 1000 punktów.');
     expect(labels(details)).toContain(t('pl')('rewards:button.order_physical'));
 
     const [askName] = await c.send(choice(`rewards:o:${reward.id}`));
@@ -94,7 +94,7 @@ describe('rewards in chat', () => {
     expect(askAddress!.text).toBe(t('pl')('rewards:ask.address'));
     const [confirm] = await c.send(text('ul. Długa 5/3, 31-147 Kraków'));
     expect(confirm!.text).toContain('Koszt: 700 punktów');
-    expect(confirm!.text).toContain('Po zamówieniu zostanie Ci: 300 punktów');
+    expect(confirm!.text).toContain('Po zamówieniu będziesz mieć: 300 punktów');
     expect(confirm!.text).toContain('Ola Kowalska, ul. Długa 5/3, 31-147 Kraków');
     const ok = values(confirm).find((v) => v.startsWith('rewards:ok:'))!;
     expect(Buffer.byteLength(ok)).toBeLessThanOrEqual(64);
