@@ -95,7 +95,7 @@ describe('rewards in chat', () => {
     const [confirm] = await c.send(text('ul. Długa 5/3, 31-147 Kraków'));
     expect(confirm!.text).toContain('Koszt: 700 punktów');
     expect(confirm!.text).toContain('Po zamówieniu będziesz mieć: 300 punktów');
-    expect(confirm!.text).toContain('Ola Kowalska, ul. Długa 5/3, 31-147 Kraków');
+    expect(confirm!.text).toContain('ul. Długa 5/3, 31-147 Kraków, odbiorca: Ola Kowalska');
     const ok = values(confirm).find((v) => v.startsWith('rewards:ok:'))!;
     expect(Buffer.byteLength(ok)).toBeLessThanOrEqual(64);
 
@@ -164,7 +164,7 @@ describe('rewards in chat', () => {
     const reward = await env.rewards.create(cashOut({ cashOut: { currency: 'BYN', step: 5, min: 10, max: 50 }, cost: 20 }), 'admin:t');
     const { p, c } = await member(700, 'be');
     const [ask] = await c.send(choice(`rewards:o:${reward.id}`));
-    expect(ask!.text).toContain('Колькі вы хочаце вывесці?');
+    expect(ask!.text).toContain('Якую суму вы хочаце атрымаць?');
     // 700 points at 20 a unit: up to 35 BYN
     expect(values(ask).filter((v) => v.startsWith('rewards:amt:'))).toEqual(
       ['10', '15', '20', '25', '30', '35'].map((a) => `rewards:amt:${a}`),
@@ -175,9 +175,9 @@ describe('rewards in chat', () => {
     expect(payout!.text).toBe(t('be')('rewards:ask.payout'));
     const [confirm] = await c.send(text('BY20 OLMP 3135 0000 0010 0000 0933'));
     expect(confirm!.text).toContain('Кошт: 500 балаў');
-    expect(confirm!.text).toContain('Пасля заказу ў вас застанецца: 200 балаў');
+    expect(confirm!.text).toContain('Пасля замовы ў вас будзе: 200 балаў');
     const [placed] = await c.send(choice(values(confirm).find((v) => v.startsWith('rewards:ok:'))!));
-    expect(placed!.text).toContain('Заяўку на вывад');
+    expect(placed!.text).toContain('Заяўку на выплату');
     const [order] = await db.sql<{ id: string; delivery: unknown }[]>`select id, delivery from reward_orders where participant_id = ${p.id}`;
     expect(order!.delivery).toEqual({ method: 'payout', payout: 'BY20 OLMP 3135 0000 0010 0000 0933' });
 

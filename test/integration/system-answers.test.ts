@@ -130,8 +130,8 @@ describe('my balance and /mydata', () => {
       reason: { key: 'codes:reason_code', params: { name: 'Zima', names: { pl: 'Zima', pt: 'Inverno', be: 'Зіма' } } },
     });
     const shown = (await c.send(choice('menu:balance'))).map((m) => m.text).join('\n');
-    expect(shown).toContain('Код з акцыі «Лета з кавай»');
-    expect(shown).toContain('Код з акцыі «Зіма»');
+    expect(shown).toContain('Код у акцыі «Лета з кавай»');
+    expect(shown).toContain('Код у акцыі «Зіма»');
     expect(shown).not.toMatch(/Lato|Zima|\[object Object\]/);
   });
 });
