@@ -137,6 +137,6 @@ describe('rewards on Telegram', () => {
     await tg.nextMatching(user.id, (m) => m.text.includes('Заяўку на выплату'));
     const [order] = await db.sql<{ id: string }[]>`select id from reward_orders where reward_id = ${reward.id}`;
     await rewards.fulfil(order!.id, {}, 'admin:buh');
-    await tg.nextMatching(user.id, (m) => m.text.includes('зацверджаны'));
+    await tg.nextMatching(user.id, (m) => /^💸 Выплата 20\sBr зацверджана/.test(m.text));
   });
 });

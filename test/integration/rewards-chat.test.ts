@@ -110,7 +110,7 @@ describe('rewards in chat', () => {
 
     // My orders: the order, cancellable while only held; cancelling gives the points back.
     const [mine] = await c.send(choice('rewards:orders'));
-    expect(mine!.text).toContain('1. Bluza z kapturem — przyjęte (700 punktów');
+    expect(mine!.text).toContain('1. Bluza z kapturem – przyjęte (700 punktów');
     const cancel = values(mine).find((v) => v.startsWith('rewards:x:'))!;
     const [ask] = await c.send(choice(cancel));
     expect(ask!.text).toContain('Anulować zamówienie „Bluza z kapturem”?');
@@ -183,7 +183,7 @@ describe('rewards in chat', () => {
 
     expect((await env.rewards.fulfil(order!.id, {}, 'admin:boss')).status).toBe('changed');
     const [notice] = await db.sql<{ message: { text: string } }[]>`select message from outbox where participant_id = ${p.id} and kind = 'notice'`;
-    expect(notice!.message.text).toContain('зацверджаны');
+    expect(notice!.message.text).toMatch(/^💸 Выплата 25\sBr зацверджана/);
     expect(await env.ledger.balance(p.programId, p.id)).toMatchObject({ available: 200, held: 0 });
   });
 
