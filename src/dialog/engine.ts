@@ -25,7 +25,7 @@ import { shareTransaction } from '../db/shared-transaction.js';
 import { CommittedWithoutLast, pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { I18n, Locale } from '../i18n/index.js';
+import { LOCALES, type I18n, type Locale } from '../i18n/index.js';
 import { isRegistered, type ChannelIdentityRow } from '../domain/participants/index.js';
 import * as repo from '../db/participants/participants-repo.js';
 import * as outbox from '../db/participants/outbox-repo.js';
@@ -340,7 +340,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   }
 
   async function setLanguage(turn: Turn, value: string): Promise<void> {
-    const locale = (['pl', 'pt', 'be'] as const).find((l) => l === value);
+    const locale = LOCALES.find((l) => l === value);
     if (!locale) return;
     if (turn.participant) turn.participant = (await repo.update(turn.db, turn.participant.id, { locale }))!;
     else turn.state.pre = { ...turn.state.pre, locale };

@@ -59,7 +59,7 @@ describe('code fixes', () => {
     const { codes: list } = await codes.createBatch(c.id, { count: 2, points: 10 }, 'admin:test');
     const elsewhere = (await codes.redeem(undefined, { participant: person({ store: 'Outra loja' }), identity: { channel: 'web', externalId: 'a' }, codes: [list[0]!] }))[0]!;
     expect(elsewhere).toMatchObject({ status: 'not_in_audience' });
-    expect(outcomeLine(i18n.t('pt'), 'pt', elsewhere)).toContain('esta campanha é só para algumas lojas ou regiões');
+    expect(outcomeLine(i18n.t('pt-PT'), 'pt-PT', elsewhere)).toContain('esta campanha é só para algumas lojas ou regiões');
     const demo = await codes.redeem(undefined, { participant: person({ store: 'Demo, Lisboa' }), identity: { channel: 'web', externalId: 'b' }, codes: [list[1]!] });
     expect(demo[0]).toMatchObject({ status: 'credited' });
   });

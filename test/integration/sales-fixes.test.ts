@@ -66,7 +66,7 @@ describe('sales notices', () => {
     const store = `Sklep ${randomUUID().slice(0, 6)}`;
     await sales.createTarget(c.id, { store, metric: 'units', goal: 3, bonusPoints: 150 }, 'admin:test');
     const [a, b] = [staff(store), staff(store)];
-    locales.set(b.id, 'pt');
+    locales.set(b.id, 'pt-PT');
     const pid = await productId(a);
     const sa = await log(a, pid, 2, 'N-1');
     const sb = await log(b, pid, 1, 'N-2');
@@ -181,10 +181,10 @@ describe('stores typed freely at registration', () => {
     const p = staff();
     await sales.createTarget(c.id, { participantId: p.id, metric: 'units', goal: 10, bonusPoints: 50 }, 'admin:test');
     await log(p, await productId(p), 4, 'PR-1');
-    const participant = { id: p.id, programId, role: 'retail_staff', store: null, profile: {}, locale: 'pt' } as unknown as Participant;
-    const lines = await sales.progressLines(db.sql, participant, { t: i18n.t('pt'), locale: 'pt' });
+    const participant = { id: p.id, programId, role: 'retail_staff', store: null, profile: {}, locale: 'pt-PT' } as unknown as Participant;
+    const lines = await sales.progressLines(db.sql, participant, { t: i18n.t('pt-PT'), locale: 'pt-PT' });
     expect(lines).toContain('🎯 Caldeiras: 4 de 10 unid. — faltam 6');
-    expect(await sales.progressLines(db.sql, { ...participant, role: 'consumer' }, { t: i18n.t('pt'), locale: 'pt' })).toEqual([]);
+    expect(await sales.progressLines(db.sql, { ...participant, role: 'consumer' }, { t: i18n.t('pt-PT'), locale: 'pt-PT' })).toEqual([]);
   });
 });
 

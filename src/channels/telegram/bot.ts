@@ -149,7 +149,10 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
   async function setCommands(): Promise<void> {
     try {
       for (const locale of LOCALES) {
-        await bot.api.setMyCommands(commandsFor(deps.i18n, locale), { language_code: locale });
+        // Telegram's language_code is the bare language: one command list serves both Portuguese variants.
+        if (locale === 'pt-BR') continue;
+        const code = locale === 'pt-PT' ? 'pt' : locale;
+        await bot.api.setMyCommands(commandsFor(deps.i18n, locale), { language_code: code });
       }
       // Everyone else (a language Punkto does not speak) sees the program's default language.
       await bot.api.setMyCommands(commandsFor(deps.i18n, deps.defaultLocale));

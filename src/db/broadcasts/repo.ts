@@ -94,13 +94,19 @@ export async function activeIds(db: Db): Promise<string[]> {
 // ---- fan-out -------------------------------------------------------------------------------
 
 /** SQL for the recipient's language: their choice, the channel's hint, the phone's country, the program's default. */
-const LOCALE_SQL = `coalesce(
-  p.locale,
-  case lower(split_part(replace(i.locale_hint, '_', '-'), '-', 1)) when 'pl' then 'pl' when 'pt' then 'pt' when 'be' then 'be' end,
-  case when coalesce(p.phone, i.verified_phone) ~ '^\\+?48' then 'pl'
-       when coalesce(p.phone, i.verified_phone) ~ '^\\+?(351|55)' then 'pt'
-       when coalesce(p.phone, i.verified_phone) ~ '^\\+?375' then 'be' end,
-  prog.default_locale)`;
+// The rule of i18n/resolve.ts (resolveLocale) in SQL; a test keeps the two equal. A Portuguese hint
+// without a region takes the phone's variant, else the market's.
+const PHONE_LOCALE = `case when coalesce(p.phone, i.verified_phone) ~ '^\\+?48' then 'pl'
+       when coalesce(p.phone, i.verified_phone) ~ '^\\+?351' then 'pt-PT'
+       when coalesce(p.phone, i.verified_phone) ~ '^\\+?55' then 'pt-BR'
+       when coalesce(p.phone, i.verified_phone) ~ '^\\+?375' then 'be' end`;
+const PORTUGUESE = `coalesce(case ${PHONE_LOCALE} when 'pt-PT' then 'pt-PT' when 'pt-BR' then 'pt-BR' end,
+       case when prog.market = 'BR' then 'pt-BR' when prog.market is null and prog.default_locale = 'pt-BR' then 'pt-BR' else 'pt-PT' end)`;
+const tagSql = (tag: string) => `case lower(split_part(replace(${tag}, '_', '-'), '-', 1))
+    when 'pl' then 'pl' when 'be' then 'be'
+    when 'pt' then case lower(split_part(replace(${tag}, '_', '-'), '-', 2)) when 'br' then 'pt-BR' when 'pt' then 'pt-PT' else ${PORTUGUESE} end
+  end`;
+const LOCALE_SQL = `coalesce(${tagSql('p.locale')}, ${tagSql('i.locale_hint')}, ${PHONE_LOCALE}, prog.default_locale)`;
 
 /** The WHERE clause and parameters for an audience; `$1` is the program id, parameters continue from `$2`. */
 function audienceWhere(a: Audience, params: unknown[]): string {
@@ -113,7 +119,10 @@ function audienceWhere(a: Audience, params: unknown[]): string {
   // stores / regions: see wordMatcher (matched in code, the way campaigns match them).
   if (a.registeredSince) where.push(`p.registered_at >= ${add(a.registeredSince)}::timestamptz`);
   if (a.participantIds?.length) where.push(`p.id = any(${add(a.participantIds)}::uuid[])`);
-  if (a.locales?.length) where.push(`${LOCALE_SQL} = any(${add(a.locales)}::text[])`);
+  if (a.locales?.length) {
+    const locales = a.locales.flatMap((l) => (l === 'pt' ? ['pt-PT', 'pt-BR'] : [l]));
+    where.push(`${LOCALE_SQL} = any(${add(locales)}::text[])`);
+  }
   if (a.campaignId) {
     const c = add(a.campaignId);
     where.push(`(p.id in (select participant_id from campaign_tallies where campaign_id = ${c}::uuid)

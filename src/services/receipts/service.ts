@@ -14,6 +14,7 @@ import {
   evaluateReceipt,
   rawQrIsDistinctive,
   readReceiptText,
+  OCR_MARKET,
   ocrFoundSomething,
   ReceiptRules,
   StoredReceiptRules,
@@ -286,7 +287,7 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
       const locale = participant ? await participants.locale(participant) : 'pl';
       const started = Date.now();
       const text = await deps.ocr.read(bytes, locale);
-      const facts = readReceiptText(text, locale);
+      const facts = readReceiptText(text, OCR_MARKET[locale]);
       deps.logger?.info({ receiptId: receipt.id, ms: Date.now() - started, found: ocrFoundSomething(facts) }, 'receipt OCR done');
       return facts;
     } catch (error) {

@@ -21,7 +21,7 @@ import type { EnqueueOutbound } from '../participants/outbox.js';
 import type { ParticipantsService } from '../participants/index.js';
 import type { Participant } from '../../domain/participants/index.js';
 import type { Locale } from '../../i18n/index.js';
-import { formatNumber, LOCALES } from '../../i18n/index.js';
+import { formatMoney, formatNumber, LOCALES } from '../../i18n/index.js';
 import * as rewardsRepo from '../../db/rewards/rewards-repo.js';
 import * as ordersRepo from '../../db/rewards/orders-repo.js';
 import {
@@ -564,13 +564,5 @@ export function createRewards(deps: RewardsDeps): RewardsService {
   };
 }
 
-/** 50 zł, 50 €, R$ 50, 50 Br: money as the reader writes it. */
-export function money(locale: Locale, amount: number, currency: string | null): string {
-  if (!currency) return formatNumber(locale, amount);
-  const tag = { pl: 'pl-PL', pt: currency === 'BRL' ? 'pt-BR' : 'pt-PT', be: 'be-BY' }[locale];
-  try {
-    return new Intl.NumberFormat(tag, { style: 'currency', currency, maximumFractionDigits: 0 }).format(amount);
-  } catch {
-    return `${formatNumber(locale, amount)} ${currency}`;
-  }
-}
+/** 50 zł, 50 €, R$ 50, 50 Br: money as the reader writes it (one rule for the whole product: i18n formatMoney). */
+export const money = (locale: Locale, amount: number, currency: string | null): string => formatMoney(locale, amount, currency);
