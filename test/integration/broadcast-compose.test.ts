@@ -179,7 +179,7 @@ describe('broadcasts in the chat', () => {
 
   it('mutes on STOP / PARAR / СТОП or /mute and unmutes on START, in the participant’s language', async () => {
     const { engine } = buildEngine(db.sql, [flow()]);
-    for (const [locale, stop, start] of [['pl', 'STOP', 'start'], ['pt-PT', 'Parar', 'VOLTAR'], ['be', 'стоп!', 'СТАРТ']] as const) {
+    for (const [locale, stop, start] of [['pl', 'STOP', 'start'], ['pt-PT', 'Parar', 'NOVIDADES'], ['be', 'стоп!', 'СТАРТ']] as const) {
       const p = await person({ locale });
       const from = { externalId: p.chat, chatId: p.chat };
       const muted = async () => (await db.sql<{ muted: boolean }[]>`select muted from participants where id = ${p.id}`)[0]!.muted;
@@ -221,7 +221,7 @@ describe('broadcasts in the chat', () => {
     expect(answers).toEqual(['Cancelar', 'Parar', 'STOP']);
     await engine.receive(inbound(from, command('mute')));
     expect(await muted()).toBe(true);
-    // Back at the menu an everyday word is not a mute word either; VOLTAR is.
+    // Back at the menu an everyday word is not a mute word either; NOVIDADES is.
     await engine.receive(inbound(from, command('menu')));
     await engine.receive(inbound(from, text('cancelar')));
     expect(await muted()).toBe(true);
