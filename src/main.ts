@@ -206,14 +206,13 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     publicRoutes.push(receiptMediaRoutes({ receipts, mediaSecret }));
     // Rewards (issue 6): catalogue and orders API, e-voucher pool encrypted with VOUCHER_KEY, chat flow.
     const rewards = createRewards({
-      sql,
       ledger,
       participants,
       enqueueOutbound,
       cipher: createVoucherCipher(await loadVoucherKey({ configured: config.VOUCHER_KEY, dataDir: config.DATA_DIR })),
       logger,
     });
-    apiRoutes.push(rewardRoutes({ rewards }), orderRoutes({ rewards }));
+    apiRoutes.push(rewardRoutes({ sql, rewards }), orderRoutes({ sql, rewards }));
     flowModules.push(createRewardsFlow({ rewards }));
     erasureHooks.push((db, id) => rewards.forgetParticipant(db, id));
     // ── feature flows and channel adapters are added above this line ──
