@@ -198,11 +198,11 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       stops.push({ name: 'receipt OCR', stop: ocr.close });
     }
     const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, campaigns, media: mediaStore, decoder: createQrDecoder(), ocr, logger });
-    erasureHooks.push((db, id) => receipts.forgetParticipant(id, db));
+    erasureHooks.push((db, id) => receipts.forgetParticipant(db, id));
     flowModules.push(createReceiptsFlow({ receipts, jobs: receiptQueue }));
     const mediaSecret = await loadMediaSecret(config.DATA_DIR);
-    apiRoutes.push(receiptRoutes({ receipts, i18n, mediaSecret }));
-    publicRoutes.push(receiptMediaRoutes({ receipts, mediaSecret }));
+    apiRoutes.push(receiptRoutes({ sql, receipts, i18n, mediaSecret }));
+    publicRoutes.push(receiptMediaRoutes({ sql, receipts, mediaSecret }));
     // Rewards (issue 6): catalogue and orders API, e-voucher pool encrypted with VOUCHER_KEY, chat flow.
     const rewards = createRewards({
       sql,
@@ -218,8 +218,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     // ── feature flows and channel adapters are added above this line ──
     // "My balance" and /mydata: the ledger plus what sales, rewards and receipts add to them.
     const dialogLedger: BalanceSource = {
-      balance: (...args) => ledger.balance(...args),
-      history: (...args) => ledger.history(...args),
+      balance: (db, programId, participantId) => ledger.balance(db, programId, participantId),
+      history: (db, programId, participantId, options) => ledger.history(db, programId, participantId, options),
       progress: (db, participant, ctx) => sales.progressLines(db, participant, ctx),
       personalData: [
         async (db, participant) => {

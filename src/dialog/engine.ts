@@ -39,6 +39,7 @@ import { asOutbound, parseState, type ConversationState, type Turn } from './tur
 import { mainMenu } from './menu.js';
 import { applyAnswer, attachPhone, prompt, whatIsNeeded, type RegistrationDeps } from './registration.js';
 import { balanceMessage, helpText, languageChoices, myData, type BalanceSource } from './system.js';
+import { backoff } from '../shared/retry.js';
 
 export interface DialogEngineDeps {
   sql: Sql;
@@ -591,7 +592,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
         }
         const race = isUniqueViolation(error, 'participants_verified_phone');
         if ((isRetryable(error) || race) && attempt < MAX_ATTEMPTS) {
-          await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+          await backoff(attempt);
           continue;
         }
         if (isRetryable(error) || isConnectionError(error)) throw error;

@@ -32,8 +32,8 @@ export type PersonalDataSource = (db: Db, participant: Participant) => Promise<P
  * features the dialog layer does not know (sales, rewards, receipts) add their part. Wired in main.ts.
  */
 export interface BalanceSource {
-  balance(programId: string, participantId: string, db?: Turn['db']): Promise<Balance>;
-  history(programId: string, participantId: string, options?: { limit?: number }, db?: Turn['db']): Promise<HistoryEntry[]>;
+  balance(db: Turn['db'], programId: string, participantId: string): Promise<Balance>;
+  history(db: Turn['db'], programId: string, participantId: string, options?: { limit?: number }): Promise<HistoryEntry[]>;
   progress?: ProgressLines;
   personalData?: PersonalDataSource[];
 }
@@ -81,8 +81,8 @@ export async function myData(turn: Turn, participant: Participant, sources?: Pic
 export async function balanceMessage(turn: Turn, participant: Participant, ledger: BalanceSource | undefined): Promise<string> {
   const { t } = turn;
   if (!ledger) return t('bot:balance.unavailable');
-  const b = await ledger.balance(participant.programId, participant.id, turn.db);
-  const history = await ledger.history(participant.programId, participant.id, { limit: 5 }, turn.db);
+  const b = await ledger.balance(turn.db, participant.programId, participant.id);
+  const history = await ledger.history(turn.db, participant.programId, participant.id, { limit: 5 });
   const lines = [t('bot:balance.available', { count: b.available })];
   if (b.pending) lines.push(t('bot:balance.pending', { count: b.pending }));
   if (b.held) lines.push(t('bot:balance.held', { count: b.held }));

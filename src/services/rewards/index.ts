@@ -234,7 +234,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
       if (used >= reward.limitPerParticipant) return { status: 'limit_reached', reward, limit: reward.limitPerParticipant };
     }
     const points = orderPoints(reward, cashAmount);
-    const { available } = await ledger.balance(participant.programId, participant.id, db);
+    const { available } = await ledger.balance(db, participant.programId, participant.id);
     if (available < points) return { status: 'insufficient', reward, points, available, missing: points - available };
     return { status: 'ok', reward, points, available, balanceAfter: available - points };
   }
@@ -269,10 +269,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
         // A concurrent twin of this request committed first: its order stands.
         if (!order) throw new Refused(await duplicate(sp, (await ordersRepo.byRequestKey(sp, participant.programId, input.requestKey))!));
 
-        const held = await ledger.hold(
-          { programId: participant.programId, participantId: participant.id, amount: q.points, key: holdKey(order.id), reason: reasonFor(r), actor: `participant:${participant.id}` },
-          sp,
-        );
+        const held = await ledger.hold(sp, { programId: participant.programId, participantId: participant.id, amount: q.points, key: holdKey(order.id), reason: reasonFor(r), actor: `participant:${participant.id}` });
         if (held.status === 'insufficient') {
           throw new Refused({ status: 'insufficient', reward: r, points: q.points, available: held.available, missing: q.points - held.available });
         }
@@ -285,7 +282,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
           const voucher = await rewardsRepo.takeVoucher(sp, r.id, order.id, at);
           if (!voucher) throw new Refused({ status: 'out_of_stock', reward: r });
           await ordersRepo.setVoucher(sp, order.id, voucher.id);
-          await ledger.postHold(holdKey(order.id), { actor: 'system' }, sp);
+          await ledger.postHold(sp, holdKey(order.id), { actor: 'system' });
           final = (await ordersRepo.move(sp, order.id, 'ordered', 'delivered', { at }))!;
           voucherCode = cipher.decrypt(voucher.codeEnc);
         }
@@ -342,9 +339,9 @@ export function createRewards(deps: RewardsDeps): RewardsService {
       return now.status === target ? { status: 'unchanged', order: now } : { status: 'not_allowed', order: now };
     }
     if (postsPoints(current.status, target)) {
-      await ledger.postHold(holdKey(orderId), { actor }, db);
+      await ledger.postHold(db, holdKey(orderId), { actor });
     } else if (target === 'cancelled') {
-      await ledger.voidHold(holdKey(orderId), { actor, reason: { key: 'rewards:ledger.cancelled' } }, db);
+      await ledger.voidHold(db, holdKey(orderId), { actor, reason: { key: 'rewards:ledger.cancelled' } });
       const reward = await rewardsRepo.get(db, moved.rewardId);
       if (reward?.type === 'physical' && reward.stock !== null) await rewardsRepo.returnStock(db, reward.id);
     }
@@ -477,7 +474,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     async catalogue(db, participant) {
       const now = clock.now();
       const all = await rewardsRepo.list(db, participant.programId, { status: 'active' });
-      const { available } = await ledger.balance(participant.programId, participant.id, db);
+      const { available } = await ledger.balance(db, participant.programId, participant.id);
       const items: CatalogueItem[] = [];
       for (const reward of all.filter((r) => isOffered(r, participant.role, now))) {
         const points = entryPoints(reward);

@@ -209,8 +209,7 @@ export function createSales(deps: SalesDeps): SalesService {
             refused = gate;
             throw ROLLBACK;
           }
-          await ledger.earn(
-            {
+          await ledger.earn(sp, {
               programId,
               participantId: pid,
               amount: t.bonusPoints,
@@ -218,9 +217,7 @@ export function createSales(deps: SalesDeps): SalesService {
               key: bonusKey(t.id, pid, generation),
               campaignId,
               reason: { key: 'sales:reason_target', params: { goal: t.goal, metric: t.metric } },
-            },
-            sp,
-          );
+            });
           return true;
         });
         if (refused) {
@@ -259,7 +256,7 @@ export function createSales(deps: SalesDeps): SalesService {
     let due = cb.points - cb.taken;
     let taken = 0;
     if (cb.taken === 0) {
-      const r = await ledger.reverse({ transferKey: cb.transferKey, key: `${cb.transferKey}:clawback`, actor, reason }, tx);
+      const r = await ledger.reverse(tx, { transferKey: cb.transferKey, key: `${cb.transferKey}:clawback`, actor, reason });
       if (r.status === 'reversed' || r.status === 'already_reversed') [taken, due] = [due, 0];
       else if (r.status !== 'insufficient') {
         // Nothing was paid under that key (or it cannot be reversed): nothing to owe either.
@@ -270,13 +267,10 @@ export function createSales(deps: SalesDeps): SalesService {
     }
     // Two tries: the available balance can drop between the read and the debit (a reward order).
     for (let attempt = 0; due > 0 && attempt < 2; attempt++) {
-      const { available } = await ledger.balance(cb.programId, cb.participantId, tx);
+      const { available } = await ledger.balance(tx, cb.programId, cb.participantId);
       const n = Math.min(due, available);
       if (n <= 0) break;
-      const a = await ledger.adjust(
-        { programId: cb.programId, participantId: cb.participantId, amount: -n, key: `${cb.transferKey}:clawback:${cb.taken + taken}`, actor, reason },
-        tx,
-      );
+      const a = await ledger.adjust(tx, { programId: cb.programId, participantId: cb.participantId, amount: -n, key: `${cb.transferKey}:clawback:${cb.taken + taken}`, actor, reason });
       if (a.status === 'adjusted') [taken, due] = [taken + n, due - n];
     }
     if (taken > 0) {
@@ -390,7 +384,7 @@ export function createSales(deps: SalesDeps): SalesService {
     if (sale.status === 'pending') {
       if (verdict === 'confirm') {
         await repo.lockTargets(tx, sale.campaignId, sale.participantId, sale.store);
-        await ledger.confirmPending(key, { actor }, tx);
+        await ledger.confirmPending(tx, key, { actor });
         await repo.decide(tx, sale.id, { status: 'confirmed', at: now, by: actor, note });
         await awardTargets(tx, sale.campaignId, sale.participantId, sale.store, sale.programId);
         await deps.notifier?.notifyParticipant(tx, sale.participantId, (t) => ({
@@ -398,7 +392,7 @@ export function createSales(deps: SalesDeps): SalesService {
         }));
         return { outcome: 'confirmed' };
       }
-      await ledger.dropPending(key, { actor }, tx);
+      await ledger.dropPending(tx, key, { actor });
       await repo.decide(tx, sale.id, { status: 'rejected', at: now, by: actor, note });
       await release(tx, sale.campaignId, sale.participantId, sale.points, sale.createdAt);
       await deps.notifier?.notifyParticipant(tx, sale.participantId, (t) => ({
@@ -539,10 +533,10 @@ export function createSales(deps: SalesDeps): SalesService {
         campaignId: campaign.id,
         reason: { key: 'sales:reason_sale', params: { sku: offer.sku, quantity: input.quantity, invoice: sale.invoice } },
       };
-      if (pending) await ledger.pendingCredit(earn, db);
-      else await ledger.earn(earn, db);
+      if (pending) await ledger.pendingCredit(db, earn);
+      else await ledger.earn(db, earn);
       const bonuses = pending ? [] : await awardTargets(db, campaign.id, p.id, p.store ?? null, p.programId);
-      const balance = await ledger.balance(p.programId, p.id, db);
+      const balance = await ledger.balance(db, p.programId, p.id);
       return {
         status: 'logged',
         saleId: sale.id,
