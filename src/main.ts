@@ -22,7 +22,8 @@ import { createReceipts, createDirectoryMediaStore, createQrDecoder, createTesse
 import { createReceiptsFlow } from './dialog/flows/receipts/index.js';
 import { receiptRoutes, receiptMediaRoutes } from './http/routes/receipts.js';
 import { createReceiptQueue, startReceiptWorker } from './jobs/workers/receipts.js';
-import { createParticipants, createEnqueueOutbound, type ErasureHook, type ParticipantsService } from './services/participants/index.js';
+import { createParticipants, type ErasureHook, type ParticipantsService } from './services/participants/index.js';
+import { createEnqueueOutbound } from './services/outbox/index.js';
 import { createDialogEngine, type DialogEngine } from './dialog/engine.js';
 import type { Inbound } from './dialog/types.js';
 import { createFlows, type FlowModule } from './dialog/flow.js';
@@ -33,12 +34,13 @@ import { createOutboxPoke } from './jobs/outbox/poke.js';
 import { webchatRoutes } from './http/routes/webchat.js';
 import { participantRoutes } from './http/routes/participants.js';
 import { createTelegramChannel } from './channels/telegram/index.js';
-import { createWhatsAppClient, createWhatsAppRemote, imageLoader, type WhatsAppClientRuntime, type WhatsAppRemote } from './channels/whatsapp/index.js';
+import { createWhatsAppClient, imageLoader, type WhatsAppClientRuntime } from './channels/whatsapp/index.js';
+import { createWhatsAppRemote, startWhatsAppOutWorker, type WhatsAppRemote } from './jobs/whatsapp-out/index.js';
 import { whatsappChannelRoutes } from './http/routes/whatsapp-channel.js';
 import { createBroadcasts } from './services/broadcasts/index.js';
 import { createBroadcastsFlow } from './dialog/flows/broadcasts/index.js';
 import { broadcastRoutes } from './http/routes/broadcasts.js';
-import { createChannelGate } from './jobs/broadcasts/channel-gate.js';
+import { createChannelGate } from './jobs/rate-gate.js';
 import { startBroadcastWorker, createBroadcastKicker } from './jobs/broadcasts/worker.js';
 import { createCampaigns } from './services/campaigns/index.js';
 import { createCodes, createCodeHasher, loadCodeSecret } from './services/codes/index.js';
@@ -48,7 +50,7 @@ import { campaignRoutes } from './http/routes/campaigns.js';
 import { codeBatchRoutes } from './http/routes/code-batches.js';
 import { salesRoutes } from './http/routes/sales.js';
 import { createCodesFlow } from './dialog/flows/codes/index.js';
-import { createOutboxNotifier } from './dialog/flows/codes/notifier.js';
+import { createOutboxNotifier } from './services/outbox/index.js';
 import { createSalesFlow } from './dialog/flows/sales/index.js';
 import type { BalanceSource } from './dialog/system.js';
 import { createRewards, createVoucherCipher, loadVoucherKey } from './services/rewards/index.js';
@@ -144,13 +146,11 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         logger,
         i18n,
         sink: { receive: (inbound: Inbound) => engine.receive(inbound) },
-        queueConnection: redis.bullmq,
         localeOf: async (to) => {
           const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: to.externalId });
           return p ? participants.locale(p) : undefined;
         },
         loadImage: imageLoader((key) => mediaStore.get(key)),
-        onUnreachable: (to, reason) => participants.markUnreachable(to, reason),
       });
       channelAdapters.push(whatsappClient.adapter);
     } else if (config.WHATSAPP_ENABLED) {
@@ -307,6 +307,13 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     if (whatsappClient) {
       whatsappClient.start();
       stops.push({ name: 'whatsapp', stop: whatsappClient.stop });
+      const outWorker = startWhatsAppOutWorker({
+        connection: redis.bullmq(),
+        adapter: whatsappClient.adapter,
+        logger,
+        onUnreachable: (to, reason) => participants.markUnreachable(to, reason),
+      });
+      stops.push({ name: 'whatsapp-out worker', stop: outWorker.close });
     }
     return { config, logger, sql, redis, i18n, url, stop, engine, participants };
   } catch (error) {

@@ -50,7 +50,7 @@ import type { Locale, Translate } from '../i18n/index.js';
 import type { Participant, ParticipantRole, ProgramInfo, ChannelIdentityRow } from '../domain/participants/index.js';
 import type { Inbound, Outbound } from './types.js';
 import type { ParticipantsService } from '../services/participants/index.js';
-import type { EnqueueOutbound } from './outbox.js';
+import type { EnqueueOutbound } from '../services/outbox/enqueue-outbound.js';
 
 /** Where a conversation stands: the engine's own steps are `reg.*` / `sys.*`; modules own theirs. */
 export interface StepState {

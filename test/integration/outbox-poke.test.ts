@@ -13,9 +13,10 @@ import { createChannelRegistry } from '../../src/channels/channel.js';
 import { createOutboxSender } from '../../src/jobs/outbox/sender.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createOutboxPoke } from '../../src/jobs/outbox/poke.js';
-import { OUTBOX_NOTIFY_CHANNEL } from '../../src/db/participants/outbox-repo.js';
+import { OUTBOX_NOTIFY_CHANNEL } from '../../src/db/outbox/repo.js';
 import type { OutboxSender } from '../../src/jobs/outbox/sender.js';
 
 let db: TestDatabase;

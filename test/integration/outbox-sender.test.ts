@@ -3,7 +3,7 @@ import {
   buildEngine, chat, choice, clearPrefix, command, createTestDatabase, recordingChannel, startSender, testQueuePrefix, text, until,
   type TestDatabase,
 } from './dialog-harness.js';
-import * as outboxRepo from '../../src/db/participants/outbox-repo.js';
+import * as outboxRepo from '../../src/db/outbox/repo.js';
 import type { OutboxSender } from '../../src/jobs/outbox/sender.js';
 import type { ChannelId } from '../../src/dialog/types.js';
 

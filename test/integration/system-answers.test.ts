@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chat, choice, command, createTestDatabase, i18n, logger, text, type TestDatabase } from './dialog-harness.js';
-import { createParticipants, createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';

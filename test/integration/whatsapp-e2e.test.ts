@@ -25,7 +25,8 @@ import { createReceiptQueue, startReceiptWorker, type ReceiptWorker } from '../.
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createCodeHasher, createCodes, type CodesService } from '../../src/services/codes/index.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDirectoryMediaStore, createQrDecoder, createReceipts, type ReceiptsService } from '../../src/services/receipts/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import { createFakeWhatsApp, waMessage } from '../fakes/whatsapp-client.js';

@@ -11,7 +11,7 @@
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChannelId } from '../../dialog/types.js';
-import { OUTBOX_NOTIFY_CHANNEL } from '../../db/participants/outbox-repo.js';
+import { OUTBOX_NOTIFY_CHANNEL } from '../../db/outbox/repo.js';
 import type { OutboxSender } from './sender.js';
 
 export type Chat = { channel: ChannelId; chatId: string };

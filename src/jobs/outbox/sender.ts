@@ -28,9 +28,9 @@ import type { Logger } from '../../shared/logger.js';
 import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
 import type { ChannelId, SendResult } from '../../dialog/types.js';
 import { OutboxJob, jobId, outboxQueueName } from '../contracts.js';
-import * as outbox from '../../db/participants/outbox-repo.js';
+import * as outbox from '../../db/outbox/repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
-import type { ChannelGate } from '../broadcasts/channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface ChannelRate {
   /** Messages per second over the whole channel (BullMQ limiter); undefined = unlimited. */

@@ -24,7 +24,6 @@ import { toProgramInfo } from './program.js';
 export type { Participant, ParticipantRole, ParticipantStatus, ChannelIdentityRow, ProgramInfo };
 export { localeOf };
 export { adjustPoints, type PointAdjustment } from './adjustments.js';
-export { createEnqueueOutbound, type EnqueueOutbound, type EnqueueInput, type EnqueueResult } from './outbox.js';
 
 export interface ListParticipantsQuery {
   programId?: string;

@@ -7,7 +7,8 @@ import type { Logger } from '../../shared/logger.js';
 import { sha256Hex } from '../../shared/ids.js';
 import { AppError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
-import type { ParticipantsService, EnqueueOutbound } from '../participants/index.js';
+import type { ParticipantsService } from '../participants/index.js';
+import type { EnqueueOutbound } from '../outbox/index.js';
 import type { CampaignsService, AwardGate } from '../campaigns/index.js';
 import {
   bestReading,

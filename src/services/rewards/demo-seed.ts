@@ -7,7 +7,8 @@ import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import { createI18n, type Locale } from '../../i18n/index.js';
 import { createLedger } from '../ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../participants/index.js';
+import { createParticipants } from '../participants/index.js';
+import { createEnqueueOutbound } from '../outbox/index.js';
 import { createRewards, type RewardsService } from './index.js';
 import { createVoucherCipher, loadVoucherKey } from './voucher-cipher.js';
 

@@ -17,7 +17,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { newId } from '../../shared/ids.js';
 import type { Ledger } from '../ledger/index.js';
-import type { EnqueueOutbound } from '../participants/outbox.js';
+import type { EnqueueOutbound } from '../outbox/enqueue-outbound.js';
 import type { ParticipantsService } from '../participants/index.js';
 import type { Participant } from '../../domain/participants/index.js';
 import type { Locale } from '../../i18n/index.js';

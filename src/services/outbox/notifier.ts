@@ -1,7 +1,7 @@
 /** The campaign/code/sales Notifier over the outbox: notices commit with the effect that caused them. */
-import type { Notifier } from '../../../services/campaigns/notifier.js';
-import type { EnqueueOutbound } from '../../outbox.js';
-import type { ParticipantsService } from '../../../services/participants/index.js';
+import type { Notifier } from '../campaigns/notifier.js';
+import type { EnqueueOutbound } from './enqueue-outbound.js';
+import type { ParticipantsService } from '../participants/index.js';
 
 export function createOutboxNotifier(deps: { enqueueOutbound: EnqueueOutbound; participants: ParticipantsService }): Notifier {
   return {
