@@ -241,7 +241,7 @@ async function main(): Promise<void> {
     participants,
     enqueueOutbound,
     flows: createFlows([]),
-    ledger: createLedger({ sql, logger }),
+    balances: createLedger({ sql, logger }),
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {

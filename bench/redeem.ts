@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       participants,
       enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
       flows: createFlows([createCodesFlow({ codes })]),
-      ledger,
+      balances: ledger,
       logger,
       defaultLocale: 'pl',
       ...(GROUP_COMMIT ? {} : { groupCommit: { maxBatch: 1, maxInFlight: CLIENTS } }),

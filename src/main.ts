@@ -52,7 +52,7 @@ import { salesRoutes } from './http/routes/sales.js';
 import { createCodesFlow } from './dialog/flows/codes/index.js';
 import { createOutboxNotifier } from './services/outbox/index.js';
 import { createSalesFlow } from './dialog/flows/sales/index.js';
-import type { BalanceSource } from './dialog/system.js';
+import type { BalanceSource } from './dialog/flows/system/balance-source.js';
 import { createRewards, createVoucherCipher, loadVoucherKey } from './services/rewards/index.js';
 import { createRewardsFlow } from './dialog/flows/rewards/index.js';
 import { rewardRoutes } from './http/routes/rewards.js';
@@ -125,7 +125,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       ...(config.ROLE === 'all' || config.ROLE === 'web' ? { receive: (inbound: Inbound) => engine.receive(inbound) } : {}),
       loadMedia: async (mediaKey: string) => (await mediaStore.get(mediaKey)) ?? undefined,
       onReachability: async (identity, reachable) => {
-        if (!reachable) await participants.markUnreachable(identity, 'blocked the bot');
+        if (!reachable) await participants.markUnreachable(sql, identity, 'blocked the bot');
       },
       // Read when the bot starts (after `broadcasts` below exists): managers' menus add /broadcast.
       managerChats: () => broadcasts.managerChats('telegram'),
@@ -147,8 +147,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         i18n,
         sink: { receive: (inbound: Inbound) => engine.receive(inbound) },
         localeOf: async (to) => {
-          const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: to.externalId });
-          return p ? participants.locale(p) : undefined;
+          const p = await participants.findByIdentity(sql, { channel: 'whatsapp', externalId: to.externalId });
+          return p ? participants.locale(sql, p) : undefined;
         },
         loadImage: imageLoader((key) => mediaStore.get(key)),
       });
@@ -240,7 +240,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       participants,
       enqueueOutbound,
       flows: createFlows(flowModules),
-      ledger: dialogLedger,
+      balances: dialogLedger,
       logger,
       defaultLocale: config.DEFAULT_LOCALE,
       // In-process sender when this role runs one; otherwise a NOTIFY after commit for the workers.
@@ -311,7 +311,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         connection: redis.bullmq(),
         adapter: whatsappClient.adapter,
         logger,
-        onUnreachable: (to, reason) => participants.markUnreachable(to, reason),
+        onUnreachable: (to, reason) => participants.markUnreachable(sql, to, reason),
       });
       stops.push({ name: 'whatsapp-out worker', stop: outWorker.close });
     }

@@ -76,7 +76,7 @@ beforeAll(async () => {
     participants,
     enqueueOutbound,
     flows: createFlows([createReceiptsFlow({ receipts, jobs: queue })]),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {

@@ -77,7 +77,7 @@ export async function startTelegramStack(options: StackOptions): Promise<Telegra
     logger,
     receive: (inbound) => engine.receive(inbound),
     onReachability: async (identity, reachable) => {
-      if (!reachable) await participants.markUnreachable(identity, 'blocked the bot');
+      if (!reachable) await participants.markUnreachable(sql, identity, 'blocked the bot');
     },
     polling: { timeoutSeconds: 1, backoffMs: 100, maxBackoffMs: 500 },
   });

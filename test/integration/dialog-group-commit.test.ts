@@ -52,7 +52,7 @@ function codesEngine(first: FlowModule, engineLogger = logger) {
     participants: createParticipants({ sql: db.sql, defaultLocale: 'pl' }),
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
     flows: createFlows([first, createCodesFlow({ codes })]),
-    ledger,
+    balances: ledger,
     logger: engineLogger,
     defaultLocale: 'pl',
     groupCommit: { maxInFlight: 1, maxBatch: 16 },

@@ -32,7 +32,7 @@ export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale:
     participants,
     enqueueOutbound,
     flows: createFlows(modules),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale,
     // As a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the

@@ -45,7 +45,7 @@ function world() {
   const rewards = createRewards({ sql, ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
   hooks.push((tx, id) => receipts.forgetParticipant(id, tx));
   hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
-  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), ledger, logger, defaultLocale: 'pl' });
+  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), balances: ledger, logger, defaultLocale: 'pl' });
   return { engine, participants, ledger, receipts, rewards };
 }
 
@@ -83,7 +83,7 @@ describe('erasure reaches receipts and rewards', () => {
     await c.send(command('delete'));
     await c.send(choice('sys:delete_yes'));
 
-    expect((await w.participants.getById(p.id))!.status).toBe('erased');
+    expect((await w.participants.getById(sql, p.id))!.status).toBe('erased');
     // Only the file another participant also sent is left.
     expect(await w.receipts.image(own.receipt)).toBeNull();
     expect(await w.receipts.image(shared.receipt)).not.toBeNull();

@@ -289,3 +289,8 @@ export async function programById(db: Db, id: string): Promise<ProgramRow | unde
   const [row] = await db<RawProgram[]>`select ${db.unsafe(PROGRAM_COLS)} from programs where id = ${id}`;
   return row && toProgram(row);
 }
+
+/** The conversations (states) of the given chat identities. */
+export async function deleteConversations(db: Db, identityIds: readonly string[]): Promise<void> {
+  if (identityIds.length) await db`delete from conversations where identity_id = any(${identityIds as string[]})`;
+}

@@ -9,7 +9,7 @@ export function createOutboxNotifier(deps: { enqueueOutbound: EnqueueOutbound; p
       await deps.enqueueOutbound(db, { participantId, kind: 'notice', message: (t, locale) => render(t, locale), dedupeKey });
     },
     async notifyManagers(db, programId, render) {
-      for (const m of await deps.participants.withRole('manager', programId, db)) {
+      for (const m of await deps.participants.withRole(db, 'manager', programId)) {
         if (m.status !== 'active') continue;
         await deps.enqueueOutbound(db, { participantId: m.id, kind: 'notice', message: (t, locale) => render(t, locale) });
       }

@@ -203,7 +203,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     const at = clock.now();
     if (!(await rewardsRepo.markLowStockAlerted(db, reward.id, at))) return;
     await audit(db, 'system', 'reward.low_stock', `reward:${reward.id}`, { left: fresh.stock, type: fresh.type });
-    const managers = await deps.participants.withRole('manager', reward.programId, db);
+    const managers = await deps.participants.withRole(db, 'manager', reward.programId);
     for (const m of managers) {
       await deps.enqueueOutbound(db, {
         participantId: m.id,
@@ -422,7 +422,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     get: (id, db = sql) => rewardsRepo.get(db, id),
 
     async list(filter = {}) {
-      return rewardsRepo.list(sql, await deps.participants.defaultProgramId(), filter);
+      return rewardsRepo.list(sql, await deps.participants.defaultProgramId(sql), filter);
     },
 
     async importVouchers(rewardId, csv, actor) {
@@ -516,7 +516,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
     voucherCode: (db, orderId) => voucherCodeOf(db, orderId),
 
     async listOrders(filter) {
-      return ordersRepo.list(sql, await deps.participants.defaultProgramId(), filter);
+      return ordersRepo.list(sql, await deps.participants.defaultProgramId(sql), filter);
     },
 
     fulfil: (orderId, options, actor) =>
@@ -531,7 +531,7 @@ export function createRewards(deps: RewardsDeps): RewardsService {
       ];
       // Every matching order, oldest first (the order the warehouse ships in), read in pages from one
       // cursor: a list's page limit must never silently drop orders from the warehouse's file.
-      const items = await ordersRepo.allForExport(sql, await deps.participants.defaultProgramId(), {
+      const items = await ordersRepo.allForExport(sql, await deps.participants.defaultProgramId(sql), {
         status: 'ordered',
         ...rest,
         type: 'physical',
