@@ -93,7 +93,7 @@ describe('outbox poke', () => {
     try {
       const poked: string[] = [];
       const local = { poke: async (chat?: { channel: string; chatId: string }) => void poked.push(chat!.chatId) };
-      const engine = bareEngine(createOutboxPoke({ sql: db.sql, sender: () => local }));
+      const engine = bareEngine(createOutboxPoke({ sql: db.sql, sender: local }));
       await engine.receive(inbound({ externalId: 'local-1', localeHint: 'pl' }, text('Hej')));
       expect(poked).toEqual(['local-1']);
       await new Promise((r) => setTimeout(r, 300));

@@ -83,7 +83,6 @@ beforeAll(async () => {
     sql,
     logger,
     i18n,
-    sink: { receive: (inbound) => engine.receive(inbound) },
     factory: fake.factory,
     localeOf: async (to) => {
       const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: to.externalId });
@@ -114,7 +113,7 @@ beforeAll(async () => {
       for (const chat of chats) void sender.poke(chat);
     },
   });
-  wa.start();
+  wa.start({ receive: (inbound) => engine.receive(inbound) });
   await wa.session.waitFor('ready');
 
   const [c] = await sql<Array<{ id: string }>>`insert into campaigns (program_id, name, status, starts_at, ends_at)

@@ -16,8 +16,8 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 /**
  * Rank per top-level module; a file may import only ranks at or below its own.
  * Not in DESIGN's chain, placed here: i18n (loads locale files, so not for the pure domain; db and up
- * may use it), config (read by the composition root and the channel starters), and `*-cli.ts`
- * entry points, which are composition roots like main.
+ * may use it), config (read by the composition root and the channel starters), features (the
+ * composition root's parts, one per area) and `*-cli.ts` entry points, composition roots like main.
  */
 const RANK: Record<string, number> = {
   shared: 0,
@@ -30,6 +30,7 @@ const RANK: Record<string, number> = {
   channels: 5,
   http: 6,
   jobs: 6,
+  features: 6.5,
   main: 7,
 };
 

@@ -27,8 +27,8 @@ export interface WhatsAppClientRuntime {
   session: WhatsAppSession;
   control: WhatsAppControl;
   readiness: ReturnType<typeof whatsappReadiness>;
-  /** Launches the client; call once the engine behind `sink` exists. */
-  start(): void;
+  /** Launches the client, handing its inbound messages to `sink` (the engine's `receive`). */
+  start(sink: InboundSink): void;
   stop(): Promise<void>;
 }
 
@@ -37,8 +37,6 @@ export interface StartWhatsAppClientDeps {
   sql: Sql;
   logger: Logger;
   i18n: I18n;
-  /** The dialog engine (`DialogEngine.receive`). */
-  sink: InboundSink;
   localeOf?: (to: ChannelAddress) => Promise<Locale | undefined>;
   loadImage?: WhatsAppAdapterDeps['loadImage'];
   /** Tests pass the fake client's factory. */
@@ -60,11 +58,12 @@ export function createWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppCli
   const { config, sql, logger } = deps;
   const factory = deps.factory ?? whatsappClientFactory(config, sql);
   let adapter: WhatsAppAdapter | undefined;
+  let sink: InboundSink | undefined;
   const session = createWhatsAppSession({
     factory,
     logger,
     onMessage: async (message, client) => {
-      await adapter!.handleIncoming(message, client, deps.sink);
+      await adapter!.handleIncoming(message, client, sink!);
     },
     options: { restartEveryMs: config.WHATSAPP_RESTART_HOURS * 3600_000, ...deps.sessionOptions },
   });
@@ -97,8 +96,9 @@ export function createWhatsAppClient(deps: StartWhatsAppClientDeps): WhatsAppCli
     session,
     control,
     readiness: whatsappReadiness(control),
-    start() {
+    start(to) {
       if (stopBoard) return;
+      sink = to;
       stopBoard = board.follow(session, logger);
       logger.info({ strategy: factory.describe.strategy, chromium: factory.describe.executablePath }, 'starting whatsapp client');
       session.start();

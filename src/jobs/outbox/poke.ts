@@ -19,11 +19,11 @@ export type Chat = { channel: ChannelId; chatId: string };
 export function createOutboxPoke(deps: {
   sql: Sql;
   logger?: Logger;
-  /** The in-process sender, when there is one (looked up at call time: it starts after the engine). */
-  sender?: () => Pick<OutboxSender, 'poke'> | undefined;
+  /** The in-process sender, when this process runs one. */
+  sender?: Pick<OutboxSender, 'poke'>;
 }): (chats: Chat[]) => void {
+  const { sender } = deps;
   return (chats) => {
-    const sender = deps.sender?.();
     for (const chat of chats) {
       const poked = sender
         ? sender.poke(chat)
