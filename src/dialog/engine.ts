@@ -20,7 +20,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type postgres from 'postgres';
-import { isRetryable, isUniqueViolation, jsonText, type Sql } from '../db/sql.js';
+import { isRetryable, isUnavailable, isUniqueViolation, jsonText, type Sql } from '../db/sql.js';
 import { shareTransaction } from '../db/shared-transaction.js';
 import { CommittedWithoutLast, pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -594,7 +594,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
           continue;
         }
-        if (isRetryable(error) || isConnectionError(error)) throw error;
+        if (isRetryable(error) || isUnavailable(error)) throw error;
         return failed(inbound, error);
       }
     }
@@ -646,11 +646,6 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   }
 
   return { receive };
-}
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03'].includes(code);
 }
 
 export type { ConversationState };

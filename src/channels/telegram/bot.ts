@@ -23,6 +23,8 @@ import { LOCALES } from '../../i18n/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { createTelegramFiles } from './files.js';
 import { telegramToInbound } from './to-inbound.js';
+import { isUnavailable } from '../../db/sql.js';
+import { incident } from '../../shared/incidents.js';
 
 /** Commands shown in Telegram's menu, in this order; descriptions are `telegram:commands.<name>`. */
 export const BOT_COMMANDS = ['start', 'menu', 'help', 'language', 'mute', 'unmute', 'mydata', 'delete'] as const;
@@ -211,6 +213,8 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
    * Handles one batch; returns the update_id to fetch again from (the earliest one that failed),
    * or undefined when every update committed.
    */
+  // Set by handleBatch when an update failed only because the database is away.
+  let unavailable = false;
   async function handleBatch(updates: Update[]): Promise<number | undefined> {
     const byChat = new Map<string, Update[]>();
     for (const update of updates) {
@@ -218,6 +222,7 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
       byChat.set(key, [...(byChat.get(key) ?? []), update]);
     }
     let firstFailed: number | undefined;
+    unavailable = false;
     const queues = [...byChat.values()];
     const workers = Array.from({ length: Math.min(deps.polling?.concurrency ?? 8, queues.length) }, async () => {
       for (let queue = queues.shift(); queue; queue = queues.shift()) {
@@ -225,7 +230,12 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
           try {
             await bot.handleUpdate(update);
           } catch (error) {
-            log.error({ err: (error as { error?: unknown }).error ?? error, updateId: update.update_id }, 'telegram: update not handled, will retry');
+            const cause = (error as { error?: unknown }).error ?? error;
+            // The database away: one incident line, not one error per update and attempt.
+            if (isUnavailable(cause)) {
+              unavailable = true;
+              incident(log, 'database').fail(cause, { via: 'telegram polling' });
+            } else log.error({ err: cause, updateId: update.update_id }, 'telegram: update not handled, will retry');
             firstFailed = Math.min(firstFailed ?? Infinity, update.update_id);
             break; // later updates of this chat wait, so the chat's order is kept
           }
@@ -243,6 +253,7 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
     const maxAttempts = deps.polling?.maxAttemptsPerUpdate ?? 20;
     const baseBackoff = deps.polling?.backoffMs ?? 1000;
     const maxBackoff = deps.polling?.maxBackoffMs ?? 30_000;
+    const unavailableRetryMs = Math.min(baseBackoff, 1000);
     let failures = 0;
     let failingUpdate: number | undefined;
     let attemptsOnUpdate = 0;
@@ -270,6 +281,13 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
         offset = updates.at(-1)!.update_id + 1;
         failingUpdate = undefined;
         attemptsOnUpdate = 0;
+        continue;
+      }
+      offset = failedAt;
+      if (unavailable) {
+        // Not the update's fault: it is never given up for that, and it is tried again every
+        // second, so intake resumes within a second or two of the database's return.
+        await sleep(unavailableRetryMs, abort?.signal);
         continue;
       }
       attemptsOnUpdate = failedAt === failingUpdate ? attemptsOnUpdate + 1 : 1;
