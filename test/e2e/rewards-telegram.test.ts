@@ -81,7 +81,7 @@ describe('rewards on Telegram', () => {
     await tg.nextMatching(user.id, (m) => m.text === t('rewards:ask.address'));
     user.text('ul. Kwiatowa 7, 80-001 Gdańsk');
     const confirm = await tg.nextMatching(user.id, (m) => m.text.startsWith(t('rewards:confirm.title')));
-    expect(confirm.text).toContain('Po zamówieniu zostanie Ci: 400 punktów');
+    expect(confirm.text).toContain('Po zamówieniu będziesz mieć: 400 punktów');
 
     // the same callback twice, as a double tap sends it
     user.press(confirm, t('rewards:button.confirm'));
@@ -126,17 +126,17 @@ describe('rewards on Telegram', () => {
     user.press(list, '✅ Вывад на картку');
     const details = await tg.nextMatching(user.id, (m) => m.text.startsWith('🎁 Вывад на картку'));
     user.press(details, t('rewards:button.order_cash_out'));
-    const amount = await tg.nextMatching(user.id, (m) => m.text.includes('Колькі вы хочаце вывесці?'));
+    const amount = await tg.nextMatching(user.id, (m) => m.text.includes('Якую суму вы хочаце атрымаць?'));
     expect(data(amount)).toEqual(['rewards:amt:10', 'rewards:amt:20', 'rewards:no']);
     user.pressData('rewards:amt:20', amount);
     await tg.nextMatching(user.id, (m) => m.text === t('rewards:ask.payout'));
     user.text('4111 1111 1111 1111');
     const confirm = await tg.nextMatching(user.id, (m) => m.text.startsWith(t('rewards:confirm.title')));
-    expect(confirm.text).toContain('Пасля заказу ў вас застанецца: 50 балаў');
+    expect(confirm.text).toContain('Пасля замовы ў вас будзе: 50 балаў');
     user.press(confirm, t('rewards:button.confirm'));
-    await tg.nextMatching(user.id, (m) => m.text.includes('Заяўку на вывад'));
+    await tg.nextMatching(user.id, (m) => m.text.includes('Заяўку на выплату'));
     const [order] = await db.sql<{ id: string }[]>`select id from reward_orders where reward_id = ${reward.id}`;
     await rewards.fulfil(order!.id, {}, 'admin:buh');
-    await tg.nextMatching(user.id, (m) => m.text.includes('зацверджаны'));
+    await tg.nextMatching(user.id, (m) => /^💸 Выплата 20\sBr зацверджана/.test(m.text));
   });
 });

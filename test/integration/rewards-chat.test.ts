@@ -57,7 +57,7 @@ describe('rewards in chat', () => {
     const { c } = await member(320);
 
     const [list] = await c.send(choice('rewards:list:0'));
-    expect(list!.text).toContain('Masz do wydania: 320 punktów.');
+    expect(list!.text).toContain('Masz do wykorzystania: 320 punktów.');
     expect(list!.text).toContain('✅ Brelok — 100 punktów');
     expect(list!.text).toContain('🔒 Plecak — 800 punktów (brakuje 480 punktów)');
     expect(list!.text).not.toContain('instalatorów');
@@ -80,7 +80,7 @@ describe('rewards in chat', () => {
     const { p, c } = await member(1000);
 
     const [details] = await c.send(choice(`rewards:r:${reward.id}:0`));
-    expect(details!.text).toContain('✅ Wystarczy Ci punktów — masz 1000 punktów.');
+    expect(details!.text).toContain('✅ Wystarczy Ci punktów – masz 1000 punktów.');
     expect(labels(details)).toContain(t('pl')('rewards:button.order_physical'));
 
     const [askName] = await c.send(choice(`rewards:o:${reward.id}`));
@@ -94,8 +94,8 @@ describe('rewards in chat', () => {
     expect(askAddress!.text).toBe(t('pl')('rewards:ask.address'));
     const [confirm] = await c.send(text('ul. Długa 5/3, 31-147 Kraków'));
     expect(confirm!.text).toContain('Koszt: 700 punktów');
-    expect(confirm!.text).toContain('Po zamówieniu zostanie Ci: 300 punktów');
-    expect(confirm!.text).toContain('Ola Kowalska, ul. Długa 5/3, 31-147 Kraków');
+    expect(confirm!.text).toContain('Po zamówieniu będziesz mieć: 300 punktów');
+    expect(confirm!.text).toContain('ul. Długa 5/3, 31-147 Kraków, odbiorca: Ola Kowalska');
     const ok = values(confirm).find((v) => v.startsWith('rewards:ok:'))!;
     expect(Buffer.byteLength(ok)).toBeLessThanOrEqual(64);
 
@@ -110,7 +110,7 @@ describe('rewards in chat', () => {
 
     // My orders: the order, cancellable while only held; cancelling gives the points back.
     const [mine] = await c.send(choice('rewards:orders'));
-    expect(mine!.text).toContain('1. Bluza z kapturem — przyjęte (700 punktów');
+    expect(mine!.text).toContain('1. Bluza z kapturem – przyjęte (700 punktów');
     const cancel = values(mine).find((v) => v.startsWith('rewards:x:'))!;
     const [ask] = await c.send(choice(cancel));
     expect(ask!.text).toContain('Anulować zamówienie „Bluza z kapturem”?');
@@ -164,7 +164,7 @@ describe('rewards in chat', () => {
     const reward = await env.rewards.create(cashOut({ cashOut: { currency: 'BYN', step: 5, min: 10, max: 50 }, cost: 20 }), 'admin:t');
     const { p, c } = await member(700, 'be');
     const [ask] = await c.send(choice(`rewards:o:${reward.id}`));
-    expect(ask!.text).toContain('Колькі вы хочаце вывесці?');
+    expect(ask!.text).toContain('Якую суму вы хочаце атрымаць?');
     // 700 points at 20 a unit: up to 35 BYN
     expect(values(ask).filter((v) => v.startsWith('rewards:amt:'))).toEqual(
       ['10', '15', '20', '25', '30', '35'].map((a) => `rewards:amt:${a}`),
@@ -175,15 +175,15 @@ describe('rewards in chat', () => {
     expect(payout!.text).toBe(t('be')('rewards:ask.payout'));
     const [confirm] = await c.send(text('BY20 OLMP 3135 0000 0010 0000 0933'));
     expect(confirm!.text).toContain('Кошт: 500 балаў');
-    expect(confirm!.text).toContain('Пасля заказу ў вас застанецца: 200 балаў');
+    expect(confirm!.text).toContain('Пасля замовы ў вас будзе: 200 балаў');
     const [placed] = await c.send(choice(values(confirm).find((v) => v.startsWith('rewards:ok:'))!));
-    expect(placed!.text).toContain('Заяўку на вывад');
+    expect(placed!.text).toContain('Заяўку на выплату');
     const [order] = await db.sql<{ id: string; delivery: unknown }[]>`select id, delivery from reward_orders where participant_id = ${p.id}`;
     expect(order!.delivery).toEqual({ method: 'payout', payout: 'BY20 OLMP 3135 0000 0010 0000 0933' });
 
     expect((await env.rewards.fulfil(order!.id, {}, 'admin:boss')).status).toBe('changed');
     const [notice] = await db.sql<{ message: { text: string } }[]>`select message from outbox where participant_id = ${p.id} and kind = 'notice'`;
-    expect(notice!.message.text).toContain('зацверджаны');
+    expect(notice!.message.text).toMatch(/^💸 Выплата 25\sBr зацверджана/);
     expect(await env.ledger.balance(p.programId, p.id)).toMatchObject({ available: 200, held: 0 });
   });
 

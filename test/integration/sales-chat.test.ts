@@ -97,7 +97,7 @@ describe('log a sale in the chat', () => {
     expect(texts(done)).toContain(
       t('sales:logged', { product: 'Kocioł 24 kW', quantity: 3, points: '300 punktów', campaign: 'Wiosna z kotłami', balance: '300 punktów' }),
     );
-    expect(texts(done)).toContain('3 z 5 szt. — brakuje 2');
+    expect(texts(done)).toContain('3 z 5 szt. – brakuje 2');
 
     // Typed SKU, a photo of the document, and the target is reached: bonus once.
     await ola.send(choice('sales:log'));

@@ -76,7 +76,7 @@ describe('sales notices', () => {
     await sales.approve(sb.saleId, 'admin:m');
     expect(last(b)).toContain('100 pontos');
     // a's bonus came from b's approval: a reads it as a store notice
-    expect(last(a)).toBe('🎉 Wasz sklep osiągnął cel (3)! Twoja premia: +150 punktów.');
+    expect(last(a)).toBe('🎉 Wasz sklep osiągnął cel sprzedażowy (3)! Twoja premia: +150 punktów.');
   });
 });
 
@@ -100,7 +100,7 @@ describe('clawbacks', () => {
     const second = await sales.importSellOut('invoice,status\nCB-1,rejected\n', 'admin:m');
     expect(second).toMatchObject({ alreadyDecided: 1, recovered: 100 });
     expect(await available(p)).toBe(0);
-    expect(last(p)).toContain('odjęliśmy jeszcze 100 punktów. Do odjęcia zostało 150 punktów.');
+    expect(last(p)).toContain('odjęliśmy jeszcze 100 punktów. Resztę (150 punktów) odejmiemy od kolejnych punktów.');
 
     await log(p, pid, 2, 'CB-3');
     expect(await sales.importSellOut('invoice,status\n', 'admin:m')).toMatchObject({ recovered: 150 });
@@ -133,7 +133,7 @@ describe('clawbacks', () => {
     await sales.importSellOut('invoice,status\nTB-1,rejected\n', 'admin:m');
     expect(await available(p)).toBe(0);
     expect(notices.get(p.id)!.at(-1)).toBe(
-      '⚠️ Po odrzuceniu sprzedaży z dokumentu TB-1 cel w akcji „Kotły” nie jest już osiągnięty, więc cofamy premię. Odjęliśmy za nią 300 punktów.',
+      '⚠️ Po odrzuceniu sprzedaży z dokumentu TB-1 cel w akcji „Kotły” nie jest już osiągnięty, więc cofamy premię. Odjęliśmy 300 punktów.',
     );
     expect((await sales.targets(db.sql, p))[0]).toMatchObject({ done: 0, reached: false });
 

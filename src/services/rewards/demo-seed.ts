@@ -57,11 +57,11 @@ export async function seedDemoRewards(deps: DemoSeedDeps, actor = 'demo'): Promi
   await rewards.create(
     {
       type: 'cash_out',
-      name: { pl: 'Doładowanie karty przedpłaconej', pt: 'Carregamento de cartão pré-pago', be: 'Папаўненне перадаплатнай карткі' },
+      name: { pl: 'Doładowanie karty przedpłaconej', pt: 'Carregamento de cartão pré-pago', be: 'Папаўненне карткі' },
       description: {
-        pl: 'Zamień punkty na pieniądze na karcie. Wypłatę zatwierdza opiekun programu.',
+        pl: 'Zamień punkty na pieniądze na karcie. Wypłatę zatwierdza organizator programu.',
         pt: 'Troque pontos por dinheiro no cartão. O levantamento é aprovado pelo gestor do programa.',
-        be: 'Абмяняйце балы на грошы на картцы. Вывад зацвярджае куратар праграмы.',
+        be: 'Абмяняйце балы на грошы на картцы. Выплату зацвярджае арганізатар праграмы.',
       },
       cost: 10,
       cashOut: { currency: 'PLN', step: 10, min: 10, max: 100 },
