@@ -1,3 +1,5 @@
+// Run by hand: npx tsx test/fault/driver-repro.ts <path to a postgres.js src/index.js>
+// (the answer to issue 25's driver question is in the README, "Faults and recovery").
 // Reproduction from issue 25: 16 workers doing reserve → begin → select → commit on a pool of 4
 // while Postgres restarts (fast stop, up 5 s later); count the workers stuck 20 s after it is back.
 // Also #1208: terminate a reserved connection's backend, then query it again.

