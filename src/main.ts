@@ -50,6 +50,7 @@ import { salesRoutes } from './http/routes/sales.js';
 import { createCodesFlow } from './dialog/flows/codes/index.js';
 import { createOutboxNotifier } from './dialog/flows/codes/notifier.js';
 import { createSalesFlow } from './dialog/flows/sales/index.js';
+import { renderProgress } from './dialog/flows/sales/render.js';
 import type { BalanceSource } from './dialog/system.js';
 import { createRewards, createVoucherCipher, loadVoucherKey } from './services/rewards/index.js';
 import { createRewardsFlow } from './dialog/flows/rewards/index.js';
@@ -165,8 +166,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     const campaigns = createCampaigns({ sql, logger, notifier });
     const codeHash = createCodeHasher(await loadCodeSecret({ configured: config.CODE_SECRET, dataDir: config.DATA_DIR }));
     const codes = createCodes({ sql, ledger, campaigns, hash: codeHash, logger });
-    const sales = createSales({ sql, ledger, campaigns, notifier, logger });
-    apiRoutes.push(campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sales }));
+    const sales = createSales({ ledger, campaigns, notifier, logger });
+    apiRoutes.push(campaignRoutes({ sql, campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sql, sales }));
     flowModules.push(createCodesFlow({ codes }), createSalesFlow({ sales, readBarcode: createBarcodeReader() }));
     // Broadcasts: one send rate per channel in Redis, shared by the outbox sender (replies first)
     // and the broadcast delivery lanes; `kickBroadcast` is set by whichever role can start a fan-out.
@@ -205,14 +206,13 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     publicRoutes.push(receiptMediaRoutes({ receipts, mediaSecret }));
     // Rewards (issue 6): catalogue and orders API, e-voucher pool encrypted with VOUCHER_KEY, chat flow.
     const rewards = createRewards({
-      sql,
       ledger,
       participants,
       enqueueOutbound,
       cipher: createVoucherCipher(await loadVoucherKey({ configured: config.VOUCHER_KEY, dataDir: config.DATA_DIR })),
       logger,
     });
-    apiRoutes.push(rewardRoutes({ rewards }), orderRoutes({ rewards }));
+    apiRoutes.push(rewardRoutes({ sql, rewards }), orderRoutes({ sql, rewards }));
     flowModules.push(createRewardsFlow({ rewards }));
     erasureHooks.push((db, id) => rewards.forgetParticipant(db, id));
     // ── feature flows and channel adapters are added above this line ──
@@ -220,7 +220,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     const dialogLedger: BalanceSource = {
       balance: (...args) => ledger.balance(...args),
       history: (...args) => ledger.history(...args),
-      progress: (db, participant, ctx) => sales.progressLines(db, participant, ctx),
+      progress: async (db, participant, ctx) => renderProgress(ctx.t, ctx.locale, await sales.progressOf(db, participant)),
       personalData: [
         async (db, participant) => {
           const orders = await rewards.ordersOf(db, participant.id, { limit: 50 });

@@ -145,3 +145,8 @@ export async function poolLevels(db: Db, rewardId: string): Promise<{ free: numb
   return row!;
 }
 
+
+export async function countRewards(db: Db): Promise<number> {
+  const [row] = await db<{ n: number }[]>`select count(*)::int as n from rewards`;
+  return row!.n;
+}
