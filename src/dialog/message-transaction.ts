@@ -19,7 +19,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type postgres from 'postgres';
-import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
+import { isRetryable, isUnavailable, isUniqueViolation, type Sql } from '../db/sql.js';
 import { shareTransaction } from '../db/shared-transaction.js';
 import { CommittedWithoutLast, pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
 import type { Logger } from '../shared/logger.js';
@@ -148,7 +148,7 @@ export function createMessageTransaction(deps: MessageTransactionDeps): { receiv
           await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
           continue;
         }
-        if (isRetryable(error) || isConnectionError(error)) throw error;
+        if (isRetryable(error) || isUnavailable(error)) throw error;
         return failed(inbound, error);
       }
     }
@@ -184,9 +184,4 @@ export function createMessageTransaction(deps: MessageTransactionDeps): { receiv
   }
 
   return { receive };
-}
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03'].includes(code);
 }

@@ -16,6 +16,7 @@ import { codeBatchRoutes } from '../http/routes/code-batches.js';
 import { salesRoutes } from '../http/routes/sales.js';
 import { createCodesFlow } from '../dialog/flows/codes/index.js';
 import { createSalesFlow } from '../dialog/flows/sales/index.js';
+import { renderProgress } from '../dialog/flows/sales/render.js';
 import { createBroadcasts, type BroadcastsService } from '../services/broadcasts/index.js';
 import { createBroadcastsFlow } from '../dialog/flows/broadcasts/index.js';
 import { broadcastRoutes } from '../http/routes/broadcasts.js';
@@ -50,13 +51,13 @@ export async function campaignsFeature(core: Core): Promise<Feature & { sales: R
   const campaigns = createCampaigns({ sql, logger, notifier });
   const codeHash = createCodeHasher(await loadCodeSecret({ configured: config.CODE_SECRET, dataDir: config.DATA_DIR }));
   const codes = createCodes({ sql, ledger, campaigns, hash: codeHash, logger });
-  const sales = createSales({ sql, ledger, campaigns, notifier, logger });
+  const sales = createSales({ ledger, campaigns, notifier, logger });
   return {
     campaigns,
     sales,
-    apiRoutes: [campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sales })],
+    apiRoutes: [campaignRoutes({ sql, campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sql, sales })],
     flows: [createCodesFlow({ codes }), createSalesFlow({ sales, readBarcode: createBarcodeReader() })],
-    progress: (db, participant, ctx) => sales.progressLines(db, participant, ctx),
+    progress: async (db, participant, ctx) => renderProgress(ctx.t, ctx.locale, await sales.progressOf(db, participant)),
     personalData: [async (db, participant) => [{ kind: 'count', what: 'sales', n: await sales.countOf(db, participant.id) }]],
   };
 }
@@ -108,7 +109,6 @@ export async function receiptsFeature(core: Core, campaigns: ReturnType<typeof c
 export async function rewardsFeature(core: Core): Promise<Feature> {
   const { config } = core;
   const rewards = createRewards({
-    sql: core.sql,
     ledger: core.ledger,
     participants: core.participants,
     enqueueOutbound: core.enqueueOutbound,
@@ -116,7 +116,7 @@ export async function rewardsFeature(core: Core): Promise<Feature> {
     logger: core.logger,
   });
   return {
-    apiRoutes: [rewardRoutes({ rewards }), orderRoutes({ rewards })],
+    apiRoutes: [rewardRoutes({ sql: core.sql, rewards }), orderRoutes({ sql: core.sql, rewards })],
     flows: [createRewardsFlow({ rewards })],
     erasureHooks: [(db, id) => rewards.forgetParticipant(db, id)],
     personalData: [

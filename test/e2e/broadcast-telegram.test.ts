@@ -150,7 +150,7 @@ describe('broadcast through the fake Telegram server', () => {
       expect(got, chat).toHaveLength(1);
       const name = { pl: 'Zimowe rabaty', pt: 'Descontos de inverno', be: 'Зімовыя зніжкі' }[p.locale];
       expect(got[0]).toContain(`${name}`);
-      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, pt: /^🎉 Começou a campanha/, be: /^🎉 Стартуе акцыя/ }[p.locale]);
+      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, pt: /^🎉 Começou a campanha/, be: /^🎉 Пачалася акцыя/ }[p.locale]);
       // The last day, as a date of the program's time zone.
       expect(got[0]).toContain(formatDate(p.locale, new Date(endsAt!.endsAt.getTime() - 1), 'Europe/Warsaw'));
     }

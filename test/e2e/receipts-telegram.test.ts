@@ -184,7 +184,7 @@ describe('receipts on Telegram', () => {
     rita.user.press(reasons, pt('receipts:reason.shop_not_eligible'));
     await tg.nextMatching(rita.user.id, (m) => m.text === pt('receipts:mod.rejected', { reason: pt('receipts:reason.shop_not_eligible') }));
     const told = await tg.nextMatching(ales.user.id, (m) => m.text.startsWith('❌'));
-    expect(told.text).toBe('❌ На жаль, мы не можам прыняць гэты чэк. Прычына: крама не ўдзельнічае ў акцыі');
+    expect(told.text).toBe('❌ На жаль, мы не можам залічыць гэты чэк. Вы можаце даслаць фота іншага чэка або напісаць арганізатару праграмы.\nПрычына: крама не ўдзельнічае ў акцыі');
     expect(await balance(ales.participantId)).toBe(0);
   });
 

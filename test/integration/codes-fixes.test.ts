@@ -72,6 +72,6 @@ describe('code fixes', () => {
     const [entry] = await ledger.history(programId, p.id, { limit: 1 });
     expect(entry!.reason).toEqual({ key: 'codes:reason_code', params: { name: { pl: 'Lato', pt: 'Verão', be: 'Лета' } } });
     const be = i18n.t('be');
-    expect(be(entry!.reason.key, { name: (entry!.reason.params!.name as Record<string, string>).be })).toBe('Код з акцыі «Лета»');
+    expect(be(entry!.reason.key, { name: (entry!.reason.params!.name as Record<string, string>).be })).toBe('Код у акцыі «Лета»');
   });
 });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   ledger = createLedger({ sql: db.sql });
   const campaigns = createCampaigns({ sql: db.sql });
   const codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
-  const sales = createSales({ sql: db.sql, ledger, campaigns });
+  const sales = createSales({ ledger, campaigns });
   const adminTokens = createAdminTokens({ sql: db.sql });
   auth = { authorization: `Bearer ${(await adminTokens.bootstrap(undefined))!}` };
   app = await buildServer({
@@ -50,7 +50,7 @@ beforeAll(async () => {
     sql: db.sql,
     redis,
     adminTokens,
-    apiRoutes: [campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), ledgerRoutes(ledger)],
+    apiRoutes: [campaignRoutes({ sql: db.sql, campaigns, sales }), codeBatchRoutes({ codes }), ledgerRoutes(ledger)],
   });
   tg = await startFakeTelegram();
   stack = await startTelegramStack({ sql: db.sql, tg, prefix, modules: [createCodesFlow({ codes })] });

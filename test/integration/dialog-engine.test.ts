@@ -39,7 +39,7 @@ describe('dialog engine', () => {
     expect(phoneAsk.at(-1)?.requestPhone).toBeDefined();
 
     const refused = await c.send({ kind: 'contact', phone: '+48 600 999 999', own: false });
-    expect(allText(refused)).toContain('To nie jest Twój numer');
+    expect(allText(refused)).toContain('To numer innej osoby');
     expect(refused.at(-1)?.requestPhone).toBeDefined();
 
     const nameAsk = await c.send({ kind: 'contact', phone: '48600100200', own: true });
@@ -145,7 +145,7 @@ describe('dialog engine', () => {
     expect(allText(idle)).toContain('Nie do końca rozumiem');
     expect(values(idle.at(-1))).toContain('menu:balance');
     const voice = await c.send({ kind: 'unsupported', what: 'voice' });
-    expect(allText(voice)).toContain('Tego typu wiadomości');
+    expect(allText(voice)).toContain('Takich wiadomości');
     const help = await c.send(command('help'));
     expect(allText(help)).toContain('/mydata');
     const soon = await c.send(choice('menu:soon:code'));

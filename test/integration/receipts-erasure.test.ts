@@ -42,7 +42,7 @@ function world() {
   const ledger = createLedger({ sql, logger });
   const media = createDirectoryMediaStore(mediaDir);
   const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
-  const rewards = createRewards({ sql, ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
+  const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
   hooks.push((tx, id) => receipts.forgetParticipant(id, tx));
   hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
   const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), balances: ledger, logger, defaultLocale: 'pl' });
@@ -72,7 +72,7 @@ describe('erasure reaches receipts and rewards', () => {
     await w.receipts.process(own.receipt.id);
     expect((await w.receipts.get(own.receipt.id))!.qrTexts).toEqual([PT_QR]);
 
-    const reward = await w.rewards.create(physical({ stock: 3 }), 'admin:test');
+    const reward = await w.rewards.create(sql, physical({ stock: 3 }), 'admin:test');
     const placed = await withTransaction(sql, (tx) =>
       w.rewards.placeOrder(tx, { participant: p, rewardId: reward.id, requestKey: 'k1', delivery: { method: 'address', name: 'Kasia Nowak', address: 'ul. Długa 1, Warszawa' } }),
     );
@@ -93,7 +93,7 @@ describe('erasure reaches receipts and rewards', () => {
     expect(cleared.fields.B).toBeUndefined();
     expect((await w.receipts.get(theirs.receipt.id))!.caption).toBe('mój paragon');
 
-    const order = (await w.rewards.getOrder(placed.order.id))!;
+    const order = (await w.rewards.getOrder(sql, placed.order.id))!;
     expect(order.delivery).toEqual({ method: 'none' });
     expect((await w.ledger.check()).ok).toBe(true);
   });

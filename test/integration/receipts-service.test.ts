@@ -157,7 +157,7 @@ describe('decisions', () => {
     expect((await w.receipts.reject({ receiptId: id, reason: 'duplicate', actor: 'admin:other' })).status).toBe('already_decided');
     expect((await w.receipts.approve({ receiptId: id, points: 5, actor: 'admin:other' })).status).toBe('already_decided');
     const texts = (await w.outbox(p)).map((n) => n.message.text);
-    expect(texts).toEqual(['❌ На жаль, мы не можам прыняць гэты чэк. Прычына: сума пакупкі занадта малая']);
+    expect(texts).toEqual(['❌ На жаль, мы не можам залічыць гэты чэк. Вы можаце даслаць фота іншага чэка або напісаць арганізатару праграмы.\nПрычына: сума пакупкі занадта малая']);
     expect(await balance(p)).toBe(0);
     const [audit] = await w.db.sql`select actor, action from audit_log where target = ${`receipt:${id}`}`;
     expect(audit).toMatchObject({ actor: 'admin:test', action: 'receipt.reject' });

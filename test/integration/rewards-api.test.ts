@@ -34,7 +34,7 @@ beforeAll(async () => {
     sql: db.sql,
     redis,
     adminTokens,
-    apiRoutes: [rewardRoutes({ rewards: env.rewards }), orderRoutes({ rewards: env.rewards })],
+    apiRoutes: [rewardRoutes({ sql: db.sql, rewards: env.rewards }), orderRoutes({ sql: db.sql, rewards: env.rewards })],
   });
 });
 afterAll(async () => {

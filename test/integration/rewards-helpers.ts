@@ -21,7 +21,7 @@ export function buildRewards(sql: Sql) {
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
   const ledger = createLedger({ sql, logger });
   const cipher = createVoucherCipher(randomBytes(32));
-  const rewards = createRewards({ sql, ledger, participants, enqueueOutbound, cipher, logger });
+  const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher, logger });
   return { rewards, ledger, participants, enqueueOutbound, cipher };
 }
 

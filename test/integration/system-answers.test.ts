@@ -66,7 +66,7 @@ describe('my balance and /mydata', () => {
     await register(staff, '+48600200001', 'Ola', 'retail_staff', 'Sklep Demo, Kraków');
     const shown = (await staff.send(choice('menu:balance'))).map((m) => m.text).join('\n');
     expect(shown).toContain('Twoje cele:\n🎯 Lato');
-    expect(shown).toContain('🎯 Lato: 3 z 10 szt. — brakuje 7');
+    expect(shown).toContain('🎯 Lato: 3 z 10 szt. – brakuje 7');
 
     const consumer = chat(engine, db.sql, { externalId: '2002', localeHint: 'pl' });
     await register(consumer, '+48600200002', 'Jan', 'consumer');
@@ -131,8 +131,8 @@ describe('my balance and /mydata', () => {
       reason: { key: 'codes:reason_code', params: { name: 'Zima', names: { pl: 'Zima', pt: 'Inverno', be: 'Зіма' } } },
     });
     const shown = (await c.send(choice('menu:balance'))).map((m) => m.text).join('\n');
-    expect(shown).toContain('Код з акцыі «Лета з кавай»');
-    expect(shown).toContain('Код з акцыі «Зіма»');
+    expect(shown).toContain('Код у акцыі «Лета з кавай»');
+    expect(shown).toContain('Код у акцыі «Зіма»');
     expect(shown).not.toMatch(/Lato|Zima|\[object Object\]/);
   });
 });

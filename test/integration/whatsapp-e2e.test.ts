@@ -75,7 +75,7 @@ beforeAll(async () => {
   receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
   receiptQueue = createReceiptQueue({ connection: redis.bullmq, prefix });
   worker = startReceiptWorker({ connection: redis.bullmq, prefix, receipts, logger, sweepIntervalMs: 1000, staleAfterMs: 5000 });
-  rewards = createRewards({ sql, ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
+  rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
 
   fake = createFakeWhatsApp({ linked: true });
   wa = createWhatsAppClient({
@@ -239,8 +239,8 @@ describe('a participant in Portugal on WhatsApp', () => {
   });
 
   it('orders an e-voucher from the rewards menu and gets the code in the chat', { timeout: 60_000 }, async () => {
-    const reward = await rewards.create(voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 40 }), 'admin:t');
-    await rewards.importVouchers(reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
+    const reward = await rewards.create(db.sql, voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 40 }), 'admin:t');
+    await rewards.importVouchers(db.sql, reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
     ana.say('/menu');
     const menu = await ana.next('menu', (t) => t.includes(`. ${pt('rewards:menu.rewards')}`));
     ana.say(numberOf(menu, pt('rewards:menu.rewards')));

@@ -173,6 +173,7 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
     const maxAttempts = deps.polling?.maxAttemptsPerUpdate ?? 20;
     const baseBackoff = deps.polling?.backoffMs ?? 1000;
     const maxBackoff = deps.polling?.maxBackoffMs ?? 30_000;
+    const unavailableRetryMs = Math.min(baseBackoff, 1000);
     let failures = 0;
     let failingUpdate: number | undefined;
     let attemptsOnUpdate = 0;
@@ -195,11 +196,18 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
         continue;
       }
       if (updates.length === 0) continue;
-      const failedAt = await handleBatch(updates, (u) => bot.handleUpdate(u), deps.polling?.concurrency ?? 8, log);
+      const { failedAt, unavailable } = await handleBatch(updates, (u) => bot.handleUpdate(u), deps.polling?.concurrency ?? 8, log);
       if (failedAt === undefined) {
         offset = updates.at(-1)!.update_id + 1;
         failingUpdate = undefined;
         attemptsOnUpdate = 0;
+        continue;
+      }
+      offset = failedAt;
+      if (unavailable) {
+        // Not the update's fault: it is never given up for that, and it is tried again every
+        // second, so intake resumes within a second or two of the database's return.
+        await sleep(unavailableRetryMs, abort?.signal);
         continue;
       }
       attemptsOnUpdate = failedAt === failingUpdate ? attemptsOnUpdate + 1 : 1;
