@@ -8,7 +8,7 @@ import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
 import { templateTranslator } from '../../services/broadcasts/index.js';
-import type { ChannelGate } from './channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface DeliverDeps {
   sql: Sql;

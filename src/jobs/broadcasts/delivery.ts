@@ -25,7 +25,7 @@ import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
 import * as programsRepo from '../../db/programs/repo.js';
 import type { Broadcast } from '../../domain/broadcasts/index.js';
 import { deliverOne } from './deliver-one.js';
-import type { ChannelGate } from './channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface DeliveryOptions {
   /** Sends in flight at once per lane. */

@@ -18,7 +18,7 @@ import * as repo from '../../db/broadcasts/repo.js';
 import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
 import { createDueAutomatic, type AutomaticOptions } from '../../services/broadcasts/automatic.js';
 import { startDeliveryLanes, type DeliveryLanes, type DeliveryOptions } from './delivery.js';
-import type { ChannelGate } from './channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface BroadcastWorkerDeps {
   sql: Sql;

@@ -8,10 +8,10 @@ import { reviewCard } from './messages.js';
 export async function notifyReviewers(ctx: ReceiptsContext, db: Db, receipt: ReceiptRow): Promise<void> {
   const { participants } = ctx;
   const [owner, program] = await Promise.all([
-    participants.getById(receipt.participantId, db),
-    participants.program(receipt.programId, db),
+    participants.getById(db, receipt.participantId),
+    participants.program(db, receipt.programId),
   ]);
-  const moderators = await participants.withRole('moderator', receipt.programId, db);
+  const moderators = await participants.withRole(db, 'moderator', receipt.programId);
   for (const m of moderators) {
     if (m.id === receipt.participantId) continue; // nobody reviews their own receipt
     if (!(await recordReviewCard(db, receipt.id, m.id))) continue;

@@ -49,8 +49,8 @@ export async function readReceipt(ctx: ReceiptsContext, receiptId: string): Prom
 async function readText(ctx: ReceiptsContext, receipt: ReceiptRow, bytes: Buffer): Promise<OcrFacts | null> {
   if (!ctx.ocr) return null;
   try {
-    const participant = await ctx.participants.getById(receipt.participantId);
-    const locale = participant ? await ctx.participants.locale(participant) : 'pl';
+    const participant = await ctx.participants.getById(ctx.sql, receipt.participantId);
+    const locale = participant ? await ctx.participants.locale(ctx.sql, participant) : 'pl';
     const started = Date.now();
     const text = await ctx.ocr.read(bytes, locale);
     const facts = readReceiptText(text, locale);
