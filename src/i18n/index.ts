@@ -7,7 +7,8 @@ import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatNumber } from './f
 
 export { LOCALES, isLocale, type Locale };
 export * from './format.js';
-export * from './resolve.js';
+// The locale rule lives in domain/participants/locale.ts; re-exported for the callers of i18n.
+export { localeFromTag, localeFromPhone, portugueseFor, resolveLocale } from '../domain/participants/locale.js';
 
 export const LOCALES_DIR = fileURLToPath(new URL('../../locales/', import.meta.url));
 
