@@ -101,7 +101,7 @@ describe('broadcast API', () => {
     const since = new Date(Date.now() + 1000);
     const installer = await person({ role: 'installer', store: 'Leroy Kraków', region: 'małopolskie', locale: 'pl' });
     const seller = await person({ role: 'retail_staff', store: 'OBI Porto', region: 'norte', locale: 'pt-PT' });
-    const hinted = await person({ locale: null, registeredAt: new Date(Date.now() + 5000) }); // pt from the pt-BR hint
+    const hinted = await person({ locale: null, registeredAt: new Date(Date.now() + 5000) }); // pt-BR from its pt-BR hint
     const muted = await person({ role: 'installer', store: 'Leroy Kraków', muted: true });
     const web = await person({ channel: 'web', locale: 'be' });
     const campaign = await db.sql<{ id: string }[]>`
@@ -114,7 +114,9 @@ describe('broadcast API', () => {
     expect(await count({ ...only, roles: ['installer'] })).toBe(1);
     expect(await count({ ...only, stores: ['OBI Porto'] })).toBe(1);
     expect(await count({ ...only, regions: ['małopolskie', 'norte'] })).toBe(2);
-    expect(await count({ ...only, locales: ['pt-PT'] })).toBe(2);
+    expect(await count({ ...only, locales: ['pt'] })).toBe(2); // pt: both variants
+    expect(await count({ ...only, locales: ['pt-BR'] })).toBe(1);
+    expect(await count({ ...only, locales: ['pt-PT'] })).toBe(1);
     expect(await count({ ...only, channels: ['web'] })).toBe(1);
     expect(await count({ ...only, registeredSince: since.toISOString() })).toBe(1);
     expect(await count({ ...only, campaignId: campaign[0]!.id })).toBe(1);
@@ -153,8 +155,8 @@ describe('broadcasts in the chat', () => {
     };
     expect((await say(command('broadcast')))[0]!.text).toContain('Polski');
     const more = await say(text('Promocja na kleje od poniedziałku!'));
-    expect(more[0]!.choices!.flat().map((c) => c.value)).toEqual(['bc:lang:pt', 'bc:lang:be', 'bc:next', 'bc:cancel']);
-    expect((await say(choice('bc:lang:pt')))[0]!.text).toContain('Português');
+    expect(more[0]!.choices!.flat().map((c) => c.value)).toEqual(['bc:lang:pt-PT', 'bc:lang:pt-BR', 'bc:lang:be', 'bc:next', 'bc:cancel']);
+    expect((await say(choice('bc:lang:pt-PT')))[0]!.text).toContain('Português');
     await say(text('Promoção de colas a partir de segunda!'));
     const audience = await say(choice('bc:next'));
     expect(audience[0]!.choices!.flat().map((c) => c.value)).toContain('bc:aud:consumers');
@@ -166,7 +168,7 @@ describe('broadcasts in the chat', () => {
     expect(sent[0]!.text).toContain(String(consumers));
     const [b] = await db.sql<{ id: string; message: unknown; audience: unknown; createdBy: string }[]>`
       select id, message, audience, created_by from broadcasts where created_by = ${'participant:' + boss.id}`;
-    expect(b!.message).toEqual({ texts: { pl: 'Promocja na kleje od poniedziałku!', pt: 'Promoção de colas a partir de segunda!' } });
+    expect(b!.message).toEqual({ texts: { pl: 'Promocja na kleje od poniedziałku!', 'pt-PT': 'Promoção de colas a partir de segunda!' } });
     expect(b!.audience).toEqual({ roles: ['consumer'] });
     expect(kicked).toContain(b!.id);
   });

@@ -70,7 +70,7 @@ describe('code fixes', () => {
     const p = person();
     await codes.redeem(undefined, { participant: p, identity: { channel: 'web', externalId: 'h' }, codes: [list[0]!] });
     const [entry] = await ledger.history(db.sql, programId, p.id, { limit: 1 });
-    expect(entry!.reason).toEqual({ key: 'codes:reason_code', params: { name: { pl: 'Lato', pt: 'Verão', be: 'Лета' } } });
+    expect(entry!.reason).toEqual({ key: 'codes:reason_code', params: { name: { pl: 'Lato', 'pt-PT': 'Verão', 'pt-BR': 'Verão', be: 'Лета' } } });
     const be = i18n.t('be');
     expect(be(entry!.reason.key, { name: (entry!.reason.params!.name as Record<string, string>).be })).toBe('Код у акцыі «Лета»');
   });

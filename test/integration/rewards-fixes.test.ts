@@ -44,6 +44,6 @@ it('books the reward name in every language for the history', async () => {
   );
   expect(placed.status).toBe('placed');
   const [entry] = await ledger.history(db.sql, p.programId, p.id, { limit: 1 });
-  expect(entry!.reason).toEqual({ key: 'rewards:ledger.order', params: { name: { pl: 'Kubek', pt: 'Caneca', be: 'Кубак' } } });
+  expect(entry!.reason).toEqual({ key: 'rewards:ledger.order', params: { name: { pl: 'Kubek', 'pt-PT': 'Caneca', 'pt-BR': 'Caneca', be: 'Кубак' } } });
   expect(i18n.t('pt-PT')(entry!.reason.key, { name: 'Caneca' })).toBe('Encomenda do prémio «Caneca»');
 });
