@@ -215,6 +215,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     apiRoutes.push(rewardRoutes({ sql, rewards }), orderRoutes({ sql, rewards }));
     flowModules.push(createRewardsFlow({ rewards }));
     erasureHooks.push((db, id) => rewards.forgetParticipant(db, id));
+    erasureHooks.push((db, id) => sales.forgetParticipant(db, id));
     // ── feature flows and channel adapters are added above this line ──
     // "My balance" and /mydata: the ledger plus what sales, rewards and receipts add to them.
     const dialogLedger: BalanceSource = {
