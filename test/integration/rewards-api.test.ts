@@ -124,6 +124,14 @@ describe('rewards API', () => {
     expect(csv.body).toContain('ul. Polna 1');
     // a name that looks like a formula is defused for spreadsheets
     expect(csv.body).toContain(`"'=HYPERLINK(""x"")"`);
+    // The standard form stays as it was; the Excel form for a Polish reader has a BOM and semicolons.
+    expect(csv.body.startsWith('order_id,ordered_at,')).toBe(true);
+    const excel = await call('GET', `/api/v1/orders/shipping.csv?rewardId=${reward.id}&format=excel`, undefined, { ...manager, 'accept-language': 'pl-PL,pl;q=0.9' });
+    expect(excel.statusCode).toBe(200);
+    expect(excel.body.startsWith('\uFEFForder_id;ordered_at;status;')).toBe(true);
+    expect(excel.body).toContain('Anna Kowalska');
+    expect(excel.body.split('\r\n').length).toBe(csv.body.split('\r\n').length);
+    expect((await call('GET', `/api/v1/orders/shipping.csv?format=xlsx`)).statusCode).toBe(400);
 
     const shipped = await call('POST', `/api/v1/orders/${a.order.id}/fulfil`, { status: 'shipped', tracking: 'INPOST-77' });
     expect(shipped.json()).toMatchObject({ changed: true, order: { status: 'shipped', tracking: 'INPOST-77' } });
