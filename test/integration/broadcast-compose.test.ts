@@ -14,7 +14,7 @@ import { createBroadcasts, templateTranslator, type BroadcastsService } from '..
 import { renderFor } from '../../src/domain/broadcasts/index.js';
 import { createDueAutomatic } from '../../src/services/broadcasts/automatic.js';
 import { createBroadcastsFlow } from '../../src/dialog/flows/broadcasts/index.js';
-import { createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createI18n, formatDate } from '../../src/i18n/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import * as repo from '../../src/db/broadcasts/repo.js';

@@ -16,7 +16,8 @@ import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import type { Inbound } from '../../src/dialog/types.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -51,7 +52,7 @@ function codesEngine(first: FlowModule, engineLogger = logger) {
     participants: createParticipants({ sql: db.sql, defaultLocale: 'pl' }),
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
     flows: createFlows([first, createCodesFlow({ codes })]),
-    ledger,
+    balances: ledger,
     logger: engineLogger,
     defaultLocale: 'pl',
     groupCommit: { maxInFlight: 1, maxBatch: 16 },

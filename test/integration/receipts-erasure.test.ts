@@ -11,7 +11,8 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/logger.js';
 import { withTransaction } from '../../src/db/sql.js';
-import { createParticipants, createEnqueueOutbound, type ErasureHook } from '../../src/services/participants/index.js';
+import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
@@ -44,7 +45,7 @@ function world() {
   const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
   hooks.push((tx, id) => receipts.forgetParticipant(id, tx));
   hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
-  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), ledger, logger, defaultLocale: 'pl' });
+  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), balances: ledger, logger, defaultLocale: 'pl' });
   return { engine, participants, ledger, receipts, rewards };
 }
 
@@ -82,7 +83,7 @@ describe('erasure reaches receipts and rewards', () => {
     await c.send(command('delete'));
     await c.send(choice('sys:delete_yes'));
 
-    expect((await w.participants.getById(p.id))!.status).toBe('erased');
+    expect((await w.participants.getById(sql, p.id))!.status).toBe('erased');
     // Only the file another participant also sent is left.
     expect(await w.receipts.image(own.receipt)).toBeNull();
     expect(await w.receipts.image(shared.receipt)).not.toBeNull();

@@ -65,7 +65,7 @@ describe('rewards orders', () => {
     // nothing held for the refused: not even a hold that was voided
     const refusedIds = people.filter((_, i) => results[i]!.status !== 'placed').map((p) => p.id);
     const [{ holds }] = (await db.sql`
-      select count(*)::int as holds from ledger_transfers where participant_id = any(${db.sql.array(refusedIds)}::uuid[]) and kind <> 'earn'`) as unknown as [{ holds: number }];
+      select count(*)::int as holds from ledger_transfers where participant_id = any(${refusedIds}::uuid[]) and kind <> 'earn'`) as unknown as [{ holds: number }];
     expect(holds).toBe(0);
     expect(await env.ledger.check()).toEqual({ ok: true, problems: [] });
     // the stock fell to its alert level once: one audit entry

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/logger.js';
 import { withTransaction } from '../../src/db/sql.js';
-import { createParticipants, createEnqueueOutbound, type ErasureHook } from '../../src/services/participants/index.js';
+import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createSales } from '../../src/services/sales/index.js';
@@ -74,7 +75,7 @@ describe('erasure reaches reward orders and sales', () => {
     const before = await ledger.balance(programId, p.id);
     expect(before.held).toBe(300 + 200);
 
-    await participants.erase(p.id);
+    await participants.erase(sql, p.id);
 
     expect((await rewards.getOrder(sql, held.order.id))!.status).toBe('cancelled');
     expect((await rewards.getOrder(sql, cash.order.id))!.status).toBe('cancelled');

@@ -289,3 +289,13 @@ export async function programById(db: Db, id: string): Promise<ProgramRow | unde
   const [row] = await db<RawProgram[]>`select ${db.unsafe(PROGRAM_COLS)} from programs where id = ${id}`;
   return row && toProgram(row);
 }
+
+/** The conversations (states) of the given chat identities. */
+export async function deleteConversations(db: Db, identityIds: readonly string[]): Promise<void> {
+  if (identityIds.length) await db`delete from conversations where identity_id = any(${identityIds as string[]})`;
+}
+
+/** Forgets inbox rows older than `days`: platforms re-deliver within minutes to hours. */
+export async function pruneInbox(db: Db, days: number): Promise<void> {
+  await db`delete from inbox where received_at < now() - make_interval(days => ${days})`;
+}

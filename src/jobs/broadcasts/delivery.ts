@@ -24,7 +24,7 @@ import * as repo from '../../db/broadcasts/repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
 import { templateTranslator } from '../../services/broadcasts/index.js';
-import type { ChannelGate } from './channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface DeliveryOptions {
   /** Sends in flight at once per lane. */

@@ -17,7 +17,7 @@ import { QUEUES, BroadcastJob, jobId } from '../contracts.js';
 import * as repo from '../../db/broadcasts/repo.js';
 import { createDueAutomatic, type AutomaticOptions } from '../../services/broadcasts/automatic.js';
 import { startDeliveryLanes, type DeliveryLanes, type DeliveryOptions } from './delivery.js';
-import type { ChannelGate } from './channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface BroadcastWorkerDeps {
   sql: Sql;

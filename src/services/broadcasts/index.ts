@@ -8,7 +8,7 @@
  */
 import type { Db, Sql } from '../../db/sql.js';
 import { formatDate, type Locale, type Translate } from '../../i18n/index.js';
-import type { EnqueueOutbound } from '../participants/outbox.js';
+import type { EnqueueOutbound } from '../outbox/enqueue-outbound.js';
 import * as repo from '../../db/broadcasts/repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import { AppError } from '../../shared/errors.js';

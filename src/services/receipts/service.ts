@@ -7,7 +7,8 @@ import type { Logger } from '../../shared/logger.js';
 import { sha256Hex } from '../../shared/ids.js';
 import { AppError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
-import type { ParticipantsService, EnqueueOutbound } from '../participants/index.js';
+import type { ParticipantsService } from '../participants/index.js';
+import type { EnqueueOutbound } from '../outbox/index.js';
 import type { CampaignsService, AwardGate } from '../campaigns/index.js';
 import {
   bestReading,
@@ -214,10 +215,10 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
 
   async function notifyModerators(db: Db, receipt: ReceiptRow): Promise<void> {
     const [owner, program] = await Promise.all([
-      participants.getById(receipt.participantId, db),
-      participants.program(receipt.programId, db),
+      participants.getById(db, receipt.participantId),
+      participants.program(db, receipt.programId),
     ]);
-    const moderators = await participants.withRole('moderator', receipt.programId, db);
+    const moderators = await participants.withRole(db, 'moderator', receipt.programId);
     for (const m of moderators) {
       if (m.id === receipt.participantId) continue; // nobody reviews their own receipt
       if (!(await repo.recordReviewCard(db, receipt.id, m.id))) continue;
@@ -282,8 +283,8 @@ export function createReceipts(deps: ReceiptsDeps): ReceiptsService {
   async function readText(receipt: ReceiptRow, bytes: Buffer): Promise<OcrFacts | null> {
     if (!deps.ocr) return null;
     try {
-      const participant = await participants.getById(receipt.participantId);
-      const locale = participant ? await participants.locale(participant) : 'pl';
+      const participant = await participants.getById(sql, receipt.participantId);
+      const locale = participant ? await participants.locale(sql, participant) : 'pl';
       const started = Date.now();
       const text = await deps.ocr.read(bytes, locale);
       const facts = readReceiptText(text, locale);

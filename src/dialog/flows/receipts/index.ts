@@ -46,7 +46,7 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
   async function approvedReply(ctx: FlowContext, result: ApproveResult, receiptId: string): Promise<FlowTurn> {
     switch (result.status) {
       case 'approved': {
-        const owner = await ctx.services.participants.getById(result.receipt.participantId, ctx.db);
+        const owner = await ctx.services.participants.getById(ctx.db, result.receipt.participantId);
         return { replies: [ctx.t('receipts:mod.approved', { points: result.receipt.points, name: owner?.name ?? '—' })] };
       }
       case 'already_decided':

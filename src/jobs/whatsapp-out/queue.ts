@@ -20,11 +20,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
-import type { ChannelAdapter } from '../channel.js';
-import type { ChannelAddress, Outbound, SendResult } from '../../dialog/types.js';
-import { QUEUES, jobId } from '../../jobs/contracts.js';
+import type { ChannelAdapter } from '../../channels/channel.js';
+import type { ChannelAddress, Outbound, SendResult } from '../../shared/messages.js';
+import { QUEUES, jobId } from '../contracts.js';
 import type { Logger } from '../../shared/logger.js';
-import type { WhatsAppSendMeta, WhatsAppSendResult } from './adapter.js';
+import type { WhatsAppSendMeta, WhatsAppSendResult } from '../../channels/whatsapp/adapter.js';
 
 const ChoiceSchema = z.object({ label: z.string(), value: z.string() });
 
