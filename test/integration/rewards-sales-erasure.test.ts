@@ -5,18 +5,13 @@
  * Wired as in main.ts: erasure hooks given to the participants service.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { testLogger } from '../helpers/logger.js';
 import { withTransaction } from '../../src/db/sql.js';
-import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
-import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
-import { createLedger } from '../../src/services/ledger/index.js';
+import type { ErasureHook } from '../../src/services/participants/index.js';
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createSales } from '../../src/services/sales/index.js';
-import { createRewards, createVoucherCipher } from '../../src/services/rewards/index.js';
 import type { Earner } from '../../src/domain/campaigns/campaign.js';
-import { cashOut, i18n, participantWithPoints, physical } from './rewards-helpers.js';
+import { buildRewards, cashOut, participantWithPoints, physical } from './rewards-helpers.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -29,14 +24,10 @@ afterAll(async () => {
 describe('erasure reaches reward orders and sales', () => {
   it('cancels open orders, releases their holds and stock, and leaves no phone, name, address, payout or photo', async () => {
     const { sql } = db;
-    const logger = testLogger();
     const hooks: ErasureHook[] = [];
-    const participants = createParticipants({ sql, defaultLocale: 'pl', onErase: hooks });
-    const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
-    const ledger = createLedger({ sql, logger });
+    const { participants, ledger, rewards } = buildRewards(sql, hooks);
     const campaigns = createCampaigns({ sql });
     const sales = createSales({ ledger, campaigns });
-    const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
     hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
     hooks.push((tx, id) => sales.forgetParticipant(tx, id));
 
