@@ -22,7 +22,7 @@ import { createSql } from '../../src/db/sql.js';
 export const i18n = createI18n({ defaultLocale: 'pl' });
 export const logger = testLogger();
 
-export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl') {
+export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl', options: { mediaTimeoutMs?: number } = {}) {
   const participants = createParticipants({ sql, defaultLocale });
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale });
   const ledger = createLedger({ sql, logger });
@@ -38,6 +38,7 @@ export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale:
     // As a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the
     // sender a test starts.
     onCommitted: createOutboxPoke({ sql }),
+    ...options,
   });
   return { engine, participants, enqueueOutbound, ledger };
 }

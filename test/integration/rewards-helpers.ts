@@ -23,7 +23,7 @@ export function buildRewards(sql: Sql, onErase?: ErasureHook[]) {
   const ledger = createLedger({ sql, logger });
   const cipher = createVoucherCipher(randomBytes(32));
   const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher, logger });
-  return { rewards, ledger, participants, enqueueOutbound, cipher };
+  return { sql, rewards, ledger, participants, enqueueOutbound, cipher };
 }
 
 let seq = 0;
@@ -46,7 +46,7 @@ export async function participantWithPoints(
   await sql`insert into channel_identities (program_id, channel, external_id, chat_id, participant_id)
             values (${program!.id}, 'telegram', ${externalId}, ${externalId}, ${p!.id})`;
   if (points > 0) {
-    await ledger.earn({
+    await ledger.earn(sql, {
       programId: program!.id,
       participantId: p!.id,
       amount: points,
@@ -84,6 +84,6 @@ export const cashOut = (over: Partial<RewardCreateInput> = {}): RewardCreateInpu
   ...over,
 });
 
-export async function balanceOf(ledger: Ledger, p: Participant) {
-  return ledger.balance(p.programId, p.id);
+export async function balanceOf(env: { ledger: Ledger; sql: Sql }, p: Participant) {
+  return env.ledger.balance(env.sql, p.programId, p.id);
 }

@@ -230,7 +230,7 @@ describe('a participant in Portugal on WhatsApp', () => {
     const credited = await ana.next('credited', (t) => t.includes(code) && t.includes(pt('common:points', { count: 50 })));
     expect(credited).toContain('Verão');
     const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(50);
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(50);
   });
 
   it('sends a receipt photo, is told at once, and is credited when it is read', { timeout: 60_000 }, async () => {
@@ -242,7 +242,7 @@ describe('a participant in Portugal on WhatsApp', () => {
     const outcome = await ana.next('receipt approved', (t) => t.startsWith('✅'));
     expect(outcome).toContain('12 pontos');
     const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(62);
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(62);
   });
 
   it('orders an e-voucher from the rewards menu and gets the code in the chat', { timeout: 60_000 }, async () => {
@@ -260,7 +260,7 @@ describe('a participant in Portugal on WhatsApp', () => {
     const code = await ana.next('voucher code', (t) => t.includes('O seu código'));
     expect(code).toContain('CONT-7Q2M-0001');
     const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(22);
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(22);
   });
 });
 
@@ -277,7 +277,7 @@ describe('a participant first seen on Telegram, then on WhatsApp', () => {
     await onTelegram({ kind: 'choice', value: 'reg:role:consumer' });
     const tgParticipant = await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '48100777' });
     expect(tgParticipant?.registeredAt).toBeTruthy();
-    await ledger.earn({ programId, participantId: tgParticipant!.id, amount: 70, source: 'bonus', key: 'test:wa-link', reason: { key: 'test' }, expiresAt: null });
+    await ledger.earn(db.sql, { programId, participantId: tgParticipant!.id, amount: 70, source: 'bonus', key: 'test:wa-link', reason: { key: 'test' }, expiresAt: null });
 
     const kasia = phone('48601777888');
     kasia.say('Cześć');
