@@ -63,7 +63,7 @@ describe('erasure reaches reward orders and sales', () => {
     const cash = await place(payout.id, 'k-cash', { cashAmount: 20, delivery: { method: 'payout', payout: 'PL61109010140000071219812874' } });
     if (held.status !== 'placed' || shipped.status !== 'placed' || cash.status !== 'placed') throw new Error('order not placed');
     await rewards.fulfil(sql, shipped.order.id, { to: 'shipped', tracking: 'INPOST-123' }, 'admin:test');
-    const before = await ledger.balance(programId, p.id);
+    const before = await ledger.balance(sql, programId, p.id);
     expect(before.held).toBe(300 + 200);
 
     await participants.erase(sql, p.id);
@@ -72,7 +72,7 @@ describe('erasure reaches reward orders and sales', () => {
     expect((await rewards.getOrder(sql, cash.order.id))!.status).toBe('cancelled');
     expect((await rewards.getOrder(sql, shipped.order.id))!.status).toBe('shipped');
     expect((await rewards.get(sql, mug.id))!.stock).toBe(5);
-    const after = await ledger.balance(programId, p.id);
+    const after = await ledger.balance(sql, programId, p.id);
     expect(after.held).toBe(0);
     expect(after.available).toBe(before.available + 300 + 200);
     expect((await ledger.check()).ok).toBe(true);
