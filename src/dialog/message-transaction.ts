@@ -29,6 +29,7 @@ import { createGroupCommit, type GroupCommitOptions, type Submitted } from './gr
 import { preloadMedia } from './media.js';
 import { insertReply, openConversations, openForFailure, writeTurns, type HandledTurn, type OpenedConversation } from './state-store.js';
 import type { Turn } from './turn.js';
+import { backoff } from '../shared/retry.js';
 
 type Tx = postgres.TransactionSql<Record<string, unknown>>;
 export type Received = { status: 'handled' | 'duplicate' };
@@ -145,7 +146,7 @@ export function createMessageTransaction(deps: MessageTransactionDeps): { receiv
         }
         const race = isUniqueViolation(error, 'participants_verified_phone');
         if ((isRetryable(error) || race) && attempt < MAX_ATTEMPTS) {
-          await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+          await backoff(attempt);
           continue;
         }
         if (isRetryable(error) || isUnavailable(error)) throw error;

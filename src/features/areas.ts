@@ -59,6 +59,7 @@ export async function campaignsFeature(core: Core): Promise<Feature & { sales: R
     flows: [createCodesFlow({ codes }), createSalesFlow({ sales, readBarcode: createBarcodeReader() })],
     progress: async (db, participant, ctx) => renderProgress(ctx.t, ctx.locale, await sales.progressOf(db, participant)),
     personalData: [async (db, participant) => [{ kind: 'count', what: 'sales', n: await sales.countOf(db, participant.id) }]],
+    erasureHooks: [(db, id) => sales.forgetParticipant(db, id)],
   };
 }
 
@@ -94,9 +95,9 @@ export async function receiptsFeature(core: Core, campaigns: ReturnType<typeof c
   const mediaSecret = await loadMediaSecret(config.DATA_DIR);
   return {
     flows: [createReceiptsFlow({ receipts, jobs: receiptQueue })],
-    apiRoutes: [receiptRoutes({ receipts, i18n: core.i18n, mediaSecret })],
-    publicRoutes: [receiptMediaRoutes({ receipts, mediaSecret })],
-    erasureHooks: [(db, id) => receipts.forgetParticipant(id, db)],
+    apiRoutes: [receiptRoutes({ sql: core.sql, receipts, i18n: core.i18n, mediaSecret })],
+    publicRoutes: [receiptMediaRoutes({ sql: core.sql, receipts, mediaSecret })],
+    erasureHooks: [(db, id) => receipts.forgetParticipant(db, id)],
     personalData: [async (db, participant) => [{ kind: 'count', what: 'receipts', n: await receipts.countOf(db, participant.id) }]],
     async startWorkers() {
       const worker = startReceiptWorker({ connection: redis.bullmq, receipts, logger });

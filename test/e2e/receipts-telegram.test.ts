@@ -121,7 +121,7 @@ async function telegramParticipant(id: number, name: string, locale: Locale, rol
   return { participantId: p!.id, user: tg.user(id, { firstName: name.split(' ')[0], languageCode: locale }) };
 }
 
-const balance = async (participantId: string) => (await ledger.balance(programId, participantId)).available;
+const balance = async (participantId: string) => (await ledger.balance(db.sql, programId, participantId)).available;
 
 describe('receipts on Telegram', () => {
   it('photo → "received" at once → auto-approved → participant told → balance updated', { timeout: 60_000 }, async () => {

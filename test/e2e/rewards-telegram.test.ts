@@ -109,7 +109,7 @@ describe('rewards on Telegram', () => {
     user.press(confirm, t('rewards:button.confirm'));
     const code = await tg.nextMatching(user.id, (m) => m.text.includes('O seu código'));
     expect(code.text).toContain('CONT-7Q2M-0001');
-    expect(await ledger.balance(reward.programId, (await db.sql<{ id: string }[]>`select participant_id as id from reward_orders where reward_id = ${reward.id}`)[0]!.id)).toMatchObject({
+    expect(await ledger.balance(db.sql, reward.programId, (await db.sql<{ id: string }[]>`select participant_id as id from reward_orders where reward_id = ${reward.id}`)[0]!.id)).toMatchObject({
       available: 50,
       held: 0,
     });

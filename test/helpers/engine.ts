@@ -26,6 +26,7 @@ export interface TestEngineOptions {
   logger?: Logger;
   onCommitted?: DialogEngineDeps['onCommitted'];
   groupCommit?: DialogEngineDeps['groupCommit'];
+  mediaTimeoutMs?: number;
 }
 
 export function buildTestEngine(sql: Sql, options: TestEngineOptions = {}) {
@@ -46,6 +47,7 @@ export function buildTestEngine(sql: Sql, options: TestEngineOptions = {}) {
     defaultLocale,
     ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
     ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}),
+    ...(options.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: options.mediaTimeoutMs } : {}),
   });
   return { engine, participants, enqueueOutbound, ledger };
 }

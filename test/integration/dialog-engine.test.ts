@@ -173,7 +173,7 @@ describe('dialog engine', () => {
     const c = chat(engine, db.sql, { externalId: '1008', localeHint: 'pl' });
     await register(c, { name: 'Kasia', phone: { own: true, phone: '+48600100208' }, role: 'installer', store: 'Instal-Bud' });
     const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '1008' }))!;
-    await ledger.earn({ programId: p.programId, participantId: p.id, amount: 40, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
+    await ledger.earn(db.sql, { programId: p.programId, participantId: p.id, amount: 40, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
 
     const data = await c.send(command('mydata'));
     const shown = allText(data);
@@ -195,7 +195,7 @@ describe('dialog engine', () => {
     const erased = (await participants.getById(db.sql, p.id))!;
     expect(erased).toMatchObject({ status: 'erased', name: null, phone: null, store: null, profile: {} });
     expect(await participants.identities(db.sql, p.id)).toEqual([]);
-    expect((await ledger.balance(p.programId, p.id)).available).toBe(40);
+    expect((await ledger.balance(db.sql, p.programId, p.id)).available).toBe(40);
     expect((await ledger.check()).ok).toBe(true);
 
     // Writing again starts afresh: nothing of the old person is known.
@@ -208,7 +208,7 @@ describe('dialog engine', () => {
     const tg = chat(engine, db.sql, { externalId: '1009', localeHint: 'pt' });
     await register(tg, { name: 'Rui', phone: { own: true, phone: '+351912000009' } });
     const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '1009' }))!;
-    await ledger.earn({ programId: p.programId, participantId: p.id, amount: 25, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
+    await ledger.earn(db.sql, { programId: p.programId, participantId: p.id, amount: 25, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
 
     // WhatsApp vouches for the phone itself: the first message links.
     const wa = chat(engine, db.sql, { channel: 'whatsapp', externalId: '351912000009', chatId: '351912000009@c.us', verifiedPhone: '+351912000009' });

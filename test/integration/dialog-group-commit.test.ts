@@ -109,7 +109,7 @@ it('a turn whose state cannot be stored commits nothing, alone or in a batch, an
   const [state] = await db.sql<{ state: unknown }[]>`
     select c.state from conversations c join channel_identities i on i.id = c.identity_id where i.external_id = 'p-11'`;
   expect(JSON.stringify(state?.state ?? null)).not.toContain('poisoned.wait');
-  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
+  const balances = await Promise.all(people.map((p) => ledger.balance(db.sql, programId, p.id)));
   expect(balances.map((b) => b.available)).toEqual([...Array(10).fill(7), 0]);
   expect((await ledger.check()).ok).toBe(true);
 });
@@ -175,7 +175,7 @@ it('a burst in shared transactions: every outcome as if alone, the budget kept, 
   expect((await outboxOf(db.sql, 'g-60', 'web')).length).toBe(before60);
 
   // Points: what was credited and nothing else; every refused code still unused.
-  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
+  const balances = await Promise.all(people.map((p) => ledger.balance(db.sql, programId, p.id)));
   expect(balances.reduce((s, b) => s + b.available, 0)).toBe(30 * 5 + 10 * 10);
   const [used] = await db.sql<{ n: number }[]>`
     select count(*)::int as n from codes c join code_batches b on b.id = c.batch_id

@@ -21,8 +21,8 @@ export const i18n = testI18n;
 export const logger = testLogger();
 
 /** The engine as a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the sender a test starts. */
-export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl') {
-  return buildTestEngine(sql, { modules, defaultLocale, logger, onCommitted: createOutboxPoke({ sql }) });
+export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl', options: { mediaTimeoutMs?: number } = {}) {
+  return buildTestEngine(sql, { modules, defaultLocale, logger, onCommitted: createOutboxPoke({ sql }), ...options });
 }
 
 let seq = 0;

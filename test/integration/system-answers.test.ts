@@ -99,7 +99,7 @@ describe('my balance and /mydata', () => {
     const c = chat(engine, db.sql, { externalId: '2004', localeHint: 'be' });
     await register(c, '+375291000004', 'Алеся', 'consumer');
     const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '2004' }))!;
-    await ledger.earn({
+    await ledger.earn(db.sql, {
       programId: p.programId,
       participantId: p.id,
       amount: 25,
@@ -107,7 +107,7 @@ describe('my balance and /mydata', () => {
       key: 'test:names:1',
       reason: { key: 'codes:reason_code', params: { name: { pl: 'Lato z kawą', pt: 'Verão com café', be: 'Лета з кавай' } } },
     });
-    await ledger.earn({
+    await ledger.earn(db.sql, {
       programId: p.programId,
       participantId: p.id,
       amount: 5,

@@ -139,6 +139,11 @@ describe('import direction', () => {
     expect(violations.map((v) => `${v.file} → ${v.imports}: ${v.why}`)).toEqual([]);
   });
 
+  it('src/ has no import circle (type-only imports included)', () => {
+    const files = Object.fromEntries(sourceFiles(SRC).map((f) => [f, readFileSync(path.join(SRC, f), 'utf8')]));
+    expect(circlesOf(files)).toEqual([]);
+  });
+
   it('finds a circle of any length, and only circles', () => {
     expect(
       circlesOf({

@@ -74,6 +74,12 @@ export async function update(db: Db, id: string, patch: ParticipantPatch): Promi
   return toParticipant(row);
 }
 
+/** Mutes or unmutes broadcasts for a participant; false when it already was so. */
+export async function setMuted(db: Db, participantId: string, muted: boolean): Promise<boolean> {
+  const rows = await db`update participants set muted = ${muted}, updated_at = now() where id = ${participantId} and muted <> ${muted} returning 1`;
+  return rows.length > 0;
+}
+
 export async function insertConsent(db: Db, c: { participantId: string; termsVersion: string; accepted: boolean; at: Date }): Promise<void> {
   await db`insert into consents (participant_id, terms_version, accepted, at)
            values (${c.participantId}, ${c.termsVersion}, ${c.accepted}, ${c.at})`;

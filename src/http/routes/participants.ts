@@ -105,9 +105,9 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
       async (request) => {
         const p = await load(request.params.id);
         const [balance, identities, history] = await Promise.all([
-          deps.ledger.balance(p.programId, p.id),
+          deps.ledger.balance(deps.sql, p.programId, p.id),
           deps.participants.identities(deps.sql, p.id),
-          deps.ledger.history(p.programId, p.id, { limit: 20 }),
+          deps.ledger.history(deps.sql, p.programId, p.id, { limit: 20 }),
         ]);
         return {
           ...toOut(p),
@@ -184,7 +184,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
             details: { available: result.available },
           });
         }
-        const balance = await deps.ledger.balance(p.programId, p.id);
+        const balance = await deps.ledger.balance(deps.sql, p.programId, p.id);
         return reply.code(result.transfer.replayed ? 200 : 201).send({ transferId: result.transfer.id, key, balance });
       },
     );

@@ -64,8 +64,8 @@ export async function balanceMessage(turn: Speaker, participant: Participant, le
   const { t } = turn;
   const { db } = turn.ctx;
   if (!ledger) return t('bot:balance.unavailable');
-  const b = await ledger.balance(participant.programId, participant.id, db);
-  const history = await ledger.history(participant.programId, participant.id, { limit: 5 }, db);
+  const b = await ledger.balance(db, participant.programId, participant.id);
+  const history = await ledger.history(db, participant.programId, participant.id, { limit: 5 });
   const lines = [t('bot:balance.available', { count: b.available })];
   if (b.pending) lines.push(t('bot:balance.pending', { count: b.pending }));
   if (b.held) lines.push(t('bot:balance.held', { count: b.held }));

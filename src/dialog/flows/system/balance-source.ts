@@ -27,8 +27,8 @@ export type PersonalRecord =
 export type PersonalDataSource = (db: Db, participant: Participant) => Promise<PersonalRecord[]>;
 
 export interface BalanceSource {
-  balance(programId: string, participantId: string, db?: Db): Promise<Balance>;
-  history(programId: string, participantId: string, options?: { limit?: number }, db?: Db): Promise<HistoryEntry[]>;
+  balance(db: Db, programId: string, participantId: string): Promise<Balance>;
+  history(db: Db, programId: string, participantId: string, options?: { limit?: number }): Promise<HistoryEntry[]>;
   progress?: ProgressLines;
   personalData?: PersonalDataSource[];
 }
