@@ -74,7 +74,7 @@ describe('Punkto with Telegram', () => {
   it('takes updates on the webhook path in webhook mode, only with the secret', { timeout: 60_000 }, async () => {
     const punkto = await start({
       TELEGRAM_WEBHOOK_URL: 'https://punkto.example/hooks/telegram',
-      TELEGRAM_WEBHOOK_SECRET: 'main-secret_1',
+      TELEGRAM_WEBHOOK_SECRET: 'main-secret_1-0123456789abcdef',
     });
     try {
       await expect.poll(() => tg.webhook?.url, { timeout: 10_000 }).toBe('https://punkto.example/hooks/telegram');
