@@ -13,6 +13,7 @@ import {
   type ProfileQuestion,
 } from '../domain/participants/index.js';
 import * as repo from '../db/participants/participants-repo.js';
+import { phoneHeldByOther } from '../db/participants/phone-owner.js';
 import type { Outbound } from './types.js';
 import type { Turn } from './turn.js';
 import { inRows } from './menu.js';
@@ -167,6 +168,10 @@ export async function applyAnswer(turn: Turn, need: Need, askedStep: string | un
         const phone = normalizePhone(text, turn.locale);
         if (!phone) {
           turn.reply(t('bot:reg.phone_invalid'));
+          return 'invalid';
+        }
+        if (await phoneHeldByOther(turn.db, turn.program.id, phone, turn.participant?.id)) {
+          turn.reply(t('bot:reg.phone_taken'));
           return 'invalid';
         }
         await attachPhone(turn, phone, false, deps);

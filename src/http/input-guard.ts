@@ -8,6 +8,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.js';
+import { LONE_SURROGATE } from '../shared/unicode.js';
 
 export const INT4_MAX = 2_147_483_647;
 
@@ -18,8 +19,6 @@ declare module 'fastify' {
   }
 }
 
-// Lone surrogates: a high one not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // An ISO-8601 date at the start of a string: a signed/extended year or year 0000 cannot be stored.
 const ISO_DATE = /^([+-]\d{6}|\d{4,})-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 

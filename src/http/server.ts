@@ -63,7 +63,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   // Security headers on every answer; the web chat sets its own, stricter-scoped CSP.
   await app.register(helmet, HELMET_OPTIONS);
-  app.addHook('preValidation', inputGuard);
 
   // Local counters: limits protect this process; Redis stays off the request path for them.
   // Registered before the docs so /docs is limited too.
@@ -97,6 +96,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       api.addHook('onRoute', (route) => {
         route.onRequest = [...(route.onRequest ? [route.onRequest].flat() : []), auth];
       });
+      // The API refuses what cannot be stored; chat and webhook routes clean participants' text in their adapters instead.
+      api.addHook('preValidation', inputGuard);
       await adminTokenRoutes(api, deps.adminTokens);
       for (const routes of deps.apiRoutes ?? []) await routes(api);
     },

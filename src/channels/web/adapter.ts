@@ -1,11 +1,12 @@
 /**
  * The web chat as a channel: `send` stores the message in Postgres (web_messages) and the page
  * fetches it from /chat/api/messages, so the sender may run in another process than the web server.
- * Photos uploaded from the page are kept in web_uploads until the flows have read them.
+ * Photos uploaded from the page are handed to the flows in memory and never stored here.
  */
 import { createHash } from 'node:crypto';
 import type { Db, Sql } from '../../db/sql.js';
 import type { ChannelAdapter } from '../channel.js';
+import { cleanChatText } from '../clean-text.js';
 import type { ChannelAddress, ChannelIdentity, Inbound, MediaRef, Outbound, SendResult } from '../../dialog/types.js';
 
 /** A web chat message as the page sees it. */
@@ -19,6 +20,10 @@ export interface WebMessage {
    * from that path with the session header: only this chat may read it.
    */
   image?: { url?: string; media?: string };
+  /** `me`: what the participant sent (shown on the right after a reload); absent: the bot's. */
+  from?: 'me';
+  /** The page's own id of a message the participant sent, so the page that sent it does not show it twice. */
+  clientId?: string;
   at: string;
 }
 
@@ -52,14 +57,15 @@ export const webChatId = (sessionToken: string): string =>
   `w${createHash('sha256').update(sessionToken).digest('hex').slice(0, 32)}`;
 
 export async function webMessagesAfter(db: Db, chatId: string, after: number, limit = 50): Promise<WebMessage[]> {
-  const rows = await db<{ id: number; message: string; createdAt: Date }[]>`
-    select id, message::text as message, created_at from web_messages
+  const rows = await db<{ id: number; message: string; clientId: string | null; createdAt: Date }[]>`
+    select id, message::text as message, client_id, created_at from web_messages
      where chat_id = ${chatId} and id > ${after} order by id limit ${limit}`;
   return rows.map((r) => {
-    const m = JSON.parse(r.message) as Outbound;
+    const m = JSON.parse(r.message) as Outbound & { from?: 'me' };
     return {
       id: r.id,
       text: m.text,
+      ...(m.from === 'me' ? { from: 'me' as const, ...(r.clientId ? { clientId: r.clientId } : {}) } : {}),
       ...(m.choices ? { choices: m.choices } : {}),
       ...(m.requestPhone ? { requestPhone: m.requestPhone } : {}),
       ...(m.image?.url ? { image: { url: m.image.url } } : m.image?.mediaKey ? { image: { media: webMediaPath(r.id) } } : {}),
@@ -68,47 +74,29 @@ export async function webMessagesAfter(db: Db, chatId: string, after: number, li
   });
 }
 
-export async function storeWebUpload(db: Db, chatId: string, mimeType: string, bytes: Buffer): Promise<string> {
-  const [row] = await db<{ id: string }[]>`
-    insert into web_uploads (chat_id, mime_type, bytes) values (${chatId}, ${mimeType}, ${bytes}) returning id`;
-  return row!.id;
-}
-
-export async function loadWebUpload(db: Db, id: string): Promise<Buffer | undefined> {
-  const [row] = await db<{ bytes: Buffer }[]>`select bytes from web_uploads where id = ${id}`;
-  return row?.bytes;
-}
-
 export type WebInput =
   | { kind: 'text'; text: string }
   | { kind: 'choice'; value: string }
-  | { kind: 'photo'; uploadId: string; mimeType: string; size: number; caption?: string };
+  /** The bytes stay in memory: the engine reads them before the message's transaction, and a flow that keeps the photo stores it in the media store. */
+  | { kind: 'photo'; ref: string; bytes: Buffer; mimeType: string; caption?: string };
 
 /** Page input → Inbound. A text starting with '/' is a command, as on Telegram. */
 export function webToInbound(
-  sql: Sql,
+  _sql: Sql,
   input: WebInput,
-  from: { chatId: string; localeHint?: string },
+  from: { chatId: string; localeHint?: string; network?: string },
   messageId: string,
   receivedAt = new Date(),
 ): Inbound {
   const identity: ChannelIdentity = { channel: 'web', externalId: from.chatId, chatId: from.chatId, localeHint: from.localeHint };
-  const base = { messageId, from: identity, receivedAt };
+  const base = { messageId, from: identity, receivedAt, ...(from.network ? { network: from.network } : {}) };
   if (input.kind === 'choice') return { ...base, kind: 'choice', value: input.value };
   if (input.kind === 'photo') {
-    const media: MediaRef = {
-      ref: input.uploadId,
-      mimeType: input.mimeType,
-      size: input.size,
-      load: async () => {
-        const bytes = await loadWebUpload(sql, input.uploadId);
-        if (!bytes) throw new Error(`web upload ${input.uploadId} is gone`);
-        return bytes;
-      },
-    };
-    return { ...base, kind: 'photo', media, ...(input.caption ? { caption: input.caption } : {}) };
+    const media: MediaRef = { ref: input.ref, mimeType: input.mimeType, size: input.bytes.length, load: async () => input.bytes };
+    const caption = input.caption ? cleanChatText(input.caption) : '';
+    return { ...base, kind: 'photo', media, ...(caption ? { caption } : {}) };
   }
-  const text = input.text.trim();
+  const text = cleanChatText(input.text).trim();
   const command = /^\/([A-Za-z_]+)(?:@\w+)?(?:\s+(.+))?$/s.exec(text);
   if (command) {
     return { ...base, kind: 'command', command: command[1]!.toLowerCase(), ...(command[2] ? { payload: command[2].trim() } : {}) };
