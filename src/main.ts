@@ -5,7 +5,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, docsAccess, type Config } from './config.js';
+import { resolveRedisPrefix } from './jobs/redis-prefix.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { createSql, type Sql } from './db/sql.js';
 import { migrate } from './db/migrate.js';
@@ -95,6 +96,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     stops.push({ name: 'redis-server', stop: redisServer.stop });
     const redis = createRedisConnections(config.REDIS_URL);
     stops.push({ name: 'redis', stop: redis.close });
+    const prefix = await resolveRedisPrefix(sql, config.REDIS_PREFIX);
 
     const i18n = createI18n({ defaultLocale: config.DEFAULT_LOCALE });
     const adminTokens = createAdminTokens({ sql });
@@ -145,6 +147,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         i18n,
         sink: { receive: (inbound: Inbound) => engine.receive(inbound) },
         queueConnection: redis.bullmq,
+        queuePrefix: prefix,
         localeOf: async (to) => {
           const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: to.externalId });
           return p ? participants.locale(p) : undefined;
@@ -154,7 +157,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
       });
       channelAdapters.push(whatsappClient.adapter);
     } else if (config.WHATSAPP_ENABLED) {
-      whatsappRemote = createWhatsAppRemote({ sql, queueConnection: redis.bullmq });
+      whatsappRemote = createWhatsAppRemote({ sql, queueConnection: redis.bullmq, queuePrefix: prefix });
       stops.push({ name: 'whatsapp queue', stop: whatsappRemote.stop });
       channelAdapters.push(whatsappRemote.adapter);
     }
@@ -172,7 +175,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     // and the broadcast delivery lanes; `kickBroadcast` is set by whichever role can start a fan-out.
     const gate = createChannelGate({
       redis: redis.client,
-      prefix: 'punkto',
+      prefix,
       rates: { telegram: { perSecond: config.TELEGRAM_RATE_PER_SECOND } },
     });
     let kickBroadcast: ((id: string) => Promise<void>) | undefined;
@@ -186,7 +189,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
     apiRoutes.push(broadcastRoutes({ sql, broadcasts }));
     // Receipt photos (issue 7): stored and acknowledged in the chat, read by the receipts worker,
     // reviewed by moderators in the chat or through the API.
-    const receiptQueue = createReceiptQueue({ connection: redis.bullmq });
+    const receiptQueue = createReceiptQueue({ connection: redis.bullmq, prefix });
     stops.push({ name: 'receipt queue', stop: receiptQueue.close });
     // OCR only where receipts are read (the worker role); stopped after the receipt worker.
     const ocr =
@@ -256,6 +259,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         rates: DEFAULT_RATES(config.TELEGRAM_RATE_PER_SECOND),
         logger,
         gate,
+        prefix,
       });
       stops.push({ name: 'outbox sender', stop: sender.close });
       const broadcastWorker = await startBroadcastWorker({
@@ -265,21 +269,22 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         gate,
         i18n,
         logger,
+        prefix,
       });
       kickBroadcast = broadcastWorker.kick;
       stops.push({ name: 'broadcast worker', stop: broadcastWorker.close });
     } else {
-      const kicker = createBroadcastKicker({ connection: redis.bullmq });
+      const kicker = createBroadcastKicker({ connection: redis.bullmq, prefix });
       kickBroadcast = kicker.kick;
       stops.push({ name: 'broadcast kicker', stop: kicker.close });
     }
 
     if (config.ROLE === 'all' || config.ROLE === 'worker') {
-      const ledgerMaintenance = await startLedgerMaintenance({ connection: redis.bullmq(), ledger, logger });
+      const ledgerMaintenance = await startLedgerMaintenance({ connection: redis.bullmq(), prefix, ledger, logger });
       stops.push({ name: 'ledger maintenance', stop: ledgerMaintenance.close });
     }
     if (config.ROLE === 'all' || config.ROLE === 'worker') {
-      const receiptWorker = startReceiptWorker({ connection: redis.bullmq, receipts, logger });
+      const receiptWorker = startReceiptWorker({ connection: redis.bullmq, prefix, receipts, logger });
       stops.push({ name: 'receipt worker', stop: receiptWorker.close });
     }
 
@@ -293,6 +298,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         adminTokens,
         apiRoutes,
         publicRoutes,
+        trustProxy: config.TRUST_PROXY,
+        docs: docsAccess(config),
         ...((whatsappClient ?? whatsappRemote) ? { readinessDetails: (whatsappClient ?? whatsappRemote)!.readiness } : {}),
       });
       stops.push({ name: 'http', stop: () => app.close() });
