@@ -87,7 +87,7 @@ describe('Punkto with Telegram', () => {
           body: JSON.stringify(update),
         });
       expect((await post('not-it')).status).toBe(401);
-      expect((await post('main-secret_1')).status).toBe(200);
+      expect((await post('main-secret_1-0123456789abcdef')).status).toBe(200);
       await tg.nextMatching(user.id, (m) => buttons(m).includes(t('bot:reg.consent_accept')));
     } finally {
       await punkto.stop();
