@@ -34,13 +34,13 @@ beforeAll(async () => {
   const ledger = createLedger({ sql: db.sql });
   const campaigns = createCampaigns({ sql: db.sql });
   codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
-  const sales = createSales({ sql: db.sql, ledger, campaigns });
+  const sales = createSales({ ledger, campaigns });
   app = await buildServer({
     logger: testLogger(),
     sql: db.sql,
     redis,
     adminTokens,
-    apiRoutes: [campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sales })],
+    apiRoutes: [campaignRoutes({ sql: db.sql, campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sql: db.sql, sales })],
   });
 });
 afterAll(async () => {

@@ -35,14 +35,14 @@ async function build(extra: Partial<Parameters<typeof buildServer>[0]> = {}): Pr
   const ledger = createLedger({ sql: db.sql });
   const campaigns = createCampaigns({ sql: db.sql });
   const codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
-  const sales = createSales({ sql: db.sql, ledger, campaigns });
+  const sales = createSales({ ledger, campaigns });
   const participants = createParticipants({ sql: db.sql, defaultLocale: 'pl' });
   return buildServer({
     logger: testLogger(),
     sql: db.sql,
     redis,
     adminTokens,
-    apiRoutes: [campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sales }), participantRoutes({ sql: db.sql, participants, ledger })],
+    apiRoutes: [campaignRoutes({ sql: db.sql, campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sql: db.sql, sales }), participantRoutes({ sql: db.sql, participants, ledger })],
     ...extra,
   });
 }

@@ -34,7 +34,7 @@ beforeAll(async () => {
     sql: db.sql,
     redis,
     adminTokens,
-    apiRoutes: [rewardRoutes({ rewards: env.rewards }), orderRoutes({ rewards: env.rewards })],
+    apiRoutes: [rewardRoutes({ sql: db.sql, rewards: env.rewards }), orderRoutes({ sql: db.sql, rewards: env.rewards })],
   });
 });
 afterAll(async () => {
@@ -134,8 +134,8 @@ describe('rewards API', () => {
     expect((await call('POST', `/api/v1/orders/${b.order.id}/cancel`, {})).statusCode).toBe(400);
     const cancelled = await call('POST', `/api/v1/orders/${b.order.id}/cancel`, { reason: 'Adres poza zasięgiem' });
     expect(cancelled.json()).toMatchObject({ changed: true, order: { status: 'cancelled', cancelReason: 'Adres poza zasięgiem', cancelledBy: 'admin:marta' } });
-    expect(await env.ledger.balance(b.p.programId, b.p.id)).toMatchObject({ available: 500, held: 0 });
-    expect(await env.ledger.balance(a.p.programId, a.p.id)).toMatchObject({ available: 400, held: 0 });
+    expect(await env.ledger.balance(db.sql, b.p.programId, b.p.id)).toMatchObject({ available: 500, held: 0 });
+    expect(await env.ledger.balance(db.sql, a.p.programId, a.p.id)).toMatchObject({ available: 400, held: 0 });
 
     expect((await call('POST', `/api/v1/orders/${a.order.id}/fulfil`, {}, viewer)).statusCode).toBe(403);
     expect((await call('POST', '/api/v1/orders/00000000-0000-4000-8000-000000000000/fulfil', {})).statusCode).toBe(404);
@@ -161,8 +161,8 @@ describe('rewards API', () => {
       changed: true,
       order: { status: 'cancelled' },
     });
-    expect(await env.ledger.balance(a.p.programId, a.p.id)).toMatchObject({ available: 500, held: 0 });
-    expect(await env.ledger.balance(b.p.programId, b.p.id)).toMatchObject({ available: 1000, held: 0 });
+    expect(await env.ledger.balance(db.sql, a.p.programId, a.p.id)).toMatchObject({ available: 500, held: 0 });
+    expect(await env.ledger.balance(db.sql, b.p.programId, b.p.id)).toMatchObject({ available: 1000, held: 0 });
     const phys = (await call('POST', '/api/v1/rewards', { type: 'physical', name: { pl: 'Kubek' }, cost: 1 })).json();
     const c = await placeFor(phys.id, 10);
     expect((await call('POST', `/api/v1/orders/${c.order.id}/approve`)).statusCode).toBe(409);

@@ -25,7 +25,8 @@ import { createReceiptQueue, startReceiptWorker, type ReceiptWorker } from '../.
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createCodeHasher, createCodes, type CodesService } from '../../src/services/codes/index.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDirectoryMediaStore, createQrDecoder, createReceipts, type ReceiptsService } from '../../src/services/receipts/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import { createFakeWhatsApp, waMessage } from '../fakes/whatsapp-client.js';
@@ -74,7 +75,7 @@ beforeAll(async () => {
   receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
   receiptQueue = createReceiptQueue({ connection: redis.bullmq, prefix });
   worker = startReceiptWorker({ connection: redis.bullmq, prefix, receipts, logger, sweepIntervalMs: 1000, staleAfterMs: 5000 });
-  rewards = createRewards({ sql, ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
+  rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
 
   fake = createFakeWhatsApp({ linked: true });
   wa = createWhatsAppClient({
@@ -82,11 +83,10 @@ beforeAll(async () => {
     sql,
     logger,
     i18n,
-    sink: { receive: (inbound) => engine.receive(inbound) },
     factory: fake.factory,
     localeOf: async (to) => {
-      const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: to.externalId });
-      return p ? participants.locale(p) : undefined;
+      const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: to.externalId });
+      return p ? participants.locale(db.sql, p) : undefined;
     },
     loadImage: imageLoader((key) => media.get(key)),
     sessionOptions: { backoffInitialMs: 50 },
@@ -106,14 +106,14 @@ beforeAll(async () => {
     participants,
     enqueueOutbound,
     flows: createFlows([createCodesFlow({ codes }), createReceiptsFlow({ receipts, jobs: receiptQueue }), createRewardsFlow({ rewards })]),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {
       for (const chat of chats) void sender.poke(chat);
     },
   });
-  wa.start();
+  wa.start({ receive: (inbound) => engine.receive(inbound) });
   await wa.session.waitFor('ready');
 
   const [c] = await sql<Array<{ id: string }>>`insert into campaigns (program_id, name, status, starts_at, ends_at)
@@ -222,8 +222,8 @@ describe('a participant in Portugal on WhatsApp', () => {
     ana.say(code.toLowerCase());
     const credited = await ana.next('credited', (t) => t.includes(code) && t.includes(pt('common:points', { count: 50 })));
     expect(credited).toContain('Verão');
-    const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(50);
+    const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(50);
   });
 
   it('sends a receipt photo, is told at once, and is credited when it is read', { timeout: 60_000 }, async () => {
@@ -234,13 +234,13 @@ describe('a participant in Portugal on WhatsApp', () => {
     await ana.next('receipt ack', (t) => t === pt('receipts:ack'));
     const outcome = await ana.next('receipt approved', (t) => t.startsWith('✅'));
     expect(outcome).toContain('12 pontos');
-    const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(62);
+    const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(62);
   });
 
   it('orders an e-voucher from the rewards menu and gets the code in the chat', { timeout: 60_000 }, async () => {
-    const reward = await rewards.create(voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 40 }), 'admin:t');
-    await rewards.importVouchers(reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
+    const reward = await rewards.create(db.sql, voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 40 }), 'admin:t');
+    await rewards.importVouchers(db.sql, reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
     ana.say('/menu');
     const menu = await ana.next('menu', (t) => t.includes(`. ${pt('rewards:menu.rewards')}`));
     ana.say(numberOf(menu, pt('rewards:menu.rewards')));
@@ -252,8 +252,8 @@ describe('a participant in Portugal on WhatsApp', () => {
     ana.say(numberOf(confirm, pt('rewards:button.confirm')));
     const code = await ana.next('voucher code', (t) => t.includes('O seu código'));
     expect(code).toContain('CONT-7Q2M-0001');
-    const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(22);
+    const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(22);
   });
 });
 
@@ -268,9 +268,9 @@ describe('a participant first seen on Telegram, then on WhatsApp', () => {
     await onTelegram({ kind: 'contact', phone: '+48601777888', own: true });
     await onTelegram({ kind: 'text', text: 'Kasia Nowak' });
     await onTelegram({ kind: 'choice', value: 'reg:role:consumer' });
-    const tgParticipant = await participants.findByIdentity({ channel: 'telegram', externalId: '48100777' });
+    const tgParticipant = await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '48100777' });
     expect(tgParticipant?.registeredAt).toBeTruthy();
-    await ledger.earn({ programId, participantId: tgParticipant!.id, amount: 70, source: 'bonus', key: 'test:wa-link', reason: { key: 'test' }, expiresAt: null });
+    await ledger.earn(db.sql, { programId, participantId: tgParticipant!.id, amount: 70, source: 'bonus', key: 'test:wa-link', reason: { key: 'test' }, expiresAt: null });
 
     const kasia = phone('48601777888');
     kasia.say('Cześć');
@@ -280,7 +280,7 @@ describe('a participant first seen on Telegram, then on WhatsApp', () => {
     kasia.say(numberOf(menu, pl('bot:menu.balance')));
     await kasia.next('balance', (t) => t.includes(pl('common:points', { count: 70 })));
 
-    const waParticipant = await participants.findByIdentity({ channel: 'whatsapp', externalId: '48601777888' });
+    const waParticipant = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '48601777888' });
     expect(waParticipant?.id).toBe(tgParticipant!.id);
     const [count] = await db.sql<Array<{ n: number }>>`select count(*)::int as n from participants where phone = '+48601777888'`;
     expect(count!.n).toBe(1);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db, Sql } from '../../db/sql.js';
+import * as webChat from '../../db/web/web-chat-repo.js';
 import type { ChannelAdapter } from '../channel.js';
 import { cleanChatText } from '../clean-text.js';
 import type { ChannelAddress, ChannelIdentity, Inbound, MediaRef, Outbound, SendResult } from '../../dialog/types.js';
@@ -31,10 +32,7 @@ export const webMediaPath = (messageId: number): string => `/chat/api/media/${me
 
 /** The stored photo a message of this chat shows, if any: what the chat's session may download. */
 export async function webMessageMediaKey(db: Db, chatId: string, messageId: number): Promise<string | undefined> {
-  const [row] = await db<{ message: string }[]>`
-    select message::text as message from web_messages where id = ${messageId} and chat_id = ${chatId}`;
-  if (!row) return undefined;
-  return (JSON.parse(row.message) as Outbound).image?.mediaKey;
+  return (await webChat.messageOf(db, chatId, messageId))?.image?.mediaKey;
 }
 
 export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
@@ -42,9 +40,8 @@ export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
     id: 'web',
     async send(to: ChannelAddress, message: Outbound): Promise<SendResult> {
       try {
-        const [row] = await deps.sql<{ id: number }[]>`
-          insert into web_messages (chat_id, message) values (${to.chatId}, ${deps.sql.json(message as never)}) returning id`;
-        return { status: 'sent', providerMessageId: String(row!.id) };
+        const id = await webChat.insertMessage(deps.sql, to.chatId, message);
+        return { status: 'sent', providerMessageId: String(id) };
       } catch (error) {
         return { status: 'failed', reason: (error as Error).message, retryable: true };
       }
@@ -57,11 +54,9 @@ export const webChatId = (sessionToken: string): string =>
   `w${createHash('sha256').update(sessionToken).digest('hex').slice(0, 32)}`;
 
 export async function webMessagesAfter(db: Db, chatId: string, after: number, limit = 50): Promise<WebMessage[]> {
-  const rows = await db<{ id: number; message: string; clientId: string | null; createdAt: Date }[]>`
-    select id, message::text as message, client_id, created_at from web_messages
-     where chat_id = ${chatId} and id > ${after} order by id limit ${limit}`;
+  const rows = await webChat.messagesAfter(db, chatId, after, limit);
   return rows.map((r) => {
-    const m = JSON.parse(r.message) as Outbound & { from?: 'me' };
+    const m = r.message;
     return {
       id: r.id,
       text: m.text,

@@ -121,11 +121,23 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     if (res.status === 401 && token) { token = null; lost = true; localStorage.removeItem('punkto.chat.token'); }
     if (!res.ok) {
       const problem = await res.json().catch(() => null);
-      const error = new Error(String(res.status));
-      error.text = problem && problem.details && problem.details.text;
-      throw error;
+      const e = new Error(String(res.status));
+      e.status = res.status; e.retryAfter = Number(res.headers.get('retry-after')) || 0;
+      e.text = problem && problem.details && problem.details.text;
+      throw e;
     }
     return res.status === 204 ? null : res.json();
+  }
+  // While the service is briefly away (503 with Retry-After, or no answer at all) a message is
+  // sent again by itself, with the same id, so the server takes it once however often it arrives.
+  async function retrying(fn) {
+    for (let attempt = 0; ; attempt++) {
+      try { return await fn(); } catch (e) {
+        if ((e.status && e.status !== 503) || attempt >= 60) throw e;
+        status.textContent = UI.offline;
+        await new Promise((r) => setTimeout(r, Math.max(1000, (e.retryAfter || 2) * 1000)));
+      }
+    }
   }
   let starting = null;
   function session() {
@@ -140,11 +152,10 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   }
   async function send(body) {
     try {
-      await session();
       const id = uid();
       sent.add(id);
-      await api('messages', { method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(Object.assign({ id, lang: navigator.language || LANG }, body)) });
+      const message = JSON.stringify(Object.assign({ id, lang: navigator.language || LANG }, body));
+      await retrying(() => session().then(() => api('messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: message })));
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; }
   }
@@ -179,10 +190,9 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     if (f.size > 10 * 1024 * 1024) { status.textContent = UI.tooBig; return; }
     const div = bubble('me', UI.uploading);
     try {
-      await session();
       const id = uid();
       sent.add(id);
-      await api('photo?id=' + encodeURIComponent(id), { method: 'POST', headers: { 'content-type': f.type || 'image/jpeg' }, body: f });
+      await retrying(() => session().then(() => api('photo?id=' + encodeURIComponent(id), { method: 'POST', headers: { 'content-type': f.type || 'image/jpeg' }, body: f })));
       div.textContent = '📷 ' + f.name;
       status.textContent = '';
     } catch (e) { div.remove(); status.textContent = e.text || UI.offline; }

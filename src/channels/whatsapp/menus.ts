@@ -6,6 +6,7 @@
  * mistaken for an old menu pick.
  */
 import type { Db } from '../../db/sql.js';
+import * as menus from '../../db/whatsapp/menus-repo.js';
 import type { Choice } from '../../dialog/types.js';
 
 export interface MenuOption {
@@ -69,18 +70,11 @@ export interface MenuStore {
 export function createMenuStore(db: Db, ttlMs = MENU_TTL_MS): MenuStore {
   return {
     async remember(externalId, options) {
-      if (options.length === 0) {
-        await db`delete from whatsapp_menus where external_id = ${externalId}`;
-        return;
-      }
-      await db`
-        insert into whatsapp_menus (external_id, options, sent_at)
-        values (${externalId}, ${db.json(options as never)}, now())
-        on conflict (external_id) do update set options = excluded.options, sent_at = excluded.sent_at`;
+      if (options.length === 0) await menus.deleteMenu(db, externalId);
+      else await menus.saveMenu(db, externalId, options);
     },
     async current(externalId, now = new Date()) {
-      const [row] = await db<{ options: MenuOption[]; sentAt: Date }[]>`
-        select options, sent_at from whatsapp_menus where external_id = ${externalId}`;
+      const row = await menus.menuOf(db, externalId);
       if (!row || now.getTime() - row.sentAt.getTime() > ttlMs) return [];
       return row.options;
     },

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Sql } from '../../db/sql.js';
 import type { SalesService } from '../../services/sales/index.js';
 import { AppError } from '../../shared/errors.js';
 import { requireRole } from '../plugins/admin-auth.js';
@@ -10,7 +11,7 @@ import { actorOf } from './campaigns.js';
 
 const idParams = z.object({ id: z.uuid() });
 
-export function salesRoutes(deps: { sales: SalesService }): RouteModule {
+export function salesRoutes(deps: { sql: Sql; sales: SalesService }): RouteModule {
   return async (app: FastifyInstance) => {
     await app.register(async (scope) => {
       scope.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -29,7 +30,7 @@ export function salesRoutes(deps: { sales: SalesService }): RouteModule {
             }),
           },
         },
-        async (request) => ({ items: await deps.sales.list(request.query) }),
+        async (request) => ({ items: await deps.sales.list(deps.sql, request.query) }),
       );
 
       const decide = (verdict: 'approve' | 'reject') =>
@@ -48,8 +49,8 @@ export function salesRoutes(deps: { sales: SalesService }): RouteModule {
             const actor = actorOf(request);
             const r =
               verdict === 'approve'
-                ? await deps.sales.approve(request.params.id, actor)
-                : await deps.sales.reject(request.params.id, actor, request.body?.note);
+                ? await deps.sales.approve(deps.sql, request.params.id, actor)
+                : await deps.sales.reject(deps.sql, request.params.id, actor, request.body?.note);
             if (r.status === 'not_found') throw new AppError('not_found', 'No such sale');
             if (r.status === 'already_decided') throw new AppError('conflict', `The sale is already ${r.saleStatus}`);
             return r;
@@ -73,7 +74,7 @@ export function salesRoutes(deps: { sales: SalesService }): RouteModule {
         },
         async (request) => {
           if (typeof request.body !== 'string' || !request.body.trim()) throw new AppError('invalid_input', 'Send the sell-out data as text/csv');
-          const report = await deps.sales.importSellOut(request.body, actorOf(request));
+          const report = await deps.sales.importSellOut(deps.sql, request.body, actorOf(request));
           if (report.bad.length === 1 && report.bad[0]!.line === 1) throw new AppError('invalid_input', report.bad[0]!.reason);
           return report;
         },

@@ -18,7 +18,7 @@ import { AppError } from '../../shared/errors.js';
 import { renderChatPage } from '../../channels/web/page.js';
 import { webChatId, webMessageMediaKey, webMessagesAfter, webToInbound } from '../../channels/web/adapter.js';
 import { imageTypeOf } from '../../channels/web/photo-check.js';
-import * as webChat from '../../db/web-chat-repo.js';
+import * as webChat from '../../db/web/web-chat-repo.js';
 import { inlinePageCsp } from '../plugins/security.js';
 import { createPollWaiters } from '../web-poll.js';
 import type { RouteModule } from '../server.js';
