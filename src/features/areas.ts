@@ -59,6 +59,7 @@ export async function campaignsFeature(core: Core): Promise<Feature & { sales: R
     flows: [createCodesFlow({ codes }), createSalesFlow({ sales, readBarcode: createBarcodeReader() })],
     progress: async (db, participant, ctx) => renderProgress(ctx.t, ctx.locale, await sales.progressOf(db, participant)),
     personalData: [async (db, participant) => [{ kind: 'count', what: 'sales', n: await sales.countOf(db, participant.id) }]],
+    erasureHooks: [(db, id) => sales.forgetParticipant(db, id)],
   };
 }
 
