@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 import type { Sql } from '../db/sql.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { I18n, Locale } from '../i18n/index.js';
+import type { I18n, Locale, TextScope } from '../i18n/index.js';
 import { localeOf, toProgramInfo, type ParticipantsService } from '../services/participants/index.js';
 import type { EnqueueOutbound } from '../services/outbox/index.js';
 import type { ChannelId, Inbound } from './types.js';
@@ -53,13 +53,8 @@ type Tx = postgres.TransactionSql<Record<string, unknown>>;
 
 export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
   const programSlug = deps.programSlug ?? 'default';
-  // One fixed-language t per locale for the engine's lifetime, not one per message.
-  const fixedT = new Map<Locale, ReturnType<I18n['t']>>();
-  const translate = (l: Locale) => {
-    let t = fixedT.get(l);
-    if (!t) fixedT.set(l, (t = deps.i18n.t(l)));
-    return t;
-  };
+  // i18n keeps one fixed t per locale and scope (time zone, channel) for the process.
+  const translate = (l: Locale, scope?: TextScope) => deps.i18n.t(l, scope);
   const router = createRouter({
     flows: deps.flows ?? createFlows([]),
     services: { participants: deps.participants, enqueueOutbound: deps.enqueueOutbound },

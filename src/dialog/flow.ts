@@ -48,7 +48,7 @@
 import type { Db } from '../db/sql.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { Locale, Translate } from '../i18n/index.js';
+import type { Locale, TextScope, Translate } from '../i18n/index.js';
 import type { Participant, ParticipantRole, ProgramInfo, ChannelIdentityRow } from '../domain/participants/index.js';
 import type { Inbound, Outbound } from './types.js';
 import type { ParticipantsService } from '../services/participants/index.js';
@@ -124,8 +124,8 @@ export type StepHandler = (ctx: FlowContext) => Promise<FlowTurn | void> | FlowT
 export interface ChatContext extends Omit<FlowContext, 'participant' | 'reply' | 'mainMenu' | 'afterCommit'> {
   participant: Participant | null;
   conversation: Readonly<ConversationState>;
-  /** `t` for another language (the language question is asked in all three). */
-  translate(locale: Locale): Translate;
+  /** `t` for another language (the language question is asked in all of them), optionally in a program's zone and a channel's wording. */
+  translate(locale: Locale, scope?: TextScope): Translate;
   /** The language a chat speaks as it would stand after a change (a new participant, a picked language). */
   localeOf(view: { participant: Participant | null; identity: ChannelIdentityRow; pre: ConversationState['pre'] }): Locale;
   /** The main menu for this participant, in `t`'s language, under `text` (default: its title). */

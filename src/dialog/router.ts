@@ -8,7 +8,7 @@
  * Every flow returns its decision (`FlowTurn`, or `ChatTurn` for the built-ins); the router applies
  * it to the engine's turn, the one place a turn changes.
  */
-import type { Locale, Translate } from '../i18n/index.js';
+import type { Locale, TextScope, Translate } from '../i18n/index.js';
 import { localeOf } from '../services/participants/index.js';
 import type { ChannelIdentityRow } from '../domain/participants/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -24,7 +24,7 @@ export interface RouterDeps {
   flows: Flows;
   services: CoreServices;
   balances?: BalanceSource;
-  translate: (locale: Locale) => Translate;
+  translate: (locale: Locale, scope?: TextScope) => Translate;
   clock: Clock;
   logger: Logger;
 }
@@ -41,11 +41,12 @@ export function createRouter(deps: RouterDeps): Router {
 
   function relocalize(turn: Turn): void {
     turn.locale = chatLocale(turn.program, { participant: turn.participant, identity: turn.identity, pre: turn.state.pre });
-    turn.t = deps.translate(turn.locale);
+    // Every date in the program's time zone; WhatsApp's own wording where a text has one.
+    turn.t = deps.translate(turn.locale, { timeZone: turn.program.timeZone, channel: turn.inbound.from.channel });
   }
 
   const chatLocale = (program: Turn['program'], view: { participant: Turn['participant']; identity: ChannelIdentityRow; pre: Turn['state']['pre'] }) =>
-    localeOf({ participant: view.participant, identity: view.identity, chosen: view.pre?.locale, fallback: program.defaultLocale });
+    localeOf({ participant: view.participant, identity: view.identity, chosen: view.pre?.locale, market: program.market ?? null, fallback: program.defaultLocale });
 
   async function route(turn: Turn): Promise<void> {
     const { inbound } = turn;

@@ -90,7 +90,7 @@ const hasChoices = (m: WebMessage) => Boolean(m.choices?.length);
 
 const JOURNEYS = [
   { lang: 'pl-PL,pl;q=0.9,en;q=0.8', phone: '600 100 300', expectPhone: '+48600100300', texts: { welcome: 'Witaj w programie', phone: 'numer telefonu', name: 'Jak masz na imię', done: 'Gotowe, Marta', balance: '0 punktów' }, name: 'Marta' },
-  { lang: 'pt-PT,pt;q=0.9', phone: '+351 912 345 678', expectPhone: '+351912345678', texts: { welcome: 'Bem-vindo ao programa', phone: 'número de telefone', name: 'Como se chama', done: 'Pronto, Inês', balance: '0 pontos' }, name: 'Inês' },
+  { lang: 'pt-PT,pt;q=0.9', phone: '+351 912 345 678', expectPhone: '+351912345678', texts: { welcome: 'Bem-vindo ao programa', phone: 'número de telemóvel', name: 'Como se chama', done: 'Pronto, Inês', balance: '0 pontos' }, name: 'Inês' },
   { lang: 'be-BY,be;q=0.9,ru;q=0.8', phone: '+375 29 123 45 67', expectPhone: '+375291234567', texts: { welcome: 'Вітаем у праграме', phone: 'нумар тэлефона', name: 'Як вас завуць', done: 'Гатова, Алеся', balance: '0 балаў' }, name: 'Алеся' },
 ] as const;
 

@@ -165,9 +165,12 @@ export interface ProgramRow {
   timeZone: string;
   termsVersion: string;
   settings: Record<string, unknown>;
+  /** PL|PT|BR|BY and ISO 4217 (migration 0030); absent where a row comes from the message-path function. */
+  market?: string;
+  currency?: string;
 }
 
-const PROGRAM_COLS = 'id, slug, name, default_locale, time_zone, terms_version, settings::text as settings';
+const PROGRAM_COLS = 'id, slug, name, default_locale, time_zone, terms_version, settings::text as settings, market, currency';
 export type RawProgram = Omit<ProgramRow, 'settings'> & { settings: string };
 export const toProgram = (r: RawProgram): ProgramRow => ({
   id: r.id,
@@ -177,6 +180,8 @@ export const toProgram = (r: RawProgram): ProgramRow => ({
   timeZone: r.timeZone,
   termsVersion: r.termsVersion,
   settings: JSON.parse(r.settings) as Record<string, unknown>,
+  ...(r.market ? { market: r.market } : {}),
+  ...(r.currency ? { currency: r.currency } : {}),
 });
 
 export async function programBySlug(db: Db, slug: string): Promise<ProgramRow | undefined> {

@@ -42,7 +42,7 @@ export function draftOf(ctx: ChatContext): ChatDraft {
     },
     relocalize() {
       this.locale = ctx.localeOf({ participant: this.participant, identity: this.identity, pre: this.state.pre });
-      this.t = ctx.translate(this.locale);
+      this.t = ctx.translate(this.locale, { timeZone: ctx.program.timeZone, channel: ctx.inbound.from.channel });
     },
   };
   return draft;

@@ -2,7 +2,7 @@
  * Participants: who they are in a program, and the pure rules about them (roles, registration
  * progress, phone numbers). No I/O here.
  */
-import type { Locale, LocaleTag } from '../../shared/locale.js';
+import type { Locale, LocaleTag, Market } from '../../shared/locale.js';
 
 export type ParticipantRole = 'consumer' | 'retail_staff' | 'sales_rep' | 'installer' | 'moderator' | 'manager';
 export const PARTICIPANT_ROLES: readonly ParticipantRole[] = [
@@ -73,6 +73,9 @@ export interface ProgramInfo {
   name: string;
   defaultLocale: Locale;
   timeZone: string;
+  /** Where the program runs (absent: told by its language); picks the Portuguese variant and a phone's region. */
+  market?: Market;
+  currency?: string;
   termsVersion: string;
   /** Where the terms and privacy notice can be read; shown with the consent question. */
   termsUrl?: string;

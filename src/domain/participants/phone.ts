@@ -40,7 +40,10 @@ export function formatPhone(e164: string, where: Market | Locale): string {
 // One plausible mobile number per market, written the local way in prompts ("for example …").
 const EXAMPLES: Record<Market, string> = { PL: '+48512345678', PT: '+351912345678', BR: '+5511912345678', BY: '+375291234567' };
 
-/** "512 345 678", "912 345 678", "(11) 91234-5678", "8 029 123-45-67". */
-export function phoneExample(where: Market | Locale): string {
-  return formatPhone(EXAMPLES[regionOf(where)], where);
+/**
+ * An example number of `country` ("512 345 678", "912 345 678", "(11) 91234-5678",
+ * "8 029 123-45-67"), written nationally when it is the program's `home` country, else with its code.
+ */
+export function phoneExample(country: Market | Locale, home: Market | Locale = country): string {
+  return formatPhone(EXAMPLES[regionOf(country)], home);
 }

@@ -1,4 +1,5 @@
 import { isLocale, type Locale } from '../../i18n/index.js';
+import { isMarket } from '../../shared/locale.js';
 import type { ProfileQuestion, ProgramInfo } from '../../domain/participants/index.js';
 import type { ProgramRow } from '../../db/participants/participants-repo.js';
 
@@ -15,6 +16,8 @@ export function toProgramInfo(row: ProgramRow, fallback: Locale): ProgramInfo {
     name: row.name,
     defaultLocale: row.slug !== 'default' && isLocale(row.defaultLocale) ? row.defaultLocale : fallback,
     timeZone: row.timeZone,
+    ...(isMarket(row.market) ? { market: row.market } : {}),
+    ...(row.currency ? { currency: row.currency } : {}),
     termsVersion: row.termsVersion,
     termsUrl: typeof settings.termsUrl === 'string' ? settings.termsUrl : undefined,
     profileQuestions: questions.filter((q) => q && typeof q.id === 'string' && q.text),

@@ -4,7 +4,7 @@
  * profile answers).
  */
 import { LOCALES, type Locale } from '../../../i18n/index.js';
-import { normalizePhone, SELF_SERVICE_ROLES, type ParticipantRole } from '../../../domain/participants/index.js';
+import { normalizePhone, phoneExample, SELF_SERVICE_ROLES, type ParticipantRole } from '../../../domain/participants/index.js';
 import type { ChatDraft } from '../chat-draft.js';
 import { phoneHeldByOther } from '../../../db/participants/phone-owner.js';
 import type { Need } from './questions.js';
@@ -64,18 +64,18 @@ export async function applyAnswer(chat: ChatDraft, need: Need, askedStep: string
           chat.reply(t('bot:reg.phone_not_own'));
           return 'invalid';
         }
-        const phone = normalizePhone(inbound.phone.startsWith('+') ? inbound.phone : `+${inbound.phone.replace(/^\+?/, '')}`);
+        const phone = normalizePhone(inbound.phone.startsWith('+') ? inbound.phone : `+${inbound.phone.replace(/^\+?/, '')}`, 'PL', { possibleOnly: true });
         if (!phone) {
-          chat.reply(t('bot:reg.phone_invalid'));
+          chat.reply(t('bot:reg.phone_invalid', { example: phoneExample(chat.locale, chat.ctx.program.market ?? chat.locale) }));
           return 'invalid';
         }
         await attachPhone(chat, phone, true);
         return 'advanced';
       }
       if (text !== undefined && asked) {
-        const phone = normalizePhone(text, chat.locale);
+        const phone = normalizePhone(text, chat.ctx.program.market ?? chat.locale);
         if (!phone) {
-          chat.reply(t('bot:reg.phone_invalid'));
+          chat.reply(t('bot:reg.phone_invalid', { example: phoneExample(chat.locale, chat.ctx.program.market ?? chat.locale) }));
           return 'invalid';
         }
         if (await phoneHeldByOther(chat.ctx.db, chat.ctx.program.id, phone, chat.participant?.id)) {

@@ -5,7 +5,7 @@
  * version all resume at the right question.
  */
 import { LOCALES, localeFromPhone, localeFromTag } from '../../../i18n/index.js';
-import { nextRegistrationStep, SELF_SERVICE_ROLES, type ProfileQuestion } from '../../../domain/participants/index.js';
+import { nextRegistrationStep, phoneExample, SELF_SERVICE_ROLES, type ProfileQuestion } from '../../../domain/participants/index.js';
 import type { Outbound } from '../../types.js';
 import { inRows } from '../../menu.js';
 import type { ChatContext } from '../../flow.js';
@@ -66,7 +66,7 @@ export function prompt(chat: ChatDraft, need: Need): Outbound {
     case 'phone':
       return chat.identity.channel === 'telegram'
         ? { text: t('bot:reg.phone'), requestPhone: { label: t('bot:reg.phone_button') } }
-        : { text: t('bot:reg.phone_typed'), requestPhone: { label: t('bot:reg.phone_button') } };
+        : { text: t('bot:reg.phone_typed', { example: phoneExample(chat.locale, chat.ctx.program.market ?? chat.locale) }), requestPhone: { label: t('bot:reg.phone_button') } };
     case 'name':
       return { text: t('bot:reg.name') };
     case 'role':
