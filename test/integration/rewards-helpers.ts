@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Sql } from '../../src/db/sql.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
 import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import type { RewardCreateInput } from '../../src/domain/rewards/schema.js';
@@ -15,9 +15,10 @@ import { testLogger } from '../helpers/logger.js';
 
 export const i18n = createI18n({ defaultLocale: 'pl' });
 
-export function buildRewards(sql: Sql) {
+/** `onErase`: erasure hooks for the participants service (the test pushes the features' hooks). */
+export function buildRewards(sql: Sql, onErase?: ErasureHook[]) {
   const logger = testLogger();
-  const participants = createParticipants({ sql, defaultLocale: 'pl' });
+  const participants = createParticipants({ sql, defaultLocale: 'pl', ...(onErase ? { onErase } : {}) });
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
   const ledger = createLedger({ sql, logger });
   const cipher = createVoucherCipher(randomBytes(32));

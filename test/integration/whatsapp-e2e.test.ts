@@ -17,6 +17,8 @@ import { createFlows } from '../../src/dialog/flow.js';
 import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
 import { createReceiptsFlow } from '../../src/dialog/flows/receipts/index.js';
 import { createRewardsFlow } from '../../src/dialog/flows/rewards/index.js';
+import { createSalesFlow } from '../../src/dialog/flows/sales/index.js';
+import { createSales } from '../../src/services/sales/index.js';
 import type { Inbound, InboundBody } from '../../src/dialog/types.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { createOutboxSender, type OutboxSender } from '../../src/jobs/outbox/sender.js';
@@ -54,6 +56,7 @@ let participants: ParticipantsService;
 let codes: CodesService;
 let receipts: ReceiptsService;
 let rewards: RewardsService;
+let campaigns: ReturnType<typeof createCampaigns>;
 let mediaDir: string;
 let programId: string;
 let campaignId: string;
@@ -69,7 +72,7 @@ beforeAll(async () => {
   ledger = createLedger({ sql, logger });
   participants = createParticipants({ sql, defaultLocale: 'pl' });
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
-  const campaigns = createCampaigns({ sql });
+  campaigns = createCampaigns({ sql });
   codes = createCodes({ sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
   const media = createDirectoryMediaStore(mediaDir);
   receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
@@ -105,7 +108,7 @@ beforeAll(async () => {
     i18n,
     participants,
     enqueueOutbound,
-    flows: createFlows([createCodesFlow({ codes }), createReceiptsFlow({ receipts, jobs: receiptQueue }), createRewardsFlow({ rewards })]),
+    flows: createFlows([createCodesFlow({ codes }), createReceiptsFlow({ receipts, jobs: receiptQueue }), createRewardsFlow({ rewards }), createSalesFlow({ sales: createSales({ ledger, campaigns }) })]),
     balances: ledger,
     logger,
     defaultLocale: 'pl',
@@ -170,7 +173,7 @@ function numberOf(menuText: string, label: string): string {
   return line.split('.')[0]!;
 }
 
-async function registerInPortuguese(p: ReturnType<typeof phone>, name: string): Promise<string> {
+async function registerInPortuguese(p: ReturnType<typeof phone>, name: string, roleKey = 'bot:role.consumer'): Promise<string> {
   p.say('Olá');
   const consent = await p.next('consent', (t) => t.includes(pt('bot:reg.consent_accept')));
   expect(consent).toMatch(/\n1\. .+\n2\. .+\n\n_Responda com um número de 1 a 2 ou com o nome da opção\._$/);
@@ -180,7 +183,11 @@ async function registerInPortuguese(p: ReturnType<typeof phone>, name: string): 
   await p.next('name question', (t) => t === pt('bot:reg.name'));
   p.say(name);
   const role = await p.next('role question', (t) => t.startsWith(pt('bot:reg.role')));
-  p.say(numberOf(role, pt('bot:role.consumer')));
+  p.say(numberOf(role, pt(roleKey)));
+  if (roleKey === 'bot:role.retail_staff') {
+    await p.next('store question', (t) => t === pt('bot:reg.store'));
+    p.say('Loja Centro, Lisboa');
+  }
   await p.next('welcome', (t) => t.includes(pt('bot:reg.done', { name })));
   return p.next('main menu', (t) => t.includes(`. ${pt('bot:menu.balance')}`));
 }
@@ -298,5 +305,49 @@ describe('WhatsApp drops the connection', () => {
     expect(fake.latest()).not.toBe(old);
     rui.say(numberOf(consent, pt('bot:reg.consent_accept')));
     await rui.next('name question after reconnect', (t) => t === pt('bot:reg.name'));
+  });
+});
+
+describe('a staff member logging a sale on WhatsApp', () => {
+  it('types "1" as the quantity and gets a sale of one unit, not the menu\'s first option', { timeout: 60_000 }, async () => {
+    await campaigns.create(
+      {
+        name: { pl: 'Kotły', pt: 'Caldeiras', be: 'Катлы' },
+        startsAt: new Date('2026-01-01T00:00:00Z'),
+        endsAt: new Date('2030-01-01T00:00:00Z'),
+        status: 'active',
+        audienceRoles: ['retail_staff'],
+        productRules: [{ sku: 'B24', name: { pt: 'Caldeira 24 kW' }, pointsPerUnit: 100 }],
+      },
+      'admin:test',
+    );
+    const joao = phone('351917000222');
+    const menu = await registerInPortuguese(joao, 'João Vendas', 'bot:role.retail_staff');
+    joao.say(numberOf(menu, pt('sales:menu_log')));
+    const products = await joao.next('product list', (t) => t.startsWith(pt('sales:ask_product')));
+    joao.say(numberOf(products, 'Caldeira 24 kW (B24)'));
+    const quantity = await joao.next('quantity question', (t) => t.startsWith(pt('sales:ask_quantity', { product: 'Caldeira 24 kW', points: '100 pontos' })));
+    // The way out is listed, unnumbered, with a hint to write the answer.
+    expect(quantity).toContain(`• ${pt('sales:cancel')}`);
+    expect(quantity).not.toMatch(/^1\. /m);
+    expect(quantity).toContain(pt('whatsapp:menu_hint_free'));
+    joao.say('1');
+    await joao.next('invoice question', (t) => t.startsWith(pt('sales:ask_invoice')));
+    joao.say('FT 2026/77');
+    const photo = await joao.next('photo question', (t) => t.startsWith(pt('sales:ask_photo')));
+    joao.say(numberOf(photo, pt('sales:skip_photo')));
+    await joao.next('logged', (t) => t.startsWith('✅') && t.includes('Caldeira 24 kW × 1'));
+    const [sale] = await db.sql<Array<{ quantity: number; status: string }>>`select quantity, status from sales where invoice = 'FT 2026/77'`;
+    expect(sale).toEqual({ quantity: 1, status: 'confirmed' });
+
+    // Written out, the option is still an option: the label cancels the next sale.
+    joao.say('/menu');
+    const again = await joao.next('menu', (t) => t.includes(`. ${pt('sales:menu_log')}`));
+    joao.say(numberOf(again, pt('sales:menu_log')));
+    const list = await joao.next('product list', (t) => t.startsWith(pt('sales:ask_product')));
+    joao.say(numberOf(list, 'Caldeira 24 kW (B24)'));
+    await joao.next('quantity question', (t) => t.startsWith(pt('sales:ask_quantity', { product: 'Caldeira 24 kW', points: '100 pontos' })));
+    joao.say(pt('sales:cancel').toLowerCase());
+    await joao.next('cancelled', (t) => t === pt('sales:cancelled'));
   });
 });

@@ -100,10 +100,11 @@ export interface ListQuery {
 }
 
 export async function list(db: Db, q: ListQuery): Promise<{ items: Participant[]; total: number }> {
-  const like = q.search ? `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  // Case and accents are folded on both sides by punkto_fold (migration 0050), which the trigram index covers.
+  const like = q.search ? `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const digits = q.search ? q.search.replace(/\D/g, '') : '';
   const where = `program_id = $1
-    and ($2::text is null or lower(coalesce(name, '')) like $2 or lower(coalesce(store, '')) like $2
+    and ($2::text is null or punkto_fold(coalesce(name, '') || ' ' || coalesce(store, '')) like punkto_fold($2)
          or ($3 <> '' and length($3) >= 3 and regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like '%' || $3 || '%'))
     and ($4::text is null or status = $4)
     and ($5::text is null or role = $5)`;

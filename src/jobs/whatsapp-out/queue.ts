@@ -35,6 +35,7 @@ export const WhatsAppOutJob = z.object({
     choices: z.array(z.array(ChoiceSchema)).optional(),
     requestPhone: z.object({ label: z.string() }).optional(),
     image: z.object({ url: z.string().optional(), mediaKey: z.string().optional() }).optional(),
+    answer: z.literal('free').optional(),
   }),
   kind: z.enum(['reply', 'notice', 'broadcast']).optional(),
   /** The sender's message key (`outbox:<id>`): the WhatsApp process sends a key once. */
