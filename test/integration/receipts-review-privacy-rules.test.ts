@@ -1,6 +1,8 @@
 /**
  * Who gets a receipt's review card (managers decide receipts too, so they get it as moderators
- * do), and what a stored photo keeps of its sender: no EXIF GPS position, names or device.
+ * do), what a stored photo keeps of its sender (no EXIF GPS position, names or device), and a
+ * receipt sent while its campaign has no receipt rules yet: it belongs to that campaign, is read
+ * with the rules once they exist (and so resolves), and its points are paid inside the campaign.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
@@ -59,5 +61,25 @@ describe('stored receipt photos', () => {
     expect(stored.includes('Kowalski')).toBe(false);
     expect(stored.includes('PhoneMaker')).toBe(false);
     expect(r.reading).toBe('pt_at');
+  });
+});
+
+describe('a receipt sent before any receipt rules exist', () => {
+  it('counts for the running campaign, resolves once its rules exist, and is paid inside it', async () => {
+    const [c] = await w.db.sql<Array<{ id: string }>>`
+      insert into campaigns (program_id, name, status, starts_at, ends_at)
+      values (${w.programId}, 'Outono', 'active', '2026-09-01T00:00:00Z', '2026-10-01T00:00:00Z') returning id`;
+    const p = await w.participant({ locale: 'pt' });
+    const id = await w.submit(p, await receiptPhoto(PT_QR, { seed: 91 }), { process: false });
+    expect((await w.receipts.get(w.db.sql, id))!.campaignId).toBe(c!.id);
+
+    // The manager writes the rules after the photo arrived; the worker reads it with them.
+    await w.receipts.setRules(c!.id, { autoApprove: true, pointsPerUnit: 1, maxPointsPerReceipt: 500 });
+    expect(await w.receipts.process(id)).toMatchObject({ status: 'processed', autoApproved: true });
+    const r = (await w.receipts.get(w.db.sql, id))!;
+    expect(r).toMatchObject({ status: 'approved', points: 12, totalMinor: 1230, campaignId: c!.id });
+    const [transfer] = await w.db.sql<Array<{ campaignId: string | null; amount: number }>>`
+      select campaign_id, amount from ledger_transfers where key = ${`receipt:${id}:approve`}`;
+    expect(transfer).toEqual({ campaignId: c!.id, amount: 12 });
   });
 });
