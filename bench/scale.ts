@@ -25,7 +25,7 @@ import { createScratchDatabase } from './lib/scratch-db.js';
 import { nameOf, phoneOf, seedProgram, storeOf } from './lib/scale-seed.js';
 import { createInboundPath } from './lib/scale-inbound.js';
 import { pkLookup, rssSampler, storage, summarize, timed, type Timing } from './lib/scale-measure.js';
-import { fanOutAll, reconcile } from './lib/scale-batch-work.js';
+import { fanOutAll, reconcileAll, reconcileChanges, reconcileFull } from './lib/scale-batch-work.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -104,7 +104,8 @@ async function runSize(n: number): Promise<void> {
     };
     const inboundRef = { what: 'inbound path alone, 4 chats', p50Ms: alone.p50Ms, p99Ms: alone.p99Ms, perSec: alone.perSec };
     for (const [workload, work] of [
-      ['reconcile-full', () => reconcile(inbound.ledger)],
+      ['reconcile-ledger-check', () => reconcileAll(inbound.ledger)],
+      ['reconcile-full-ranges', () => reconcileFull(sql)],
       ['expiry-sweep', async () => {
         const res = await inbound.ledger.expireDueLots(new Date(Date.now() + 2.5 * 86_400_000));
         return { lots: res.count };
@@ -114,9 +115,11 @@ async function runSize(n: number): Promise<void> {
         const res = await fanOutAll(sql, programId);
         return { ...res, peakRssMb: rss.stop() };
       }],
+      // what the sweep, the fan-out's minutes of redemptions and the runs above changed
+      ['reconcile-changes', () => reconcileChanges(sql)],
     ] as Array<[string, () => Promise<Record<string, unknown>>]>) {
       const b = await busy(work);
-      const units = Number(b.extra.lots ?? b.extra.deliveries ?? b.extra.entries ?? 1);
+      const units = Number(b.extra.lots ?? b.extra.deliveries ?? b.extra.transfers ?? 1);
       print({ workload, participants: n, ms: Math.round(b.ms), perSec: r((units / b.ms) * 1000, 1), ...b.extra,
               inboundP50Ms: b.inbound.p50Ms, inboundP99Ms: b.inbound.p99Ms, inboundPerSec: b.inbound.perSec,
               reference: inboundRef });

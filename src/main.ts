@@ -15,6 +15,7 @@ import { createI18n, type I18n } from './i18n/index.js';
 import { createAdminTokens } from './services/admin-tokens.js';
 import { buildServer, type RouteModule } from './http/server.js';
 import { createLedger } from './services/ledger/index.js';
+import { createReconciliation } from './services/ledger/reconcile.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { startLedgerMaintenance } from './jobs/workers/ledger-maintenance.js';
 import path from 'node:path';
@@ -102,7 +103,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
 
     const apiRoutes: RouteModule[] = [];
     const publicRoutes: RouteModule[] = [];
-    apiRoutes.push(ledgerRoutes(ledger));
+    apiRoutes.push(ledgerRoutes(ledger, { sql, reconciliation: createReconciliation({ logger }) }));
 
     // Conversations. Feature flows push their FlowModule into `flowModules` and channels push their
     // ChannelAdapter into `channelAdapters` before the engine and the sender below are created.

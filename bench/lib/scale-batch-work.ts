@@ -1,12 +1,33 @@
 /** The batch workloads of bench:scale: reconciliation and a broadcast's fan-out to everyone. */
 import * as broadcastsRepo from '../../src/db/broadcasts/repo.js';
 import type { Sql } from '../../src/db/sql.js';
-import type { Ledger } from '../../src/services/ledger/index.js';
+import type { CheckResult, Ledger } from '../../src/services/ledger/index.js';
+import { createReconciliation } from '../../src/services/ledger/reconcile.js';
 
-export async function reconcile(ledger: Ledger): Promise<Record<string, unknown>> {
-  const res = await ledger.check();
+const reconciliation = createReconciliation();
+const passed = (res: CheckResult) => {
   if (!res.ok) throw new Error(`ledger check found problems: ${JSON.stringify(res.problems.slice(0, 3))}`);
   return { ok: res.ok };
+};
+
+/** ledger_check(): one statement over everything (Ledger.check(), GET /ledger/check). */
+export async function reconcileAll(ledger: Ledger): Promise<Record<string, unknown>> {
+  return passed(await ledger.check());
+}
+
+/** The full check range by range (bounded memory, progress); it also sets the verified point. */
+export async function reconcileFull(sql: Sql): Promise<Record<string, unknown>> {
+  let ranges = 0;
+  const res = await reconciliation.full(sql, { onProgress: () => (ranges += 1) });
+  return { ...passed(res), ranges };
+}
+
+/** What changed since the verified point (margin 0: the bench knows nothing else writes). */
+export async function reconcileChanges(sql: Sql): Promise<Record<string, unknown>> {
+  const [before] = await sql<{ v: string; m: string }[]>`
+    select (select verified_id from ledger_check_point)::text as v, (select max(id) from ledger_transfers)::text as m`;
+  const res = await reconciliation.changes(sql, { marginMs: 0 });
+  return { ...passed(res), transfers: Number(before!.m) - Number(before!.v) };
 }
 
 /**
