@@ -91,23 +91,38 @@ export interface ListQuery {
   role?: ParticipantRole;
   limit: number;
   offset: number;
+  /** Keyset cursor: the (createdAt, id) of the last item of the previous page (db/page-cursor.ts). */
+  after?: { createdAt: Date; id: string };
 }
 
+/**
+ * Only the conditions asked for go into the statement (a generic plan of `$2 is null or …` could
+ * use no index): the name, store and phone-digit substrings are served by the trigram indexes of
+ * migrations/0041, the order and the cursor by (program_id, created_at desc, id).
+ */
 export async function list(db: Db, q: ListQuery): Promise<{ items: Participant[]; total: number }> {
-  const like = q.search ? `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  const digits = q.search ? q.search.replace(/\D/g, '') : '';
-  const where = `program_id = $1
-    and ($2::text is null or lower(coalesce(name, '')) like $2 or lower(coalesce(store, '')) like $2
-         or ($3 <> '' and length($3) >= 3 and regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like '%' || $3 || '%'))
-    and ($4::text is null or status = $4)
-    and ($5::text is null or role = $5)`;
-  const params = [q.programId, like, digits, q.status ?? null, q.role ?? null];
+  const params: unknown[] = [q.programId];
+  const add = (v: unknown) => `$${params.push(v)}`;
+  const where = ['program_id = $1'];
+  if (q.search) {
+    const like = add(`%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const digits = q.search.replace(/\D/g, '');
+    const arms = [`lower(coalesce(name, '')) like ${like}`, `lower(coalesce(store, '')) like ${like}`];
+    if (digits.length >= 3) arms.push(`regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like ${add(`%${digits}%`)}`);
+    where.push(`(${arms.join(' or ')})`);
+  }
+  if (q.status) where.push(`status = ${add(q.status)}`);
+  if (q.role) where.push(`role = ${add(q.role)}`);
+  const filter = where.join(' and ');
+  const countParams = [...params];
+  if (q.after) where.push(`(created_at, id) < (${add(q.after.createdAt)}::timestamptz, ${add(q.after.id)}::uuid)`);
   const raw = await db.unsafe<RawParticipant[]>(
-    `select ${P_COLS} from participants where ${where} order by created_at desc, id limit $6 offset $7`,
-    [...params, q.limit, q.offset] as never[],
+    `select ${P_COLS} from participants where ${where.join(' and ')}
+      order by created_at desc, id desc limit ${add(q.limit)} offset ${add(q.after ? 0 : q.offset)}`,
+    params as never[],
   );
   const items = raw.map((r) => toParticipant(r)!);
-  const [count] = await db.unsafe<{ n: number }[]>(`select count(*)::int as n from participants where ${where}`, params as never[]);
+  const [count] = await db.unsafe<{ n: number }[]>(`select count(*)::int as n from participants where ${filter}`, countParams as never[]);
   return { items, total: count?.n ?? 0 };
 }
 

@@ -4,6 +4,7 @@
  * run inside a caller's transaction (the dialog engine's message transaction); without it, it runs
  * on the pool.
  */
+import { pageCursor, parsePageCursor } from '../../db/page-cursor.js';
 import type { Db, Sql } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
 import { systemClock } from '../../shared/clock.js';
@@ -34,12 +35,14 @@ export interface ListParticipantsQuery {
   role?: ParticipantRole;
   limit?: number;
   offset?: number;
+  /** The nextCursor of the page before: continues from there by keyset (offset ignored). */
+  after?: string;
 }
 
 export interface ParticipantsService {
   getById(id: string, db?: Db): Promise<Participant | undefined>;
   findByIdentity(identity: { channel: ChannelId; externalId: string; programId?: string }, db?: Db): Promise<Participant | undefined>;
-  list(query: ListParticipantsQuery, db?: Db): Promise<{ items: Participant[]; total: number }>;
+  list(query: ListParticipantsQuery, db?: Db): Promise<{ items: Participant[]; total: number; nextCursor: string | null }>;
   identities(participantId: string, db?: Db): Promise<ChannelIdentityRow[]>;
   /** The participant's language (choice → channel hint → phone → program default). */
   locale(participant: Participant, db?: Db): Promise<Locale>;
@@ -104,14 +107,18 @@ export function createParticipants(deps: {
       return row?.participantId ? repo.getById(db, row.participantId) : undefined;
     },
     async list(query, db = sql) {
-      return repo.list(db, {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const page = await repo.list(db, {
         programId: query.programId ?? (await defaultProgramId(db)),
         search: query.search?.trim() || undefined,
         status: query.status,
         role: query.role,
-        limit: Math.min(Math.max(query.limit ?? 50, 1), 500),
+        limit,
         offset: Math.max(query.offset ?? 0, 0),
+        after: query.after ? parsePageCursor(query.after) : undefined,
       });
+      const last = page.items.length === limit ? page.items.at(-1) : undefined;
+      return { ...page, nextCursor: last ? pageCursor(last) : null };
     },
     identities: (participantId, db = sql) => repo.identitiesOf(db, participantId),
     async locale(participant, db = sql) {

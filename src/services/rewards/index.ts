@@ -130,7 +130,7 @@ export interface RewardsService {
   /** The voucher code handed to an order (decrypted), for "my orders". */
   voucherCode(db: Db, orderId: string): Promise<string | undefined>;
 
-  listOrders(filter: OrderFilter): Promise<{ items: ordersRepo.OrderRow[]; total: number }>;
+  listOrders(filter: OrderFilter): Promise<{ items: ordersRepo.OrderRow[]; total: number; nextCursor: string | null }>;
   /** Manager: ship / deliver / approve a payout. `to` defaults to the next step of the order's type. */
   fulfil(orderId: string, options: { to?: 'shipped' | 'delivered'; tracking?: string }, actor: string): Promise<ChangeResult>;
   /** Manager: cancel an order (or reject a payout) while its points are only held. */
