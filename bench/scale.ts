@@ -69,12 +69,12 @@ async function runSize(n: number): Promise<void> {
     const reqs: Array<[string, (k: number) => Promise<unknown>]> = [
       ['balance-screen', (k) => {
         const id = participantIdOf(pick(k));
-        return Promise.all([inbound.ledger.balance(programId, id), inbound.ledger.history(programId, id, { limit: 5 })]);
+        return Promise.all([inbound.ledger.balance(sql, programId, id), inbound.ledger.history(sql, programId, id, { limit: 5 })]);
       }],
       ['participant-profile', async (k) => {
         const p = await participantsRepo.getById(sql, participantIdOf(pick(k)));
-        return Promise.all([inbound.ledger.balance(programId, p!.id), participantsRepo.identitiesOf(sql, p!.id),
-                            inbound.ledger.history(programId, p!.id, { limit: 20 })]);
+        return Promise.all([inbound.ledger.balance(sql, programId, p!.id), participantsRepo.identitiesOf(sql, p!.id),
+                            inbound.ledger.history(sql, programId, p!.id, { limit: 20 })]);
       }],
       ['search-name', (k) => participantsRepo.list(sql, { programId, search: nameOf(pick(k)).split(' ').slice(1).join(' '), limit: 50, offset: 0 })],
       ['search-store', (k) => participantsRepo.list(sql, { programId, search: storeOf(pick(k)), limit: 50, offset: 0 })],

@@ -13,7 +13,8 @@ import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
 import { createI18n } from '../../src/i18n/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createLogger } from '../../src/shared/logger.js';
 
 export interface InboundPath {
@@ -34,7 +35,7 @@ export async function createInboundPath(sql: Sql, codeCount: number): Promise<In
     participants: createParticipants({ sql, defaultLocale: 'pl' }),
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
     flows: createFlows([createCodesFlow({ codes })]),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale: 'pl',
   });

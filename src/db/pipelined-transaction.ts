@@ -23,6 +23,12 @@
  *
  * `settings` are SET LOCAL for the transaction, sent in the same message as BEGIN (one simple
  * query: no round trip and no reply of their own).
+ *
+ * A deadline bounds the whole transaction, reserve to COMMIT (issue 25): a batch that cannot finish
+ * (the server went away mid-batch, a lock held for minutes) rejects with TransactionDeadline, and
+ * its connection is closed rather than returned to the pool, so nothing it sent can commit later.
+ * Whether a COMMIT already sent took effect is unknown then; the callers' dedupe (the inbox,
+ * idempotency keys) makes running the work again safe.
  */
 import type postgres from 'postgres';
 import type { Sql } from './sql.js';
@@ -52,10 +58,22 @@ export class CommittedWithoutLast<T = unknown> extends Error {
   }
 }
 
+/** The transaction did not finish within its deadline; its connection was closed. */
+export class TransactionDeadline extends Error {
+  readonly code = 'TRANSACTION_DEADLINE';
+  constructor(ms: number) {
+    super(`the transaction did not finish within ${ms} ms`);
+  }
+}
+
 export interface TransactionOptions {
   /** Settings for this transaction only, e.g. `{ plan_cache_mode: 'force_generic_plan' }`. */
   settings?: Record<string, string>;
+  /** The whole transaction, waiting for a connection included (ms); default 15 s. */
+  deadlineMs?: number;
 }
+
+export const DEFAULT_DEADLINE_MS = 15_000;
 
 const SETTING_NAME = /^[a-z_]+$/;
 const SETTING_VALUE = /^[a-z0-9_.]+$/i;
@@ -75,7 +93,38 @@ export async function pipelinedTransaction<T>(
   options: TransactionOptions = {},
 ): Promise<T> {
   const begin = beginText(options.settings);
-  const reserved = await sql.reserve();
+  const ms = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let expired = false;
+  const reserving = sql.reserve();
+  const run = reserving.then((reserved) => {
+    // Late: the caller has been answered; the connection is only given back (closed if mid-transaction).
+    if (expired) return void reserved.release();
+    return inTransaction(reserved, begin, body, ms, () => expired);
+  });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      // A reserve still waiting is withdrawn, so it never takes a connection for nobody.
+      void reserving.cancel();
+      reject(new TransactionDeadline(ms));
+    }, ms);
+  });
+  run.catch(() => undefined);
+  try {
+    return (await Promise.race([run, deadline])) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function inTransaction<T>(
+  reserved: postgres.ReservedSql<Record<string, unknown>>,
+  begin: string,
+  body: (tx: Tx) => Promise<Finished<T>>,
+  ms: number,
+  expired: () => boolean,
+): Promise<T> {
   let savepoints = 0;
   const tx = Object.assign(reserved, {
     async savepoint(fn: (sp: Tx) => unknown) {
@@ -98,17 +147,22 @@ export async function pipelinedTransaction<T>(
     const begun = reserved.unsafe(begin).execute();
     begun.catch(() => undefined);
     const { value, last } = await body(tx);
+    // Past the deadline the caller was told it failed: it must not commit behind its back.
+    if (expired()) throw new TransactionDeadline(ms);
     const committed = reserved.unsafe('commit').execute();
     // Both settle before either is looked at: a failed final statement is the error to report.
     const [lastDone, commitDone] = await Promise.allSettled([last, committed, begun]);
     open = false;
     const didCommit = commitDone.status === 'fulfilled' && (commitDone.value as { command?: string }).command === 'COMMIT';
     if (lastDone.status === 'rejected') throw didCommit ? new CommittedWithoutLast(value, lastDone.reason) : lastDone.reason;
+    // postgres.js 4 rejects a COMMIT that the server answered with ROLLBACK.
+    if (commitDone.status === 'rejected' && (commitDone.reason as { code?: string }).code === 'TRANSACTION_ROLLED_BACK') throw new RolledBack();
     if (commitDone.status === 'rejected') throw commitDone.reason;
     if (!didCommit) throw new RolledBack();
     return value;
   } catch (error) {
-    if (open) await reserved.unsafe('rollback').catch(() => undefined);
+    // Bounded like every statement; on a connection the server closed it just fails.
+    if (open && !expired()) await reserved.unsafe('rollback').catch(() => undefined);
     throw error;
   } finally {
     reserved.release();

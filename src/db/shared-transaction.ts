@@ -58,7 +58,7 @@ export function shareTransaction(tx: Tx): SharedTransaction {
       if (owner === null || owner === who) handOver(query);
       else waiting.push({ who, go: () => handOver(query), exclusive: false });
     };
-    held.debug = handOver.debug;
+    Object.assign(held, handOver); // options, debug, cancel: what the query reads from its handler
     built.handler = held;
     return built;
   }

@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { retrying } from '../shared/retry.js';
 
 export type Sql = postgres.Sql<Record<string, unknown>>;
 /** A transaction handle or the pool: repos and services run on whichever they are handed. */
@@ -21,6 +22,10 @@ const int8 = {
 
 export interface SqlOptions {
   max?: number;
+  /** Seconds a query or reserve may wait for a free connection (QUEUE_TIMEOUT after that). */
+  queueTimeout?: number;
+  /** Seconds a query may wait and run before it is cancelled (QUERY_TIMEOUT); 0: no limit. */
+  queryTimeout?: number;
   /** Used by tests and the migration runner: quiet NOTICE messages. */
   onnotice?: (notice: postgres.Notice) => void;
   idleTimeout?: number;
@@ -30,7 +35,15 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
-    connect_timeout: 10,
+    // Every wait bounded (issue 25): a server that went away or a network gone silent fails a
+    // query within these, instead of leaving it (and the batch, poller or request behind it)
+    // waiting for as long as TCP takes to notice. The query limit is generous: code batches of a
+    // million rows and the ledger's maintenance are single long statements; the message path
+    // has a deadline of its own (pipelined-transaction.ts).
+    connect_timeout: 5,
+    queue_timeout: options.queueTimeout ?? 10,
+    query_timeout: options.queryTimeout ?? 120,
+    keep_alive: 10,
     transform: postgres.camel,
     types: { int8 },
     onnotice: options.onnotice ?? (() => undefined),
@@ -40,6 +53,44 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
 
 /** SQLSTATEs Postgres documents as "retry the transaction": serialization failure, deadlock. */
 export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+/**
+ * The database is away or did not answer in time (connection lost, refused, shut down, starting
+ * up, a bounded wait ran out): nothing about the work itself is wrong, it may succeed later. The
+ * outcome of a statement that was on the wire is unknown, which the inbox's dedupe and the
+ * idempotency keys make safe to retry.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'QUEUE_TIMEOUT',
+  'QUERY_TIMEOUT',
+  'CANCEL_UNANSWERED',
+  'TRANSACTION_DEADLINE',
+  '57P01', // admin_shutdown (fast stop, pg_terminate_backend)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down)
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+
+export function isUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (UNAVAILABLE_CODES.has((e as { code?: string }).code ?? '')) return true;
+    if (e instanceof AggregateError && e.errors.some((x) => isUnavailable(x))) return true;
+  }
+  return false;
+}
 
 export function isRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
@@ -61,15 +112,12 @@ export async function withTransaction<T>(
   fn: (tx: postgres.TransactionSql<Record<string, unknown>>) => Promise<T>,
   attempts = 8,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await sql.begin((tx) => fn(tx))) as T;
-    } catch (error) {
-      if (!isRetryable(error) || attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
-    }
-  }
+  return retrying(async () => (await sql.begin((tx) => fn(tx))) as T, { attempts, retryable: isRetryable });
 }
+
+/** A transaction (or a savepoint, or a member of a shared one) rather than the pool. */
+export const isTransaction = (db: Db): db is postgres.TransactionSql<Record<string, unknown>> =>
+  typeof (db as { savepoint?: unknown }).savepoint === 'function';
 
 /** JSON text of a value to be stored as jsonb; throws for one that cannot be (a BigInt, a cycle). */
 export function jsonText(value: unknown): string {

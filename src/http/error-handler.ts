@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from '../shared/errors.js';
+import { isUnavailable } from '../db/sql.js';
+import { incident } from '../shared/incidents.js';
+import type { Logger } from '../shared/logger.js';
+
+/** Seconds a client is told to wait before retrying while the database is away. */
+export const UNAVAILABLE_RETRY_AFTER_S = 2;
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
@@ -29,6 +35,16 @@ export function installErrorHandler(app: FastifyInstance): void {
           message: v.message,
         })),
       });
+    }
+    // The database away or too slow to answer in time: nothing is wrong with the request, and
+    // nothing was half-done (a message's transaction commits all or nothing). 503 with a retry
+    // hint, and one incident line for the whole outage instead of a stack trace per request.
+    if (!(error instanceof AppError) && isUnavailable(error)) {
+      incident(app.log as unknown as Logger, 'database').fail(error, { via: 'http' });
+      return reply
+        .code(503)
+        .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S))
+        .send({ code: 'unavailable', message: 'The service is briefly unavailable; retry shortly', retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_S });
     }
     if (error instanceof AppError) {
       const status = STATUS[error.code];

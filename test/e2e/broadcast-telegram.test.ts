@@ -12,10 +12,10 @@ import { createTelegramAdapter } from '../../src/channels/telegram/adapter.js';
 import { createChannelRegistry } from '../../src/channels/channel.js';
 import { createI18n, formatDate } from '../../src/i18n/index.js';
 import { createRedisConnections, type RedisConnections } from '../../src/jobs/redis.js';
-import { createChannelGate } from '../../src/jobs/broadcasts/channel-gate.js';
+import { createChannelGate } from '../../src/jobs/rate-gate.js';
 import { startBroadcastWorker, type BroadcastWorker } from '../../src/jobs/broadcasts/worker.js';
 import { createBroadcasts, type BroadcastsService } from '../../src/services/broadcasts/index.js';
-import { createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { seedTelegramParticipants, waitFor } from './broadcast-seed.js';
 
 const RATE = 40;
@@ -150,7 +150,7 @@ describe('broadcast through the fake Telegram server', () => {
       expect(got, chat).toHaveLength(1);
       const name = { pl: 'Zimowe rabaty', pt: 'Descontos de inverno', be: 'Зімовыя зніжкі' }[p.locale];
       expect(got[0]).toContain(`${name}`);
-      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, pt: /^🎉 Começou a campanha/, be: /^🎉 Стартуе акцыя/ }[p.locale]);
+      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, pt: /^🎉 Começou a campanha/, be: /^🎉 Пачалася акцыя/ }[p.locale]);
       // The last day, as a date of the program's time zone.
       expect(got[0]).toContain(formatDate(p.locale, new Date(endsAt!.endsAt.getTime() - 1), 'Europe/Warsaw'));
     }

@@ -24,7 +24,8 @@ import { createRedisConnections, type RedisConnections } from '../../src/jobs/re
 import { createOutboxSender, DEFAULT_RATES, type OutboxSender } from '../../src/jobs/outbox/sender.js';
 import { createReceiptQueue, startReceiptWorker, type ReceiptWorker } from '../../src/jobs/workers/receipts.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDirectoryMediaStore, createQrDecoder, createReceipts, type ReceiptsService } from '../../src/services/receipts/index.js';
 import { PT_QR, photoWithoutQr, receiptPhoto } from '../fixtures/receipts/images.js';
 
@@ -75,7 +76,7 @@ beforeAll(async () => {
     participants,
     enqueueOutbound,
     flows: createFlows([createReceiptsFlow({ receipts, jobs: queue })]),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {
@@ -120,7 +121,7 @@ async function telegramParticipant(id: number, name: string, locale: Locale, rol
   return { participantId: p!.id, user: tg.user(id, { firstName: name.split(' ')[0], languageCode: locale }) };
 }
 
-const balance = async (participantId: string) => (await ledger.balance(programId, participantId)).available;
+const balance = async (participantId: string) => (await ledger.balance(db.sql, programId, participantId)).available;
 
 describe('receipts on Telegram', () => {
   it('photo → "received" at once → auto-approved → participant told → balance updated', { timeout: 60_000 }, async () => {
@@ -183,7 +184,7 @@ describe('receipts on Telegram', () => {
     rita.user.press(reasons, pt('receipts:reason.shop_not_eligible'));
     await tg.nextMatching(rita.user.id, (m) => m.text === pt('receipts:mod.rejected', { reason: pt('receipts:reason.shop_not_eligible') }));
     const told = await tg.nextMatching(ales.user.id, (m) => m.text.startsWith('❌'));
-    expect(told.text).toBe('❌ На жаль, мы не можам прыняць гэты чэк. Прычына: крама не ўдзельнічае ў акцыі');
+    expect(told.text).toBe('❌ На жаль, мы не можам залічыць гэты чэк. Вы можаце даслаць фота іншага чэка або напісаць арганізатару праграмы.\nПрычына: крама не ўдзельнічае ў акцыі');
     expect(await balance(ales.participantId)).toBe(0);
   });
 

@@ -11,7 +11,8 @@ import { testLogger } from '../helpers/logger.js';
 import { startFakeTelegram, type FakeTelegram, type FakeUser, type SentMessage } from '../fakes/telegram-server.js';
 import { startTelegramStack, type TelegramStack } from './telegram-stack.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import { createRewardsFlow } from '../../src/dialog/flows/rewards/index.js';
 import { createI18n, type Locale } from '../../src/i18n/index.js';
@@ -30,9 +31,7 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   const logger = testLogger();
   ledger = createLedger({ sql: db.sql, logger });
-  rewards = createRewards({
-    sql: db.sql,
-    ledger,
+  rewards = createRewards({ ledger,
     participants: createParticipants({ sql: db.sql, defaultLocale: 'pl' }),
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
     cipher: createVoucherCipher(randomBytes(32)),
@@ -68,7 +67,7 @@ async function openRewards(id: number, locale: Locale, points: number): Promise<
 describe('rewards on Telegram', () => {
   it('physical reward in Polish: order, double-tapped confirm, shipped notice', { timeout: 60_000 }, async () => {
     const t = i18n.t('pl');
-    const reward = await rewards.create(physical({ name: { pl: 'Głośnik Bluetooth' }, cost: 600, stock: 2 }), 'admin:t');
+    const reward = await rewards.create(db.sql, physical({ name: { pl: 'Głośnik Bluetooth' }, cost: 600, stock: 2 }), 'admin:t');
     const { user, list } = await openRewards(48_100_001, 'pl', 1000);
     expect(list.text).toContain('✅ Głośnik Bluetooth — 600 punktów');
     user.press(list, '✅ Głośnik Bluetooth');
@@ -81,7 +80,7 @@ describe('rewards on Telegram', () => {
     await tg.nextMatching(user.id, (m) => m.text === t('rewards:ask.address'));
     user.text('ul. Kwiatowa 7, 80-001 Gdańsk');
     const confirm = await tg.nextMatching(user.id, (m) => m.text.startsWith(t('rewards:confirm.title')));
-    expect(confirm.text).toContain('Po zamówieniu zostanie Ci: 400 punktów');
+    expect(confirm.text).toContain('Po zamówieniu będziesz mieć: 400 punktów');
 
     // the same callback twice, as a double tap sends it
     user.press(confirm, t('rewards:button.confirm'));
@@ -91,15 +90,15 @@ describe('rewards on Telegram', () => {
     const orders = await db.sql<{ id: string }[]>`select id from reward_orders where reward_id = ${reward.id}`;
     expect(orders).toHaveLength(1);
 
-    await rewards.fulfil(orders[0]!.id, { to: 'shipped', tracking: 'INPOST 6200' }, 'admin:magazyn');
+    await rewards.fulfil(db.sql, orders[0]!.id, { to: 'shipped', tracking: 'INPOST 6200' }, 'admin:magazyn');
     const shipped = await tg.nextMatching(user.id, (m) => m.text.includes('jest już w drodze'));
     expect(shipped.text).toContain('Numer przesyłki: INPOST 6200');
   });
 
   it('e-voucher in Portuguese: the code arrives in the chat at once', { timeout: 60_000 }, async () => {
     const t = i18n.t('pt');
-    const reward = await rewards.create(voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 250 }), 'admin:t');
-    await rewards.importVouchers(reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
+    const reward = await rewards.create(db.sql, voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 250 }), 'admin:t');
+    await rewards.importVouchers(db.sql, reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
     const { user, list } = await openRewards(35_100_002, 'pt', 300);
     user.press(list, '✅ Vale Continente 10 €');
     const details = await tg.nextMatching(user.id, (m) => m.text.startsWith('🎁 Vale Continente 10 €'));
@@ -110,7 +109,7 @@ describe('rewards on Telegram', () => {
     user.press(confirm, t('rewards:button.confirm'));
     const code = await tg.nextMatching(user.id, (m) => m.text.includes('O seu código'));
     expect(code.text).toContain('CONT-7Q2M-0001');
-    expect(await ledger.balance(reward.programId, (await db.sql<{ id: string }[]>`select participant_id as id from reward_orders where reward_id = ${reward.id}`)[0]!.id)).toMatchObject({
+    expect(await ledger.balance(db.sql, reward.programId, (await db.sql<{ id: string }[]>`select participant_id as id from reward_orders where reward_id = ${reward.id}`)[0]!.id)).toMatchObject({
       available: 50,
       held: 0,
     });
@@ -118,7 +117,7 @@ describe('rewards on Telegram', () => {
 
   it('cash-out in Belarusian: amount button, payout details, approval notice', { timeout: 60_000 }, async () => {
     const t = i18n.t('be');
-    const reward = await rewards.create(
+    const reward = await rewards.create(db.sql, 
       cashOut({ name: { be: 'Вывад на картку' }, cost: 10, cashOut: { currency: 'BYN', step: 10, min: 10, max: 30 } }),
       'admin:t',
     );
@@ -126,17 +125,17 @@ describe('rewards on Telegram', () => {
     user.press(list, '✅ Вывад на картку');
     const details = await tg.nextMatching(user.id, (m) => m.text.startsWith('🎁 Вывад на картку'));
     user.press(details, t('rewards:button.order_cash_out'));
-    const amount = await tg.nextMatching(user.id, (m) => m.text.includes('Колькі вы хочаце вывесці?'));
+    const amount = await tg.nextMatching(user.id, (m) => m.text.includes('Якую суму вы хочаце атрымаць?'));
     expect(data(amount)).toEqual(['rewards:amt:10', 'rewards:amt:20', 'rewards:no']);
     user.pressData('rewards:amt:20', amount);
     await tg.nextMatching(user.id, (m) => m.text === t('rewards:ask.payout'));
     user.text('4111 1111 1111 1111');
     const confirm = await tg.nextMatching(user.id, (m) => m.text.startsWith(t('rewards:confirm.title')));
-    expect(confirm.text).toContain('Пасля заказу ў вас застанецца: 50 балаў');
+    expect(confirm.text).toContain('Пасля замовы ў вас будзе: 50 балаў');
     user.press(confirm, t('rewards:button.confirm'));
-    await tg.nextMatching(user.id, (m) => m.text.includes('Заяўку на вывад'));
+    await tg.nextMatching(user.id, (m) => m.text.includes('Заяўку на выплату'));
     const [order] = await db.sql<{ id: string }[]>`select id from reward_orders where reward_id = ${reward.id}`;
-    await rewards.fulfil(order!.id, {}, 'admin:buh');
-    await tg.nextMatching(user.id, (m) => m.text.includes('зацверджаны'));
+    await rewards.fulfil(db.sql, order!.id, {}, 'admin:buh');
+    await tg.nextMatching(user.id, (m) => /^💸 Выплата 20\sBr зацверджана/.test(m.text));
   });
 });

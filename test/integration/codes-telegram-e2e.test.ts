@@ -42,7 +42,7 @@ beforeAll(async () => {
   ledger = createLedger({ sql: db.sql });
   const campaigns = createCampaigns({ sql: db.sql });
   const codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
-  const sales = createSales({ sql: db.sql, ledger, campaigns });
+  const sales = createSales({ ledger, campaigns });
   const adminTokens = createAdminTokens({ sql: db.sql });
   auth = { authorization: `Bearer ${(await adminTokens.bootstrap(undefined))!}` };
   app = await buildServer({
@@ -50,7 +50,7 @@ beforeAll(async () => {
     sql: db.sql,
     redis,
     adminTokens,
-    apiRoutes: [campaignRoutes({ campaigns, sales }), codeBatchRoutes({ codes }), ledgerRoutes(ledger)],
+    apiRoutes: [campaignRoutes({ sql: db.sql, campaigns, sales }), codeBatchRoutes({ codes }), ledgerRoutes(ledger)],
   });
   tg = await startFakeTelegram();
   stack = await startTelegramStack({ sql: db.sql, tg, prefix, modules: [createCodesFlow({ codes })] });
@@ -154,7 +154,7 @@ describe('codes on Telegram', () => {
       const [row] = await db.sql<{ programId: string; id: string }[]>`
         select p.program_id, p.id from participants p join channel_identities i on i.participant_id = p.id
         where i.channel = 'telegram' and i.external_id = ${String(telegramId)}`;
-      return (await ledger.balance(row!.programId, row!.id)).available;
+      return (await ledger.balance(db.sql, row!.programId, row!.id)).available;
     };
     expect([await balanceOf(kasia.id), await balanceOf(joao.id), await balanceOf(ales.id)]).toEqual([50, 100, 50]);
     const check = await app.inject({ url: '/api/v1/ledger/check', headers: auth });

@@ -18,16 +18,16 @@ const maxId = async () => (await db.sql<{ m: string }[]>`select coalesce(max(id)
 async function busyParticipant(): Promise<string> {
   const p = { programId, participantId: randomUUID() };
   const k = randomUUID();
-  await ledger.earn({ ...p, amount: 50, source: 'code', key: `code:${k}`, reason, expiresAt: new Date(Date.now() + 1000) });
-  await ledger.earn({ ...p, amount: 30, source: 'bonus', key: `b:${k}`, reason, expiresAt: null });
-  await ledger.spend({ ...p, amount: 7, key: `s:${k}`, reason });
-  await ledger.hold({ ...p, amount: 11, key: `order:${k}:hold`, reason });
-  await ledger.hold({ ...p, amount: 5, key: `order:${k}:2:hold`, reason });
-  await ledger.voidHold(`order:${k}:2:hold`, {});
-  await ledger.pendingCredit({ ...p, amount: 9, source: 'receipt', key: `receipt:${k}`, reason });
-  await ledger.confirmPending(`receipt:${k}`, {});
-  await ledger.pendingCredit({ ...p, amount: 4, source: 'receipt', key: `receipt:${k}:b`, reason });
-  await ledger.dropPending(`receipt:${k}:b`, {});
+  await ledger.earn(db.sql, { ...p, amount: 50, source: 'code', key: `code:${k}`, reason, expiresAt: new Date(Date.now() + 1000) });
+  await ledger.earn(db.sql, { ...p, amount: 30, source: 'bonus', key: `b:${k}`, reason, expiresAt: null });
+  await ledger.spend(db.sql, { ...p, amount: 7, key: `s:${k}`, reason });
+  await ledger.hold(db.sql, { ...p, amount: 11, key: `order:${k}:hold`, reason });
+  await ledger.hold(db.sql, { ...p, amount: 5, key: `order:${k}:2:hold`, reason });
+  await ledger.voidHold(db.sql, `order:${k}:2:hold`, {});
+  await ledger.pendingCredit(db.sql, { ...p, amount: 9, source: 'receipt', key: `receipt:${k}`, reason });
+  await ledger.confirmPending(db.sql, `receipt:${k}`, {});
+  await ledger.pendingCredit(db.sql, { ...p, amount: 4, source: 'receipt', key: `receipt:${k}:b`, reason });
+  await ledger.dropPending(db.sql, `receipt:${k}:b`, {});
   return p.participantId;
 }
 
@@ -75,10 +75,10 @@ describe('incremental reconciliation', () => {
 
     // new rows after the point, one of them edited, and a cached balance bumped on a touched account
     const p = { programId, participantId: randomUUID() };
-    const earned = await ledger.earn({ ...p, amount: 10, source: 'code', key: `code:${randomUUID()}`, reason });
+    const earned = await ledger.earn(db.sql, { ...p, amount: 10, source: 'code', key: `code:${randomUUID()}`, reason });
     await tamper(`update ledger_entries set amount = amount + 5 where transfer_id = ${earned.transfer.id} and amount > 0`);
     const q = { programId, participantId: randomUUID() };
-    await ledger.earn({ ...q, amount: 3, source: 'bonus', key: `b:${randomUUID()}`, reason });
+    await ledger.earn(db.sql, { ...q, amount: 3, source: 'bonus', key: `b:${randomUUID()}`, reason });
     await db.sql`update ledger_accounts set held = held + 2 where ref = ${q.participantId}`;
     const before = await point();
     const found = await rec.changes(db.sql, { marginMs: 0 });
@@ -119,10 +119,10 @@ describe('incremental reconciliation under concurrent writes', () => {
     let stop = false;
     const writers = people.map(async (p, w) => {
       for (let i = 0; !stop || i < 20; i++) {
-        await l.earn({ ...p, amount: 5 + (i % 7), source: 'code', key: `c:${w}:${i}`, reason });
-        if (i % 3 === 0) await l.spend({ ...p, amount: 3, key: `s:${w}:${i}`, reason });
-        if (i % 5 === 0) await l.hold({ ...p, amount: 2, key: `h:${w}:${i}`, reason });
-        if (i % 10 === 0) await l.voidHold(`h:${w}:${i}`, {});
+        await l.earn(fresh.sql, { ...p, amount: 5 + (i % 7), source: 'code', key: `c:${w}:${i}`, reason });
+        if (i % 3 === 0) await l.spend(fresh.sql, { ...p, amount: 3, key: `s:${w}:${i}`, reason });
+        if (i % 5 === 0) await l.hold(fresh.sql, { ...p, amount: 2, key: `h:${w}:${i}`, reason });
+        if (i % 10 === 0) await l.voidHold(fresh.sql, `h:${w}:${i}`, {});
       }
     });
     const problems: string[] = [];

@@ -27,11 +27,11 @@ afterAll(async () => {
 describe('participant list at depth', () => {
   it('walks the whole list by cursor in the offset order, every participant once', async () => {
     const byOffset = [];
-    for (let offset = 0; offset < N; offset += 40) byOffset.push(...(await participants.list({ limit: 40, offset })).items.map((p) => p.id));
+    for (let offset = 0; offset < N; offset += 40) byOffset.push(...(await participants.list(db.sql, { limit: 40, offset })).items.map((p) => p.id));
     const byCursor: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await participants.list({ limit: 40, after });
+      const page = await participants.list(db.sql, { limit: 40, after });
       expect(page.total).toBe(N);
       byCursor.push(...page.items.map((p) => p.id));
       if (!page.nextCursor) break;
@@ -42,17 +42,17 @@ describe('participant list at depth', () => {
   });
 
   it('finds by name, store and phone digits (substrings), with and without a cursor', async () => {
-    const named = await participants.list({ search: 'wiśniewska', limit: 2 });
+    const named = await participants.list(db.sql, { search: 'wiśniewska', limit: 2 });
     expect(named.total).toBe(5);
     expect(named.items.every((p) => p.name!.startsWith('Zofia'))).toBe(true);
-    const rest = await participants.list({ search: 'wiśniewska', limit: 10, after: named.nextCursor! });
+    const rest = await participants.list(db.sql, { search: 'wiśniewska', limit: 10, after: named.nextCursor! });
     expect(rest.items).toHaveLength(3);
     expect(new Set([...named.items, ...rest.items].map((p) => p.id)).size).toBe(5);
-    expect((await participants.list({ search: 'sklep 3', limit: 100 })).total).toBe(N / 10);
-    const phone = await participants.list({ search: '000123', limit: 5 });
+    expect((await participants.list(db.sql, { search: 'sklep 3', limit: 100 })).total).toBe(N / 10);
+    const phone = await participants.list(db.sql, { search: '000123', limit: 5 });
     expect(phone.items.map((p) => p.name)).toEqual(['Jan Nowak 123']);
     // a literal % matches only a %
-    expect((await participants.list({ search: '%', limit: 5 })).total).toBe(0);
+    expect((await participants.list(db.sql, { search: '%', limit: 5 })).total).toBe(0);
   });
 
   it('uses the trigram index for a substring search', async () => {
@@ -63,7 +63,7 @@ describe('participant list at depth', () => {
   });
 
   it('refuses a cursor it did not give, naming the field', async () => {
-    await expect(participants.list({ after: 'bm9wZQ' })).rejects.toThrow(AppError);
-    await expect(participants.list({ after: 'bm9wZQ' })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'after' } });
+    await expect(participants.list(db.sql, { after: 'bm9wZQ' })).rejects.toThrow(AppError);
+    await expect(participants.list(db.sql, { after: 'bm9wZQ' })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'after' } });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { CommittedWithoutLast, pipelinedTransaction, RolledBack } from '../../src/db/pipelined-transaction.js';
+import { CommittedWithoutLast, pipelinedTransaction, RolledBack, TransactionDeadline } from '../../src/db/pipelined-transaction.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -105,16 +105,44 @@ it('settings hold for the transaction only', async () => {
   );
 });
 
-it('a final statement that fails on the client is reported as committed without it, never as rolled back', async () => {
-  // postgres.js serialises a jsonb parameter as it writes the statement: a BigInt fails there,
-  // the server never sees the insert, and the COMMIT behind it commits the rest.
+it('a final statement that fails on the client rolls the whole transaction back (postgres.js 4 aborts it)', async () => {
+  // postgres.js serialises a jsonb parameter as it builds the statement: a BigInt fails there and
+  // never reaches the server. Since postgres.js 4 such a failure inside a transaction aborts it,
+  // so the COMMIT behind it only ends it and nothing of the body is left.
   const error = await pipelinedTransaction(db.sql, async (tx) => {
     await tx`insert into notes values (1)`;
     const bad = tx.unsafe('insert into notes values (2, $1::jsonb)', [{ n: 1n }] as never[], { prepare: true });
     return { value: 'effects', last: Promise.all([bad, tx`insert into notes values (3)`.execute()]) };
   }).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(CommittedWithoutLast);
-  expect((error as CommittedWithoutLast).value).toBe('effects');
-  expect(await notes()).toEqual([1, 3]);
+  expect(error).toBeInstanceOf(Error);
+  expect(error).not.toBeInstanceOf(CommittedWithoutLast);
+  expect(await notes()).toEqual([]);
   expect(await outsideTransaction()).toBe(true);
+});
+
+it('a transaction past its deadline fails, commits nothing, and leaves the pool working (issue 25)', async () => {
+  const started = Date.now();
+  const error = await pipelinedTransaction(
+    db.sql,
+    async (tx) => {
+      await tx`insert into notes values (1)`;
+      await tx`select pg_sleep(1.5)`;
+      return { value: 'late', last: tx`insert into notes values (2)`.execute() };
+    },
+    { deadlineMs: 300 },
+  ).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TransactionDeadline);
+  expect(Date.now() - started).toBeLessThan(1400); // answered at the deadline, not when the body ended
+  await new Promise((r) => setTimeout(r, 1500)); // the body runs out; it must not commit then
+  expect(await notes()).toEqual([]);
+  expect(await outsideTransaction()).toBe(true);
+});
+
+it('waiting for a connection counts against the deadline', async () => {
+  // The only connection is held by a slow transaction: the second one cannot even start.
+  const slow = pipelinedTransaction(db.sql, async (tx) => ({ value: await tx`select pg_sleep(0.8)` }), { deadlineMs: 5_000 });
+  const waiting = await pipelinedTransaction(db.sql, async () => ({ value: 1 }), { deadlineMs: 200 }).catch((e: unknown) => e);
+  expect(waiting).toBeInstanceOf(TransactionDeadline);
+  await slow;
+  expect(await notes()).toEqual([]);
 });

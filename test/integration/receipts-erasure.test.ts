@@ -11,7 +11,8 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/logger.js';
 import { withTransaction } from '../../src/db/sql.js';
-import { createParticipants, createEnqueueOutbound, type ErasureHook } from '../../src/services/participants/index.js';
+import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
@@ -41,10 +42,10 @@ function world() {
   const ledger = createLedger({ sql, logger });
   const media = createDirectoryMediaStore(mediaDir);
   const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
-  const rewards = createRewards({ sql, ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
-  hooks.push((tx, id) => receipts.forgetParticipant(id, tx));
+  const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
+  hooks.push((tx, id) => receipts.forgetParticipant(tx, id));
   hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
-  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), ledger, logger, defaultLocale: 'pl' });
+  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), balances: ledger, logger, defaultLocale: 'pl' });
   return { engine, participants, ledger, receipts, rewards };
 }
 
@@ -69,9 +70,9 @@ describe('erasure reaches receipts and rewards', () => {
     const theirs = await submit(other.id, sharedPhoto, 'telegram:3');
     if (own.status !== 'accepted' || shared.status !== 'accepted' || theirs.status !== 'accepted') throw new Error('intake failed');
     await w.receipts.process(own.receipt.id);
-    expect((await w.receipts.get(own.receipt.id))!.qrTexts).toEqual([PT_QR]);
+    expect((await w.receipts.get(db.sql, own.receipt.id))!.qrTexts).toEqual([PT_QR]);
 
-    const reward = await w.rewards.create(physical({ stock: 3 }), 'admin:test');
+    const reward = await w.rewards.create(sql, physical({ stock: 3 }), 'admin:test');
     const placed = await withTransaction(sql, (tx) =>
       w.rewards.placeOrder(tx, { participant: p, rewardId: reward.id, requestKey: 'k1', delivery: { method: 'address', name: 'Kasia Nowak', address: 'ul. Długa 1, Warszawa' } }),
     );
@@ -82,17 +83,17 @@ describe('erasure reaches receipts and rewards', () => {
     await c.send(command('delete'));
     await c.send(choice('sys:delete_yes'));
 
-    expect((await w.participants.getById(p.id))!.status).toBe('erased');
+    expect((await w.participants.getById(sql, p.id))!.status).toBe('erased');
     // Only the file another participant also sent is left.
     expect(await w.receipts.image(own.receipt)).toBeNull();
     expect(await w.receipts.image(shared.receipt)).not.toBeNull();
     expect(await filesIn(mediaDir)).toHaveLength(1);
-    const cleared = (await w.receipts.get(own.receipt.id))!;
+    const cleared = (await w.receipts.get(db.sql, own.receipt.id))!;
     expect(cleared).toMatchObject({ caption: null, qrTexts: [] });
     expect(cleared.fields.B).toBeUndefined();
-    expect((await w.receipts.get(theirs.receipt.id))!.caption).toBe('mój paragon');
+    expect((await w.receipts.get(db.sql, theirs.receipt.id))!.caption).toBe('mój paragon');
 
-    const order = (await w.rewards.getOrder(placed.order.id))!;
+    const order = (await w.rewards.getOrder(sql, placed.order.id))!;
     expect(order.delivery).toEqual({ method: 'none' });
     expect((await w.ledger.check()).ok).toBe(true);
   });

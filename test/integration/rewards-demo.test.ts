@@ -20,7 +20,7 @@ it('seeds one reward of each type with a voucher pool, once', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'punkto-demo-'));
   expect(await seedDemoRewards({ sql: db.sql, dataDir })).toEqual({ created: 3, vouchers: 20 });
   expect(await seedDemoRewards({ rewards, sql: db.sql })).toEqual({ created: 0, vouchers: 0 });
-  const list = await rewards.list();
+  const list = await rewards.list(db.sql);
   expect(list.map((r) => r.type).sort()).toEqual(['cash_out', 'e_voucher', 'physical']);
   expect(list.find((r) => r.type === 'e_voucher')!.stock).toBe(20);
   for (const r of list) expect(Object.keys(r.names).sort()).toEqual(['be', 'pl', 'pt']);

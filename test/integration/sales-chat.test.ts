@@ -54,7 +54,7 @@ beforeAll(async () => {
   const built = buildEngine(db.sql, []);
   ledger = built.ledger;
   const campaigns = createCampaigns({ sql: db.sql });
-  sales = createSales({ sql: db.sql, ledger, campaigns });
+  sales = createSales({ ledger, campaigns });
   const codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
   engine = buildEngine(db.sql, [createCodesFlow({ codes }), createSalesFlow({ sales, readBarcode: createBarcodeReader() })]).engine;
   campaign = await campaigns.create(
@@ -79,7 +79,7 @@ afterAll(async () => {
 describe('log a sale in the chat', () => {
   it('walks product → quantity → invoice → photo, shows progress and pays the target bonus once', { timeout: 30_000 }, async () => {
     const pid = await staffMember('7001', 'Sklep Centrum');
-    await sales.createTarget(campaign.id, { participantId: pid, metric: 'units', goal: 5, bonusPoints: 500 }, 'admin:test');
+    await sales.createTarget(db.sql, campaign.id, { participantId: pid, metric: 'units', goal: 5, bonusPoints: 500 }, 'admin:test');
     const ola = chat(engine, db.sql, { externalId: '7001' });
 
     const list = await ola.send(choice('sales:log'));
@@ -97,7 +97,7 @@ describe('log a sale in the chat', () => {
     expect(texts(done)).toContain(
       t('sales:logged', { product: 'Kocioł 24 kW', quantity: 3, points: '300 punktów', campaign: 'Wiosna z kotłami', balance: '300 punktów' }),
     );
-    expect(texts(done)).toContain('3 z 5 szt. — brakuje 2');
+    expect(texts(done)).toContain('3 z 5 szt. – brakuje 2');
 
     // Typed SKU, a photo of the document, and the target is reached: bonus once.
     await ola.send(choice('sales:log'));
@@ -117,7 +117,7 @@ describe('log a sale in the chat', () => {
     await ola.send(text('fv2026x001'));
     expect(texts(await ola.send(choice('sales:skip')))).toContain(t('sales:duplicate_invoice', { at: new Date() }).slice(0, 30));
 
-    const balance = await ledger.balance((await db.sql`select program_id from participants where id = ${pid}`)[0]!.programId as string, pid);
+    const balance = await ledger.balance(db.sql, (await db.sql`select program_id from participants where id = ${pid}`)[0]!.programId as string, pid);
     expect(balance.available).toBe(300 + 500 + 500);
     expect((await ledger.check()).ok).toBe(true);
 

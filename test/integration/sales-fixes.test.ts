@@ -11,6 +11,7 @@ import { fixedClock } from '../../src/shared/clock.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
 import { createCampaigns, type CampaignsService } from '../../src/services/campaigns/index.js';
 import { createSales, type SalesService } from '../../src/services/sales/index.js';
+import { renderProgress } from '../../src/dialog/flows/sales/render.js';
 import { createI18n } from '../../src/i18n/index.js';
 import type { Earner } from '../../src/domain/campaigns/campaign.js';
 import type { Participant } from '../../src/domain/participants/index.js';
@@ -45,15 +46,15 @@ async function staffCampaign(extra: Record<string, unknown> = {}) {
 
 const log = (p: Earner, productId: string, quantity: number, invoice: string) =>
   db.sql.begin((tx) => sales.logSale(tx, { participant: p, productId, quantity, invoice }));
-const available = async (p: Earner) => (await ledger.balance(programId, p.id)).available;
+const available = async (p: Earner) => (await ledger.balance(db.sql, programId, p.id)).available;
 const spend = (p: Earner, amount: number) =>
-  ledger.spend({ programId, participantId: p.id, amount, key: `test:spend:${randomUUID()}`, reason: { key: 'test' } });
+  ledger.spend(db.sql, { programId, participantId: p.id, amount, key: `test:spend:${randomUUID()}`, reason: { key: 'test' } });
 
 beforeAll(async () => {
   db = await createTestDatabase({ max: 20 });
   ledger = createLedger({ sql: db.sql, clock });
   campaigns = createCampaigns({ sql: db.sql, clock, notifier });
-  sales = createSales({ sql: db.sql, ledger, campaigns, clock, notifier });
+  sales = createSales({ ledger, campaigns, clock, notifier });
   programId = await campaigns.defaultProgramId();
 });
 afterAll(async () => {
@@ -64,19 +65,19 @@ describe('sales notices', () => {
   it('say how many points were approved, paid to a store colleague, or taken back', async () => {
     const { c, productId } = await staffCampaign({ requiresApproval: true });
     const store = `Sklep ${randomUUID().slice(0, 6)}`;
-    await sales.createTarget(c.id, { store, metric: 'units', goal: 3, bonusPoints: 150 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { store, metric: 'units', goal: 3, bonusPoints: 150 }, 'admin:test');
     const [a, b] = [staff(store), staff(store)];
     locales.set(b.id, 'pt');
     const pid = await productId(a);
     const sa = await log(a, pid, 2, 'N-1');
     const sb = await log(b, pid, 1, 'N-2');
     if (sa.status !== 'logged' || sb.status !== 'logged') throw new Error('not logged');
-    await sales.approve(sa.saleId, 'admin:m');
+    await sales.approve(db.sql, sa.saleId, 'admin:m');
     expect(last(a)).toContain('200 punktów');
-    await sales.approve(sb.saleId, 'admin:m');
+    await sales.approve(db.sql, sb.saleId, 'admin:m');
     expect(last(b)).toContain('100 pontos');
     // a's bonus came from b's approval: a reads it as a store notice
-    expect(last(a)).toBe('🎉 Wasz sklep osiągnął cel (3)! Twoja premia: +150 punktów.');
+    expect(last(a)).toBe('🎉 Wasz sklep osiągnął cel sprzedażowy (3)! Twoja premia: +150 punktów.');
   });
 });
 
@@ -88,7 +89,7 @@ describe('clawbacks', () => {
     expect(await log(p, pid, 3, 'CB-1')).toMatchObject({ status: 'logged', points: 300 });
     await spend(p, 250);
 
-    const first = await sales.importSellOut('invoice,status\nCB-1,rejected\n', 'admin:m');
+    const first = await sales.importSellOut(db.sql, 'invoice,status\nCB-1,rejected\n', 'admin:m');
     expect(first).toMatchObject({ rejected: 1, clawedBack: 1, clawbackShort: [{ participantId: p.id, kind: 'sale', due: 250 }] });
     expect(await available(p)).toBe(0);
     expect(last(p)).toBe(
@@ -97,16 +98,16 @@ describe('clawbacks', () => {
 
     await log(p, pid, 1, 'CB-2');
     // the same invoice again: the sale is decided, but what it still owes is collected
-    const second = await sales.importSellOut('invoice,status\nCB-1,rejected\n', 'admin:m');
+    const second = await sales.importSellOut(db.sql, 'invoice,status\nCB-1,rejected\n', 'admin:m');
     expect(second).toMatchObject({ alreadyDecided: 1, recovered: 100 });
     expect(await available(p)).toBe(0);
-    expect(last(p)).toContain('odjęliśmy jeszcze 100 punktów. Do odjęcia zostało 150 punktów.');
+    expect(last(p)).toContain('odjęliśmy jeszcze 100 punktów. Resztę (150 punktów) odejmiemy od kolejnych punktów.');
 
     await log(p, pid, 2, 'CB-3');
-    expect(await sales.importSellOut('invoice,status\n', 'admin:m')).toMatchObject({ recovered: 150 });
+    expect(await sales.importSellOut(db.sql, 'invoice,status\n', 'admin:m')).toMatchObject({ recovered: 150 });
     expect(await available(p)).toBe(50);
     expect(last(p)).toContain('Jesteśmy już rozliczeni');
-    expect(await sales.importSellOut('invoice,status\n', 'admin:m')).toMatchObject({ recovered: 0 });
+    expect(await sales.importSellOut(db.sql, 'invoice,status\n', 'admin:m')).toMatchObject({ recovered: 0 });
     const [sale] = await db.sql<{ clawedBack: boolean }[]>`select clawed_back from sales where invoice = 'CB-1'`;
     expect(sale!.clawedBack).toBe(true);
     expect((await ledger.check()).ok).toBe(true);
@@ -117,7 +118,7 @@ describe('clawbacks', () => {
     const p = staff();
     await log(p, await productId(p), 1, 'CB-9');
     await spend(p, 100);
-    await sales.importSellOut('invoice,status\nCB-9,invalid\n', 'admin:m');
+    await sales.importSellOut(db.sql, 'invoice,status\nCB-9,invalid\n', 'admin:m');
     expect(last(p)).toContain('Nie masz teraz tylu punktów, więc odejmiemy je (100 punktów)');
     expect(await available(p)).toBe(0);
   });
@@ -125,15 +126,15 @@ describe('clawbacks', () => {
   it('withdraw the target bonus the rejected sale completed; reaching the target again pays it again', async () => {
     const { c, productId } = await staffCampaign();
     const p = staff();
-    await sales.createTarget(c.id, { participantId: p.id, metric: 'units', goal: 3, bonusPoints: 300 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { participantId: p.id, metric: 'units', goal: 3, bonusPoints: 300 }, 'admin:test');
     const pid = await productId(p);
     expect(await log(p, pid, 3, 'TB-1')).toMatchObject({ status: 'logged', bonuses: [{ points: 300 }] });
     expect(await available(p)).toBe(600);
 
-    await sales.importSellOut('invoice,status\nTB-1,rejected\n', 'admin:m');
+    await sales.importSellOut(db.sql, 'invoice,status\nTB-1,rejected\n', 'admin:m');
     expect(await available(p)).toBe(0);
     expect(notices.get(p.id)!.at(-1)).toBe(
-      '⚠️ Po odrzuceniu sprzedaży z dokumentu TB-1 cel w akcji „Kotły” nie jest już osiągnięty, więc cofamy premię. Odjęliśmy za nią 300 punktów.',
+      '⚠️ Po odrzuceniu sprzedaży z dokumentu TB-1 cel w akcji „Kotły” nie jest już osiągnięty, więc cofamy premię. Odjęliśmy 300 punktów.',
     );
     expect((await sales.targets(db.sql, p))[0]).toMatchObject({ done: 0, reached: false });
 
@@ -147,7 +148,7 @@ describe('target bonuses and campaign limits', () => {
   it('a bonus the budget cannot cover is not paid, and is paid by a later sale once the budget allows', async () => {
     const { c, productId } = await staffCampaign({ budget: 350 });
     const p = staff();
-    await sales.createTarget(c.id, { participantId: p.id, metric: 'units', goal: 3, bonusPoints: 100 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { participantId: p.id, metric: 'units', goal: 3, bonusPoints: 100 }, 'admin:test');
     const pid = await productId(p);
     expect(await log(p, pid, 3, 'BG-1')).toMatchObject({ status: 'logged', bonuses: [] });
     expect(await available(p)).toBe(300);
@@ -164,7 +165,7 @@ describe('stores typed freely at registration', () => {
   it('count toward the store target and open store-limited campaigns when they name the store as words', async () => {
     const store = `Demo${randomUUID().slice(0, 4)}`;
     const { c, productId } = await staffCampaign({ stores: [store] });
-    await sales.createTarget(c.id, { store, metric: 'units', goal: 3, bonusPoints: 50 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { store, metric: 'units', goal: 3, bonusPoints: 50 }, 'admin:test');
     const lisboa = staff(`${store}, Lisboa`);
     const porto = staff(`  ${store.toLowerCase()}   porto `);
     const other = staff(`${store}x Lisboa`);
@@ -179,12 +180,12 @@ describe('stores typed freely at registration', () => {
   it('give staff their target progress for "my balance", in their language', async () => {
     const { c, productId } = await staffCampaign();
     const p = staff();
-    await sales.createTarget(c.id, { participantId: p.id, metric: 'units', goal: 10, bonusPoints: 50 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { participantId: p.id, metric: 'units', goal: 10, bonusPoints: 50 }, 'admin:test');
     await log(p, await productId(p), 4, 'PR-1');
     const participant = { id: p.id, programId, role: 'retail_staff', store: null, profile: {}, locale: 'pt' } as unknown as Participant;
-    const lines = await sales.progressLines(db.sql, participant, { t: i18n.t('pt'), locale: 'pt' });
+    const lines = renderProgress(i18n.t('pt'), 'pt', await sales.progressOf(db.sql, participant));
     expect(lines).toContain('🎯 Caldeiras: 4 de 10 unid. — faltam 6');
-    expect(await sales.progressLines(db.sql, { ...participant, role: 'consumer' }, { t: i18n.t('pt'), locale: 'pt' })).toEqual([]);
+    expect(renderProgress(i18n.t('pt'), 'pt', await sales.progressOf(db.sql, { ...participant, role: 'consumer' }))).toEqual([]);
   });
 });
 
@@ -201,7 +202,7 @@ describe('sell-out import under contention', () => {
     let importing: Promise<unknown> | undefined;
     await db.sql.begin(async (tx) => {
       await tx`select id from sales where id = ${second!.id} for update`;
-      importing = sales.importSellOut('invoice,status\nDL-1,ok\n', 'admin:m');
+      importing = sales.importSellOut(db.sql, 'invoice,status\nDL-1,ok\n', 'admin:m');
       await new Promise((r) => setTimeout(r, 300));
       await tx`select id from sales where id = ${first!.id} for update`;
     });

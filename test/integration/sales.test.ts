@@ -42,7 +42,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ max: 30 });
   ledger = createLedger({ sql: db.sql, clock });
   campaigns = createCampaigns({ sql: db.sql, clock, notifier });
-  sales = createSales({ sql: db.sql, ledger, campaigns, clock, notifier });
+  sales = createSales({ ledger, campaigns, clock, notifier });
   programId = await campaigns.defaultProgramId();
 });
 afterAll(async () => {
@@ -56,7 +56,7 @@ describe('sales', () => {
   it('credits points from the product rule, refuses a repeated invoice, shows target progress and pays the bonus once', async () => {
     const c = await staffCampaign();
     const p = staff();
-    await sales.createTarget(c.id, { participantId: p.id, metric: 'units', goal: 5, bonusPoints: 300 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { participantId: p.id, metric: 'units', goal: 5, bonusPoints: 300 }, 'admin:test');
     const offer = await sales.findOffer(db.sql, p, c.productRules[0]!.sku.toLowerCase());
     expect(offer).toMatchObject({ pointsPerUnit: 100, campaignId: c.id });
     expect((await sales.findOffer(db.sql, p, '5901234123457'))?.productId).toBe(offer!.productId);
@@ -73,14 +73,14 @@ describe('sales', () => {
     expect(second).toMatchObject({ status: 'logged', bonuses: [{ points: 300 }] });
     const third = await log(p, offer!.productId, 1, 'FV 3/06/2026');
     expect(third).toMatchObject({ status: 'logged', bonuses: [] });
-    expect((await ledger.balance(programId, p.id)).available).toBe(300 + 200 + 300 + 100);
+    expect((await ledger.balance(db.sql, programId, p.id)).available).toBe(300 + 200 + 300 + 100);
     expect((await ledger.check()).ok).toBe(true);
   });
 
   it('a store target pays each contributor once, even when the last sales arrive at once', async () => {
     const c = await staffCampaign();
     const store = `Shop ${randomUUID().slice(0, 6)}`;
-    await sales.createTarget(c.id, { store, metric: 'points', goal: 1000, bonusPoints: 50 }, 'admin:test');
+    await sales.createTarget(db.sql, c.id, { store, metric: 'points', goal: 1000, bonusPoints: 50 }, 'admin:test');
     const people = [staff(store), staff(store), staff(store)];
     const productId = (await sales.offers(db.sql, people[0]!)).find((o) => o.campaignId === c.id)!.productId;
     // No retry here: a deadlock between two sales of one store would fail the test.
@@ -88,7 +88,7 @@ describe('sales', () => {
     expect(results.every((r) => r.status === 'logged')).toBe(true);
     const awards = await db.sql`select ta.participant_id from target_awards ta join targets t on t.id = ta.target_id where t.campaign_id = ${c.id}`;
     expect(awards).toHaveLength(3);
-    for (const person of people) expect((await ledger.balance(programId, person.id)).available).toBe(400 + 50);
+    for (const person of people) expect((await ledger.balance(db.sql, programId, person.id)).available).toBe(400 + 50);
   });
 
   it('approval campaigns hold points pending until a manager decides; the participant is told either way', async () => {
@@ -99,10 +99,10 @@ describe('sales', () => {
     const b = await log(p, productId, 1, 'R-101');
     expect(a).toMatchObject({ status: 'logged', pending: true, balance: { available: 0, pending: 200 } });
     if (a.status !== 'logged' || b.status !== 'logged') throw new Error();
-    expect(await sales.approve(a.saleId, 'admin:m')).toMatchObject({ status: 'confirmed' });
-    expect(await sales.approve(a.saleId, 'admin:m')).toMatchObject({ status: 'already_decided' });
-    expect(await sales.reject(b.saleId, 'admin:m', 'no invoice')).toMatchObject({ status: 'rejected' });
-    const bal = await ledger.balance(programId, p.id);
+    expect(await sales.approve(db.sql, a.saleId, 'admin:m')).toMatchObject({ status: 'confirmed' });
+    expect(await sales.approve(db.sql, a.saleId, 'admin:m')).toMatchObject({ status: 'already_decided' });
+    expect(await sales.reject(db.sql, b.saleId, 'admin:m', 'no invoice')).toMatchObject({ status: 'rejected' });
+    const bal = await ledger.balance(db.sql, programId, p.id);
     expect(bal).toMatchObject({ available: 200, pending: 0 });
     expect(notices.get(p.id)).toEqual([expect.stringContaining('R-100'), expect.stringContaining('R-101')]);
     expect(notices.get(p.id)![0]).toContain('zatwierdzona');
@@ -122,16 +122,16 @@ describe('sales', () => {
     expect([s1, s2, s3].every((s) => s.status === 'logged')).toBe(true);
     void instant;
     // SO-2 is paid before the distributor data arrives
-    if (s2.status === 'logged' && s2.pending) await sales.approve(s2.saleId, 'admin:m');
-    const before = (await ledger.balance(programId, q.id)).available;
+    if (s2.status === 'logged' && s2.pending) await sales.approve(db.sql, s2.saleId, 'admin:m');
+    const before = (await ledger.balance(db.sql, programId, q.id)).available;
     expect(before).toBe(400 + (s3.status === 'logged' && !s3.pending ? 100 : 0));
 
-    const report = await sales.importSellOut(
+    const report = await sales.importSellOut(db.sql, 
       'invoice;status;sku\nSO-1;confirmed;X\nSO-2;rejected;X\nSO-9;ok;X\nSO-3;???;X\n',
       'admin:m',
     );
     expect(report).toMatchObject({ confirmed: 1, clawedBack: 1, notFound: ['SO-9'], bad: [{ line: 5 }] });
-    expect((await ledger.balance(programId, q.id)).available).toBe(before - 400);
+    expect((await ledger.balance(db.sql, programId, q.id)).available).toBe(before - 400);
     expect(notices.get(q.id)!.at(-1)).toContain('SO-2');
     expect(notices.get(p.id)!.at(-1)).toContain('SO-1');
     expect((await ledger.check()).ok).toBe(true);
@@ -145,7 +145,7 @@ describe('sales', () => {
     expect(first).toMatchObject({ status: 'logged', pending: true });
     expect(await log(p, productId, 1, 'BUD-2')).toMatchObject({ status: 'budget_exhausted' });
     if (first.status !== 'logged') throw new Error();
-    await sales.reject(first.saleId, 'admin:m');
+    await sales.reject(db.sql, first.saleId, 'admin:m');
     expect((await campaigns.get(c.id))!.awarded).toBe(0);
     expect(await log(p, productId, 1, 'BUD-3')).toMatchObject({ status: 'logged', points: 100 });
   });

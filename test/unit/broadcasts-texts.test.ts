@@ -26,13 +26,13 @@ describe('broadcast texts', () => {
     const endsOn = '1 grudnia 2026';
     expect(pl('broadcasts:auto.campaign_started', { name: 'Zima', endsOn })).toMatch(/^🎉 Rusza akcja „Zima”!/);
     expect(pl('broadcasts:auto.campaign_ended', { name: 'Zima' })).toMatch(/^🏁 Akcja „Zima” właśnie się zakończyła/);
-    expect(be('broadcasts:auto.campaign_started', { name: 'Зіма', endsOn })).toMatch(/^🎉 Стартуе акцыя «Зіма»!/);
+    expect(be('broadcasts:auto.campaign_started', { name: 'Зіма', endsOn })).toMatch(/^🎉 Пачалася акцыя «Зіма»!/);
     expect(be('broadcasts:auto.campaign_ended', { name: 'Зіма' })).toMatch(/^🏁 Акцыя «Зіма» толькі што скончылася/);
   });
 
   it('reads naturally when muting and when refused', () => {
     expect(pt('broadcasts:mute.done')).toMatch(/^🔕 Já não vai receber anúncios\./);
-    expect(be('broadcasts:mute.done')).toContain('Мы і далей будзем адказваць на вашы паведамленні');
+    expect(be('broadcasts:mute.done')).toContain('На вашы паведамленні мы будзем адказваць і далей');
     expect(be('broadcasts:compose.not_allowed')).toContain('менеджары');
     expect(be('broadcasts:compose.not_allowed')).not.toContain('мэнэджар');
   });

@@ -75,8 +75,8 @@ describe('the rejection notice', () => {
     const { rejectedNotice } = await import('../../src/services/receipts/index.js');
     const t = createI18n({ defaultLocale: 'pl' }).t('pl');
     expect(rejectedNotice(t, { reason: 'shop_not_eligible', note: 'Tylko sklepy sieci X.' }).text).toBe(
-      '❌ Niestety nie możemy przyjąć tego paragonu. Powód: sklep nie bierze udziału w akcji\nKomentarz: Tylko sklepy sieci X.',
+      '❌ Niestety nie możemy zaliczyć Twojego paragonu. Możesz wysłać zdjęcie innego paragonu albo napisać do organizatora programu.\nPowód: sklep nie bierze udziału w akcji\nKomentarz: Tylko sklepy sieci X.',
     );
-    expect(rejectedNotice(t, { reason: null, note: 'Zdjęcie ekranu.' }).text).toBe('❌ Niestety nie możemy przyjąć tego paragonu. Powód: Zdjęcie ekranu.');
+    expect(rejectedNotice(t, { reason: null, note: 'Zdjęcie ekranu.' }).text).toBe('❌ Niestety nie możemy zaliczyć Twojego paragonu. Możesz wysłać zdjęcie innego paragonu albo napisać do organizatora programu.\nPowód: Zdjęcie ekranu.');
   });
 });

@@ -14,7 +14,8 @@ import {
   participantMayCancel,
   type Reward,
 } from '../../src/domain/rewards/index.js';
-import { parseVoucherCsv, toCsv } from '../../src/domain/rewards/csv.js';
+import { parseVoucherCsv } from '../../src/domain/rewards/csv.js';
+import { writeCsv as toCsv } from '../../src/shared/csv.js';
 import { RewardCreateSchema } from '../../src/domain/rewards/schema.js';
 import { createVoucherCipher, loadVoucherKey } from '../../src/services/rewards/voucher-cipher.js';
 import { money } from '../../src/services/rewards/index.js';

@@ -111,8 +111,19 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   async function api(path, options = {}) {
     const headers = Object.assign({ 'x-chat-token': token || '' }, options.headers || {});
     const res = await fetch('/chat/api/' + path, Object.assign({}, options, { headers }));
-    if (!res.ok) throw new Error(String(res.status));
+    if (!res.ok) { const e = new Error(String(res.status)); e.status = res.status; e.retryAfter = Number(res.headers.get('retry-after')) || 0; throw e; }
     return res.status === 204 ? null : res.json();
+  }
+  // While the service is briefly away (503 with Retry-After, or no answer at all) a message is
+  // sent again by itself, with the same id, so the server takes it once however often it arrives.
+  async function retrying(fn) {
+    for (let attempt = 0; ; attempt++) {
+      try { return await fn(); } catch (e) {
+        if ((e.status && e.status !== 503) || attempt >= 60) throw e;
+        status.textContent = UI.offline;
+        await new Promise((r) => setTimeout(r, Math.max(1000, (e.retryAfter || 2) * 1000)));
+      }
+    }
   }
   let starting = null;
   function session() {
@@ -124,9 +135,8 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   }
   async function send(body) {
     try {
-      await session();
-      await api('messages', { method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(Object.assign({ id: uid(), lang: navigator.language || LANG }, body)) });
+      const message = JSON.stringify(Object.assign({ id: uid(), lang: navigator.language || LANG }, body));
+      await retrying(() => session().then(() => api('messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: message })));
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; }
   }
@@ -160,8 +170,8 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     if (f.size > 10 * 1024 * 1024) { status.textContent = UI.tooBig; return; }
     const div = bubble('me', UI.uploading);
     try {
-      await session();
-      await api('photo?id=' + encodeURIComponent(uid()), { method: 'POST', headers: { 'content-type': f.type || 'image/jpeg' }, body: f });
+      const id = uid();
+      await retrying(() => session().then(() => api('photo?id=' + encodeURIComponent(id), { method: 'POST', headers: { 'content-type': f.type || 'image/jpeg' }, body: f })));
       div.textContent = '📷 ' + f.name;
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; }

@@ -152,3 +152,27 @@ export async function countOfParticipant(db: Db, participantId: string): Promise
 export async function events(db: Db, orderId: string): Promise<Array<{ status: OrderStatus; actor: string; reason: string | null; at: Date }>> {
   return db`select status, actor, reason, at from reward_order_events where order_id = ${orderId} order by id` as never;
 }
+
+/** How many orders of a reward are in each status. */
+export async function countByStatus(db: Db, rewardId: string): Promise<Record<OrderStatus, number>> {
+  const counts = await db<{ status: OrderStatus; n: number }[]>`
+    select status, count(*)::int as n from reward_orders where reward_id = ${rewardId} group by status`;
+  const orders = { ordered: 0, shipped: 0, delivered: 0, cancelled: 0 } as Record<OrderStatus, number>;
+  for (const c of counts) orders[c.status] = c.n;
+  return orders;
+}
+
+/** Orders of a participant whose points are still only held, locked, oldest first. */
+export async function openOrderIds(db: Db, participantId: string): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    select id from reward_orders where participant_id = ${participantId} and status = 'ordered' order by created_at, id for update`;
+  return rows.map((r) => r.id);
+}
+
+/** Erasure: drops delivery/payout details and tracking of every order of a participant. */
+export async function forgetDelivery(db: Db, participantId: string, at: Date): Promise<number> {
+  const rows = await db`
+    update reward_orders set delivery = '{"method":"none"}'::jsonb, tracking = null, updated_at = ${at}
+    where participant_id = ${participantId} and (delivery <> '{"method":"none"}'::jsonb or tracking is not null) returning id`;
+  return rows.length;
+}

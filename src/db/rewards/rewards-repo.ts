@@ -29,7 +29,7 @@ export async function insert(db: Db, programId: string, w: RewardWrite): Promise
     insert into rewards (program_id, type, status, names, descriptions, image_url, cost, stock, available_from,
                          available_until, roles, limit_per_participant, cash_out, low_stock_threshold, sort_order)
     values (${programId}, ${w.type}, ${w.status}, ${db.json(w.names as never)}, ${db.json(w.descriptions as never)},
-            ${w.imageUrl}, ${w.cost}, ${w.stock}, ${w.availableFrom}, ${w.availableUntil}, ${db.array(w.roles)}::text[],
+            ${w.imageUrl}, ${w.cost}, ${w.stock}, ${w.availableFrom}, ${w.availableUntil}, ${w.roles}::text[],
             ${w.limitPerParticipant}, ${w.cashOut ? db.json(w.cashOut as never) : null}, ${w.lowStockThreshold}, ${w.sortOrder})
     returning id`;
   return (await get(db, row!.id))!;
@@ -39,7 +39,7 @@ export async function update(db: Db, id: string, w: RewardWrite): Promise<void> 
   await db`
     update rewards set status = ${w.status}, names = ${db.json(w.names as never)},
       descriptions = ${db.json(w.descriptions as never)}, image_url = ${w.imageUrl}, cost = ${w.cost}, stock = ${w.stock},
-      available_from = ${w.availableFrom}, available_until = ${w.availableUntil}, roles = ${db.array(w.roles)}::text[],
+      available_from = ${w.availableFrom}, available_until = ${w.availableUntil}, roles = ${w.roles}::text[],
       limit_per_participant = ${w.limitPerParticipant}, cash_out = ${w.cashOut ? db.json(w.cashOut as never) : null},
       low_stock_threshold = ${w.lowStockThreshold}, sort_order = ${w.sortOrder}, updated_at = now(),
       -- more stock than the alert level: the next shortage alerts again
@@ -77,7 +77,7 @@ export async function list(
   const rows = await db<Row[]>`
     select ${REWARD_COLUMNS(db)} from rewards r
     where r.program_id = ${programId}
-      and (${statuses === null} or r.status = any(${db.array(statuses ?? [])}::text[]))
+      and (${statuses === null} or r.status = any(${statuses ?? []}::text[]))
       and (${filter.type ?? null}::text is null or r.type = ${filter.type ?? null})
     order by r.sort_order, r.cost, r.created_at`;
   return rows.map(toReward);
@@ -116,7 +116,7 @@ export async function insertVouchers(
   const rows = await db`
     insert into reward_vouchers (reward_id, import_id, code_enc, code_hash)
     select ${rewardId}, ${importId}, e, h
-      from unnest(${db.array(codes.map((c) => c.enc)) as never}::bytea[], ${db.array(codes.map((c) => c.hash)) as never}::bytea[]) as x(e, h)
+      from unnest(${codes.map((c) => c.enc) as never}::bytea[], ${codes.map((c) => c.hash) as never}::bytea[]) as x(e, h)
     on conflict (reward_id, code_hash) do nothing
     returning id`;
   return rows.length;
@@ -145,3 +145,8 @@ export async function poolLevels(db: Db, rewardId: string): Promise<{ free: numb
   return row!;
 }
 
+
+export async function countRewards(db: Db): Promise<number> {
+  const [row] = await db<{ n: number }[]>`select count(*)::int as n from rewards`;
+  return row!.n;
+}

@@ -221,3 +221,9 @@ export async function countSalesOf(db: Db, participantId: string): Promise<numbe
   const [row] = await db<{ n: number }[]>`select count(*)::int as n from sales where participant_id = ${participantId}`;
   return row?.n ?? 0;
 }
+
+/** Erasure: a participant's sales keep no photo; the rows stay, anonymous, for the campaign's totals. */
+export async function forgetParticipantSales(db: Db, participantId: string): Promise<number> {
+  const rows = await db`update sales set photo_ref = null where participant_id = ${participantId} and photo_ref is not null returning id`;
+  return rows.length;
+}

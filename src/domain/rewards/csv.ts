@@ -1,6 +1,6 @@
 /**
- * Small CSV helpers for voucher imports and shipping exports (RFC 4180 quoting). Voucher files are
- * one code per line, optionally with a header and more columns: the first column (or the one named
+ * Reading voucher CSV files (RFC 4180 quoting; writing is src/shared/csv.ts). Voucher files are one
+ * code per line, optionally with a header and more columns: the first column (or the one named
  * `code`) is the code.
  */
 
@@ -68,12 +68,3 @@ export function parseVoucherCsv(text: string): VoucherCsv {
   });
   return { codes, duplicatesInFile, emptyLines };
 }
-
-/** One CSV field; formula-looking values are prefixed so a spreadsheet does not run them. */
-export function csvField(value: unknown): string {
-  let s = value == null ? '' : value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",;\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export const toCsv = (rows: unknown[][]): string => rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';

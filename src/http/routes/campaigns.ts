@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { campaignCreateInput, campaignPatchInput, targetInput } from '../../domain/campaigns/rules-schema.js';
 import { CAMPAIGN_STATUSES } from '../../domain/campaigns/campaign.js';
 import type { CampaignsService, CampaignView } from '../../services/campaigns/index.js';
+import type { Sql } from '../../db/sql.js';
 import type { SalesService } from '../../services/sales/index.js';
 import { AppError } from '../../shared/errors.js';
 import { requireRole } from '../plugins/admin-auth.js';
@@ -35,7 +36,7 @@ const present = (c: CampaignView) => ({
 
 const idParams = z.object({ id: z.uuid() });
 
-export function campaignRoutes(deps: { campaigns: CampaignsService; sales: SalesService }): RouteModule {
+export function campaignRoutes(deps: { sql: Sql; campaigns: CampaignsService; sales: SalesService }): RouteModule {
   return async (app: FastifyInstance) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
     api.post(
@@ -85,12 +86,12 @@ export function campaignRoutes(deps: { campaigns: CampaignsService; sales: Sales
         preHandler: requireRole('manager'),
         schema: { summary: 'A sales target for a participant or a store', tags: ['sales'], params: idParams, body: targetInput },
       },
-      async (request, reply) => reply.code(201).send(await deps.sales.createTarget(request.params.id, request.body, actorOf(request))),
+      async (request, reply) => reply.code(201).send(await deps.sales.createTarget(deps.sql, request.params.id, request.body, actorOf(request))),
     );
     api.get(
       '/campaigns/:id/targets',
       { preHandler: requireRole('viewer'), schema: { tags: ['sales'], params: idParams } },
-      async (request) => ({ items: await deps.sales.listTargets(request.params.id) }),
+      async (request) => ({ items: await deps.sales.listTargets(deps.sql, request.params.id) }),
     );
   };
 }

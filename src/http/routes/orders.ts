@@ -9,9 +9,11 @@ import { z } from 'zod';
 import type { RouteModule } from '../server.js';
 import { requireRole } from '../plugins/admin-auth.js';
 import { AppError } from '../../shared/errors.js';
+import type { Sql } from '../../db/sql.js';
 import type { ChangeResult, RewardsService } from '../../services/rewards/index.js';
 import { OrderFilterSchema } from '../../domain/rewards/schema.js';
 import { actorOf } from './rewards.js';
+import { csvFormatOf, csvFormatQuery } from '../csv-format.js';
 
 const idParams = z.object({ id: z.uuid() });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
@@ -31,7 +33,7 @@ function answer(r: ChangeResult, what: string) {
   }
 }
 
-export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
+export function orderRoutes(deps: { sql: Sql; rewards: RewardsService }): RouteModule {
   return async (app: FastifyInstance) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -42,7 +44,7 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
         preHandler: requireRole('manager'),
         schema: { summary: 'Reward orders, newest first, with filters (with delivery details)', tags: ['orders'], querystring: OrderFilterSchema },
       },
-      async (request) => deps.rewards.listOrders(request.query),
+      async (request) => deps.rewards.listOrders(deps.sql, request.query),
     );
 
     api.get(
@@ -52,22 +54,25 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
         schema: {
           summary: 'Shipping details of physical orders as CSV (default: waiting to ship)',
           tags: ['orders'],
-          querystring: OrderFilterSchema.pick({ status: true, rewardId: true, from: true, to: true }),
+          description: 'Add `?format=excel` (or `Accept: application/vnd.ms-excel`) for the form Excel opens as it is: UTF-8 BOM, semicolons for pl/pt/be readers (`?locale=` or Accept-Language).',
+          querystring: OrderFilterSchema.pick({ status: true, rewardId: true, from: true, to: true }).extend(csvFormatQuery.shape),
         },
       },
-      async (request, reply) =>
-        reply
+      async (request, reply) => {
+        const { format: _format, locale: _locale, ...filter } = request.query;
+        return reply
           .type('text/csv; charset=utf-8')
           .header('cache-control', 'no-store')
           .header('content-disposition', 'attachment; filename="shipping.csv"')
-          .send(await deps.rewards.shippingCsv(request.query)),
+          .send(await deps.rewards.shippingCsv(deps.sql, filter, csvFormatOf(request)));
+      },
     );
 
     api.get(
       '/orders/:id',
       { preHandler: requireRole('manager'), schema: { summary: 'One order', tags: ['orders'], params: idParams } },
       async (request) => {
-        const order = await deps.rewards.getOrder(request.params.id);
+        const order = await deps.rewards.getOrder(deps.sql, request.params.id);
         if (!order) throw new AppError('not_found', 'Order not found');
         return order;
       },
@@ -88,6 +93,7 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
       async (request) => {
         const body = request.body ?? {};
         const r = await deps.rewards.fulfil(
+          deps.sql,
           request.params.id,
           { ...(body.status ? { to: body.status } : {}), ...(body.tracking ? { tracking: body.tracking } : {}) },
           actorOf(request),
@@ -107,7 +113,7 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
           body: reasonBody,
         },
       },
-      async (request) => answer(await deps.rewards.cancel(request.params.id, request.body.reason, actorOf(request)), 'cancelled'),
+      async (request) => answer(await deps.rewards.cancel(deps.sql, request.params.id, request.body.reason, actorOf(request)), 'cancelled'),
     );
 
     // Cash-out wording for the same two moves: approve = pay out (points posted), reject = points back.
@@ -115,10 +121,10 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
       '/orders/:id/approve',
       { preHandler: requireRole('manager'), schema: { summary: 'Approve a cash-out payout', tags: ['orders'], params: idParams } },
       async (request) => {
-        const order = await deps.rewards.getOrder(request.params.id);
+        const order = await deps.rewards.getOrder(deps.sql, request.params.id);
         if (!order) throw new AppError('not_found', 'Order not found');
         if (order.type !== 'cash_out') throw new AppError('conflict', 'Only cash-out orders are approved; use /fulfil');
-        return answer(await deps.rewards.fulfil(order.id, { to: 'delivered' }, actorOf(request)), 'approved');
+        return answer(await deps.rewards.fulfil(deps.sql, order.id, { to: 'delivered' }, actorOf(request)), 'approved');
       },
     );
 
@@ -129,10 +135,10 @@ export function orderRoutes(deps: { rewards: RewardsService }): RouteModule {
         schema: { summary: 'Reject a cash-out payout (points come back)', tags: ['orders'], params: idParams, body: reasonBody },
       },
       async (request) => {
-        const order = await deps.rewards.getOrder(request.params.id);
+        const order = await deps.rewards.getOrder(deps.sql, request.params.id);
         if (!order) throw new AppError('not_found', 'Order not found');
         if (order.type !== 'cash_out') throw new AppError('conflict', 'Only cash-out orders are rejected; use /cancel');
-        return answer(await deps.rewards.cancel(order.id, request.body.reason, actorOf(request)), 'rejected');
+        return answer(await deps.rewards.cancel(deps.sql, order.id, request.body.reason, actorOf(request)), 'rejected');
       },
     );
   };

@@ -9,13 +9,14 @@ import { z } from 'zod';
 import type { RouteModule } from '../server.js';
 import { requireRole } from '../plugins/admin-auth.js';
 import { AppError } from '../../shared/errors.js';
+import type { Sql } from '../../db/sql.js';
 import type { RewardsService } from '../../services/rewards/index.js';
 import { RewardCreateSchema, RewardPatchSchema } from '../../domain/rewards/schema.js';
 
 const idParams = z.object({ id: z.uuid() });
 export const actorOf = (request: { admin?: { name: string } }): string => `admin:${request.admin?.name ?? 'unknown'}`;
 
-export function rewardRoutes(deps: { rewards: RewardsService }): RouteModule {
+export function rewardRoutes(deps: { sql: Sql; rewards: RewardsService }): RouteModule {
   return async (app: FastifyInstance) => {
     await app.register(async (scope) => {
       scope.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -31,7 +32,7 @@ export function rewardRoutes(deps: { rewards: RewardsService }): RouteModule {
             body: RewardCreateSchema,
           },
         },
-        async (request, reply) => reply.code(201).send(await deps.rewards.create(request.body, actorOf(request))),
+        async (request, reply) => reply.code(201).send(await deps.rewards.create(deps.sql, request.body, actorOf(request))),
       );
 
       api.get(
@@ -47,14 +48,14 @@ export function rewardRoutes(deps: { rewards: RewardsService }): RouteModule {
             }),
           },
         },
-        async (request) => ({ items: await deps.rewards.list(request.query) }),
+        async (request) => ({ items: await deps.rewards.list(deps.sql, request.query) }),
       );
 
       api.get(
         '/rewards/:id',
         { preHandler: requireRole('viewer'), schema: { summary: 'One reward', tags: ['rewards'], params: idParams } },
         async (request) => {
-          const reward = await deps.rewards.get(request.params.id);
+          const reward = await deps.rewards.get(deps.sql, request.params.id);
           if (!reward) throw new AppError('not_found', `Reward ${request.params.id} not found`);
           return reward;
         },
@@ -71,7 +72,7 @@ export function rewardRoutes(deps: { rewards: RewardsService }): RouteModule {
             body: RewardPatchSchema,
           },
         },
-        async (request) => deps.rewards.patch(request.params.id, request.body, actorOf(request)),
+        async (request) => deps.rewards.patch(deps.sql, request.params.id, request.body, actorOf(request)),
       );
 
       api.get(
@@ -80,7 +81,7 @@ export function rewardRoutes(deps: { rewards: RewardsService }): RouteModule {
           preHandler: requireRole('viewer'),
           schema: { summary: 'Stock level, voucher pool (free/assigned) and orders by status', tags: ['rewards'], params: idParams },
         },
-        async (request) => deps.rewards.stockLevels(request.params.id),
+        async (request) => deps.rewards.stockLevels(deps.sql, request.params.id),
       );
 
       api.post(
@@ -104,7 +105,7 @@ export function rewardRoutes(deps: { rewards: RewardsService }): RouteModule {
             if (!parsed.success) throw new AppError('invalid_input', 'Send the codes as text/csv or as {"codes": [...]}');
             csv = parsed.data.codes.map((c) => (/[",;\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join('\n');
           }
-          const result = await deps.rewards.importVouchers(request.params.id, csv, actorOf(request));
+          const result = await deps.rewards.importVouchers(deps.sql, request.params.id, csv, actorOf(request));
           if (result.imported === 0 && result.alreadyInPool === 0) throw new AppError('invalid_input', 'The CSV holds no codes');
           return reply.code(201).send({ ...result, emptyLines: result.emptyLines.slice(0, 1000) });
         },

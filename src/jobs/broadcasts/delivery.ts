@@ -18,13 +18,14 @@
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
-import type { ChannelId, Outbound, SendResult } from '../../dialog/types.js';
+import type { ChannelId } from '../../dialog/types.js';
 import type { I18n, Locale } from '../../i18n/index.js';
 import * as repo from '../../db/broadcasts/repo.js';
-import * as participantsRepo from '../../db/participants/participants-repo.js';
-import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
-import { templateTranslator } from '../../services/broadcasts/index.js';
-import type { ChannelGate } from './channel-gate.js';
+import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
+import * as programsRepo from '../../db/programs/repo.js';
+import type { Broadcast } from '../../domain/broadcasts/index.js';
+import { deliverOne } from './deliver-one.js';
+import type { ChannelGate } from '../rate-gate.js';
 
 export interface DeliveryOptions {
   /** Sends in flight at once per lane. */
@@ -59,7 +60,6 @@ export interface DeliveryLanes {
 
 const DEFAULT_CONCURRENCY: Record<ChannelId, number> = { telegram: 64, whatsapp: 1, web: 8 };
 
-
 export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   const o = {
     staleClaimMs: deps.options?.staleClaimMs ?? 60_000,
@@ -79,7 +79,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     if (hit && Date.now() - hit.at < 5_000) return hit;
     const b = await repo.getById(sql, id);
     if (!b) return undefined;
-    const entry = { b, programDefault: await repo.programDefaultLocale(sql, b.programId), at: Date.now() };
+    const entry = { b, programDefault: await programsRepo.programDefaultLocale(sql, b.programId), at: Date.now() };
     cache.set(id, entry);
     return entry;
   }
@@ -89,10 +89,9 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   let active: { ids: string[]; at: number } = { ids: [], at: 0 };
   let refreshing: Promise<string[]> | undefined;
   function refreshActive(): Promise<string[]> {
-    refreshing ??= sql<{ id: string }[]>`
-      select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`
-      .then((rows) => {
-        active = { ids: rows.map((r) => r.id), at: Date.now() };
+    refreshing ??= repo.liveIds(sql)
+      .then((ids) => {
+        active = { ids, at: Date.now() };
         return active.ids;
       })
       .finally(() => {
@@ -120,12 +119,12 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     marks = [];
     if (!rows.length) return flushing;
     flushing = flushing.then(() =>
-      repo.markSentMany(sql, rows).catch((error: unknown) => logger.error({ err: error, n: rows.length }, 'broadcast: could not record sent deliveries')),
+      deliveries.markSentMany(sql, rows).catch((error: unknown) => logger.error({ err: error, n: rows.length }, 'broadcast: could not record sent deliveries')),
     );
     return flushing;
   }
   async function markSent(id: number, providerMessageId: string | undefined): Promise<void> {
-    if (o.markEveryMs <= 0) return repo.markSent(sql, id, providerMessageId);
+    if (o.markEveryMs <= 0) return deliveries.markSent(sql, id, providerMessageId);
     marks.push({ id, ...(providerMessageId ? { providerMessageId } : {}) });
     if (marks.length >= 200) void flushMarks();
     else flushTimer ??= setTimeout(() => void flushMarks(), o.markEveryMs);
@@ -142,57 +141,8 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       wakers.add(wake);
     });
 
-  function render(entry: { b: Broadcast; programDefault: Locale }, d: repo.ClaimedDelivery): Outbound | undefined {
-    return renderFor(entry.b, d, entry.programDefault, templateTranslator(deps.i18n.t(d.locale), d.locale));
-  }
-
-  async function deliver(adapter: ChannelAdapter, d: repo.ClaimedDelivery): Promise<void> {
-    try {
-      const entry = await broadcastOf(d.broadcastId);
-      const message = entry && render(entry, d);
-      if (!message) {
-        await repo.markFinal(sql, d.id, 'failed', 'no text for this recipient');
-        return;
-      }
-      let result: SendResult;
-      try {
-        // The key names the delivery: a channel that dedupes (WhatsApp) sends it once even if a
-        // crash makes us hand it over again.
-        result = await adapter.send({ channel: d.channel, externalId: d.externalId, chatId: d.chatId }, message, {
-          key: `broadcast:${d.id}`,
-          kind: 'broadcast',
-        });
-      } catch (error) {
-        result = { status: 'failed', reason: error instanceof Error ? error.message : String(error), retryable: true };
-      }
-      switch (result.status) {
-        case 'sent':
-          await markSent(d.id, result.providerMessageId);
-          return;
-        case 'rate_limited':
-          // The whole channel waits, not only this row; the row keeps its place without an attempt.
-          if (deps.gate.hasRate(d.channel)) await deps.gate.pause(d.channel, result.retryAfterMs);
-          await repo.requeue(sql, d.id, deps.gate.hasRate(d.channel) ? 0 : result.retryAfterMs, false, 'rate limited');
-          return;
-        case 'unreachable':
-          await sql.begin(async (tx) => {
-            await repo.markFinal(tx, d.id, 'unreachable', result.reason);
-            await participantsRepo.markUnreachable(tx, d.channel, d.externalId, result.reason);
-          });
-          return;
-        case 'failed':
-          if (result.retryable && d.attempts + 1 < o.maxAttempts) {
-            await repo.requeue(sql, d.id, retryDelayMs(d.attempts + 1), true, result.reason);
-          } else {
-            await repo.markFinal(sql, d.id, 'failed', result.reason);
-          }
-          return;
-      }
-    } catch (error) {
-      // The database did not take the mark: the claim stays and is released as stale later.
-      logger.error({ err: error, deliveryId: d.id }, 'broadcast: could not record a delivery');
-    }
-  }
+  const deliver = (adapter: ChannelAdapter, d: deliveries.ClaimedDelivery) =>
+    deliverOne({ ...deps, maxAttempts: o.maxAttempts, broadcastOf, markSent }, adapter, d);
 
   async function lane(adapter: ChannelAdapter): Promise<void> {
     const channel = adapter.id;
@@ -209,27 +159,27 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
      * a moment. All of it runs while the previous batch is being sent, so the lane goes from one
      * batch to the next without waiting for the database.
      */
-    const claimNext = async (): Promise<repo.ClaimedDelivery[]> => {
-      let batch: repo.ClaimedDelivery[] = [];
+    const claimNext = async (): Promise<deliveries.ClaimedDelivery[]> => {
+      let batch: deliveries.ClaimedDelivery[] = [];
       for (const id of await activeIds()) {
-        batch = await repo.claim(sql, id, channel, claimSize);
+        batch = await deliveries.claim(sql, id, channel, claimSize);
         if (batch.length) break;
       }
       if (!batch.length) return [];
       const muted = batch.filter((d) => d.muted);
-      for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
+      for (const d of muted) await deliveries.markFinal(sql, d.id, 'opted_out', 'muted');
       // Someone chatting with the bot right now gets the broadcast a moment later, after the replies.
-      const busy = await repo.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
-      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await repo.requeue(sql, d.id, 1_500, false);
+      const busy = await deliveries.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
+      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await deliveries.requeue(sql, d.id, 1_500, false);
       const toSend = batch.filter((d) => !d.muted && !busy.has(d.chatId));
       // A batch of only muted or busy rows: look again at once rather than idle.
       return toSend.length || batch.length === 0 ? toSend : claimNext();
     };
     // The next claim runs while the current batch is being sent, so the lane never stops taking
     // slots to wait for the database (a slot not taken in time is lost).
-    let prefetched: Promise<repo.ClaimedDelivery[]> | undefined;
+    let prefetched: Promise<deliveries.ClaimedDelivery[]> | undefined;
     while (!stopping) {
-      let toSend: repo.ClaimedDelivery[] = [];
+      let toSend: deliveries.ClaimedDelivery[] = [];
       try {
         toSend = await (prefetched ?? claimNext());
         prefetched = undefined;
@@ -275,12 +225,12 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
           inflight.add(p);
         }
       }
-      if (i < toSend.length) await repo.unclaim(sql, toSend.slice(i).map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+      if (i < toSend.length) await deliveries.unclaim(sql, toSend.slice(i).map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
       if (pausedFor) await idle(Math.min(pausedFor - 1_000, 30_000));
     }
     if (prefetched) {
-      const left = await prefetched.catch(() => [] as repo.ClaimedDelivery[]);
-      await repo.unclaim(sql, left.map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+      const left = await prefetched.catch(() => [] as deliveries.ClaimedDelivery[]);
+      await deliveries.unclaim(sql, left.map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
     }
     await Promise.allSettled(inflight);
   }
@@ -300,6 +250,6 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       await Promise.allSettled(lanes);
       await flushMarks();
     },
-    releaseStale: () => repo.releaseStale(sql, o.staleClaimMs),
+    releaseStale: () => deliveries.releaseStale(sql, o.staleClaimMs),
   };
 }

@@ -7,7 +7,9 @@ import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import { createI18n, type Locale } from '../../i18n/index.js';
 import { createLedger } from '../ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../participants/index.js';
+import { createParticipants } from '../participants/index.js';
+import { createEnqueueOutbound } from '../outbox/index.js';
+import { countRewards } from '../../db/rewards/rewards-repo.js';
 import { createRewards, type RewardsService } from './index.js';
 import { createVoucherCipher, loadVoucherKey } from './voucher-cipher.js';
 
@@ -17,11 +19,11 @@ export type DemoSeedDeps =
   | { sql: Sql; dataDir: string; voucherKey?: string | undefined; defaultLocale?: Locale; logger?: Logger };
 
 export async function seedDemoRewards(deps: DemoSeedDeps, actor = 'demo'): Promise<{ created: number; vouchers: number }> {
-  const [existing] = await deps.sql<{ n: number }[]>`select count(*)::int as n from rewards`;
-  if (existing!.n > 0) return { created: 0, vouchers: 0 };
+  if ((await countRewards(deps.sql)) > 0) return { created: 0, vouchers: 0 };
   const rewards = 'rewards' in deps ? deps.rewards : await buildRewards(deps);
 
   await rewards.create(
+    deps.sql,
     {
       type: 'physical',
       name: { pl: 'Kubek termiczny Punkto', pt: 'Caneca térmica Punkto', be: 'Тэрмакубак Punkto' },
@@ -38,6 +40,7 @@ export async function seedDemoRewards(deps: DemoSeedDeps, actor = 'demo'): Promi
     actor,
   );
   const voucher = await rewards.create(
+    deps.sql,
     {
       type: 'e_voucher',
       name: { pl: 'E-bon 20 zł', pt: 'Vale digital 5 €', be: 'Электронны сертыфікат 10 Br' },
@@ -53,15 +56,16 @@ export async function seedDemoRewards(deps: DemoSeedDeps, actor = 'demo'): Promi
     actor,
   );
   const codes = Array.from({ length: 20 }, () => `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`);
-  const imported = await rewards.importVouchers(voucher.id, codes.join('\n'), actor);
+  const imported = await rewards.importVouchers(deps.sql, voucher.id, codes.join('\n'), actor);
   await rewards.create(
+    deps.sql,
     {
       type: 'cash_out',
-      name: { pl: 'Doładowanie karty przedpłaconej', pt: 'Carregamento de cartão pré-pago', be: 'Папаўненне перадаплатнай карткі' },
+      name: { pl: 'Doładowanie karty przedpłaconej', pt: 'Carregamento de cartão pré-pago', be: 'Папаўненне карткі' },
       description: {
-        pl: 'Zamień punkty na pieniądze na karcie. Wypłatę zatwierdza opiekun programu.',
+        pl: 'Zamień punkty na pieniądze na karcie. Wypłatę zatwierdza organizator programu.',
         pt: 'Troque pontos por dinheiro no cartão. O levantamento é aprovado pelo gestor do programa.',
-        be: 'Абмяняйце балы на грошы на картцы. Вывад зацвярджае куратар праграмы.',
+        be: 'Абмяняйце балы на грошы на картцы. Выплату зацвярджае арганізатар праграмы.',
       },
       cost: 10,
       cashOut: { currency: 'PLN', step: 10, min: 10, max: 100 },
@@ -76,7 +80,6 @@ async function buildRewards(deps: Extract<DemoSeedDeps, { dataDir: string }>): P
   const defaultLocale = deps.defaultLocale ?? 'pl';
   const i18n = createI18n({ defaultLocale });
   return createRewards({
-    sql: deps.sql,
     ledger: createLedger({ sql: deps.sql, ...(deps.logger ? { logger: deps.logger } : {}) }),
     participants: createParticipants({ sql: deps.sql, defaultLocale }),
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale }),

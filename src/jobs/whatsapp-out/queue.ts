@@ -20,11 +20,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
-import type { ChannelAdapter } from '../channel.js';
-import type { ChannelAddress, Outbound, SendResult } from '../../dialog/types.js';
-import { QUEUES, jobId } from '../../jobs/contracts.js';
+import type { ChannelAdapter } from '../../channels/channel.js';
+import type { ChannelAddress, Outbound, SendResult } from '../../shared/messages.js';
+import { QUEUES, jobId } from '../contracts.js';
 import type { Logger } from '../../shared/logger.js';
-import type { WhatsAppSendMeta, WhatsAppSendResult } from './adapter.js';
+import type { WhatsAppSendMeta, WhatsAppSendResult } from '../../channels/whatsapp/adapter.js';
 
 const ChoiceSchema = z.object({ label: z.string(), value: z.string() });
 
@@ -35,6 +35,7 @@ export const WhatsAppOutJob = z.object({
     choices: z.array(z.array(ChoiceSchema)).optional(),
     requestPhone: z.object({ label: z.string() }).optional(),
     image: z.object({ url: z.string().optional(), mediaKey: z.string().optional() }).optional(),
+    answer: z.literal('free').optional(),
   }),
   kind: z.enum(['reply', 'notice', 'broadcast']).optional(),
   /** The sender's message key (`outbox:<id>`): the WhatsApp process sends a key once. */
