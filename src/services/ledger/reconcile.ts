@@ -17,7 +17,8 @@ export interface Reconciliation {
   full(db: Sql, options?: { rangeSize?: number; limit?: number; onProgress?: (p: checks.FullProgress) => void }): Promise<CheckResult>;
 }
 
-const result = (rows: CheckRow[]): CheckResult => {
+/** Rows of a check as the {ok, problems} every reconciliation answers (Ledger.check() too). */
+export const toCheckResult = (rows: CheckRow[]): CheckResult => {
   const problems = rows.map(
     (r): LedgerProblem => ({
       kind: r.kind as LedgerProblemKind,
@@ -35,13 +36,13 @@ const result = (rows: CheckRow[]): CheckResult => {
 export function createReconciliation(deps: { logger?: Logger } = {}): Reconciliation {
   return {
     async changes(db, options) {
-      const res = result(await checks.checkIncremental(db, options?.marginMs ?? 60_000, options?.limit ?? 200));
+      const res = toCheckResult(await checks.checkIncremental(db, options?.marginMs ?? 60_000, options?.limit ?? 200));
       if (!res.ok) deps.logger?.error({ problems: res.problems.slice(0, 20) }, 'ledger: reconciliation of recent changes found problems');
       return res;
     },
     async full(db, options) {
       const started = Date.now();
-      const res = result(
+      const res = toCheckResult(
         await checks.checkFull(db, {
           rangeSize: options?.rangeSize ?? 200_000,
           limit: options?.limit ?? 200,
