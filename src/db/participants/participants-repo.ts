@@ -103,17 +103,18 @@ export interface ListQuery {
 
 /**
  * Only the conditions asked for go into the statement (a generic plan of `$2 is null or …` could
- * use no index): the name, store and phone-digit substrings are served by the trigram indexes of
- * migrations/0041, the order and the cursor by (program_id, created_at desc, id).
+ * use no index): name and store substrings are served by the folded trigram index of 0050, phone
+ * digits by 0041's, the order and the cursor by (program_id, created_at desc, id desc).
  */
 export async function list(db: Db, q: ListQuery): Promise<{ items: Participant[]; total: number }> {
   const params: unknown[] = [q.programId];
   const add = (v: unknown) => `$${params.push(v)}`;
   const where = ['program_id = $1'];
   if (q.search) {
-    const like = add(`%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    // Case and accents are folded on both sides by punkto_fold (migration 0050), which the trigram index covers.
+    const like = add(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     const digits = q.search.replace(/\D/g, '');
-    const arms = [`lower(coalesce(name, '')) like ${like}`, `lower(coalesce(store, '')) like ${like}`];
+    const arms = [`punkto_fold(coalesce(name, '') || ' ' || coalesce(store, '')) like punkto_fold(${like})`];
     if (digits.length >= 3) arms.push(`regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like ${add(`%${digits}%`)}`);
     where.push(`(${arms.join(' or ')})`);
   }

@@ -6,6 +6,7 @@
 import { LOCALES, type Locale } from '../../../i18n/index.js';
 import { normalizePhone, SELF_SERVICE_ROLES, type ParticipantRole } from '../../../domain/participants/index.js';
 import type { ChatDraft } from '../chat-draft.js';
+import { phoneHeldByOther } from '../../../db/participants/phone-owner.js';
 import type { Need } from './questions.js';
 
 export type Applied = 'advanced' | 'invalid' | 'not_for_me';
@@ -75,6 +76,10 @@ export async function applyAnswer(chat: ChatDraft, need: Need, askedStep: string
         const phone = normalizePhone(text, chat.locale);
         if (!phone) {
           chat.reply(t('bot:reg.phone_invalid'));
+          return 'invalid';
+        }
+        if (await phoneHeldByOther(chat.ctx.db, chat.ctx.program.id, phone, chat.participant?.id)) {
+          chat.reply(t('bot:reg.phone_taken'));
           return 'invalid';
         }
         await attachPhone(chat, phone, false);
