@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { LOCALES, type Locale } from './shared/locale.js';
+import { LOCALES, LOCALE_TAGS, normalizeLocale, type Locale } from './shared/locale.js';
 
 /**
  * The environment, parsed once. This is the only module that reads `process.env`; everything else
@@ -82,7 +82,8 @@ const schema = z
     WHATSAPP_RESTART_HOURS: z.coerce.number().min(0).default(24),
     /** OCR of receipts without a usable fiscal QR (tesseract.js, offline; ~200 MB RAM per language set in use). */
     RECEIPT_OCR: z.enum(['off', 'on']).default('off'),
-    DEFAULT_LOCALE: z.enum(LOCALES).default('pl'),
+    /** `pt` (before the split) means pt-PT; a Brazilian deployment says pt-BR. */
+    DEFAULT_LOCALE: z.enum(LOCALE_TAGS).default('pl').transform((t): Locale => normalizeLocale(t) ?? 'pl'),
     ROLE: z.enum(ROLES).default('all'),
     /** Key for the HMAC of redeemable codes; unset → generated once and kept in DATA_DIR. */
     CODE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

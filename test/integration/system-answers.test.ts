@@ -85,8 +85,8 @@ describe('my balance and /mydata', () => {
     ]);
     const data = (await c.send(command('mydata'))).map((m) => m.text).join('\n');
     expect(data).toContain('Encomendas de prémios:');
-    expect(data).toContain('• Caneca (02/11/2026): entrega a Rita Silva, Rua Augusta 10, Lisboa');
-    expect(data).toContain('• Camisola (02/11/2026): levantamento na loja Loja Demo, em nome de Rita Silva');
+    expect(data).toContain('• Caneca (2 de novembro de 2026): entrega a Rita Silva, Rua Augusta 10, Lisboa');
+    expect(data).toContain('• Camisola (2 de novembro de 2026): levantamento na loja Loja Demo, em nome de Rita Silva');
     expect(data).toContain('pagamento para PT50 0002 0123 1234 5678 9015 4');
     expect(data).not.toContain('Vale digital'); // nothing personal kept for it
     expect(data).toContain('(mostramos as 4 mais recentes de 7)');

@@ -137,7 +137,7 @@ export async function applyAnswer(chat: ChatDraft, need: Need, askedStep: string
 
 function pickLanguageByText(chat: ChatDraft, text: string): Locale | undefined {
   const lower = text.toLowerCase().trim();
-  const byNumber = /^[123]$/.test(lower) ? LOCALES[Number(lower) - 1] : undefined;
+  const byNumber = new RegExp(`^[1-${LOCALES.length}]$`).test(lower) ? LOCALES[Number(lower) - 1] : undefined;
   if (byNumber) return byNumber;
   return LOCALES.find((l) => {
     const name = chat.ctx.translate(l)('common:language_name').toLowerCase();

@@ -107,7 +107,7 @@ describe('the codes flow as a unit', () => {
 
   it('answers in the participant’s language', async () => {
     const { codes } = codesFake((c) => ({ status: 'unknown', code: c }));
-    const turn = await createCodesFlow({ codes }).intercept!(fakeFlowContext({ inbound: message({ kind: 'text', text: A }), participant: participant({ locale: 'pt' }) }));
-    expect(turn!.replies).toEqual([i18n.t('pt')('codes:unknown', { code: A.replaceAll('-', '') })]);
+    const turn = await createCodesFlow({ codes }).intercept!(fakeFlowContext({ inbound: message({ kind: 'text', text: A }), participant: participant({ locale: 'pt-PT' }) }));
+    expect(turn!.replies).toEqual([i18n.t('pt-PT')('codes:unknown', { code: A.replaceAll('-', '') })]);
   });
 });

@@ -53,11 +53,11 @@ describe('the system flow as a unit', () => {
         return participant({ locale });
       },
     });
-    const turn = await system.anytime(fakeChatContext({ inbound: message({ kind: 'choice', value: 'lang:pt' }), services: { participants } }));
-    expect(set).toEqual([{ db: MESSAGE_TX, id: 'p-1', locale: 'pt' }]);
-    expect(turn!.participant!.locale).toBe('pt');
-    expect(turn!.replies![0]).toEqual({ text: i18n.t('pt')('bot:language.set') });
-    expect((turn!.replies![1] as { text: string }).text).toBe(i18n.t('pt')('bot:menu.title'));
+    const turn = await system.anytime(fakeChatContext({ inbound: message({ kind: 'choice', value: 'lang:pt-PT' }), services: { participants } }));
+    expect(set).toEqual([{ db: MESSAGE_TX, id: 'p-1', locale: 'pt-PT' }]);
+    expect(turn!.participant!.locale).toBe('pt-PT');
+    expect(turn!.replies![0]).toEqual({ text: i18n.t('pt-PT')('bot:language.set') });
+    expect((turn!.replies![1] as { text: string }).text).toBe(i18n.t('pt-PT')('bot:menu.title'));
   });
 
   it('before anyone registered, a language is kept in the chat and nothing is written', async () => {
