@@ -23,7 +23,7 @@ describe('receipt review cards', () => {
   it('managers get the review card as moderators do, each once, never for their own receipt', async () => {
     await w.campaign({ pointsPerUnit: 1 });
     const moderator = await w.participant({ role: 'moderator', name: 'Ewa' });
-    const manager = await w.participant({ role: 'manager', locale: 'pt', name: 'Rui' });
+    const manager = await w.participant({ role: 'manager', locale: 'pt-PT', name: 'Rui' });
     const ala = await w.participant({ name: 'Ala' });
     const id = await w.submit(ala, await receiptPhoto(PT_QR, { seed: 81 }));
     const r = (await w.receipts.get(w.db.sql, id))!;
@@ -69,7 +69,7 @@ describe('a receipt sent before any receipt rules exist', () => {
     const [c] = await w.db.sql<Array<{ id: string }>>`
       insert into campaigns (program_id, name, status, starts_at, ends_at)
       values (${w.programId}, 'Outono', 'active', '2026-09-01T00:00:00Z', '2026-10-01T00:00:00Z') returning id`;
-    const p = await w.participant({ locale: 'pt' });
+    const p = await w.participant({ locale: 'pt-PT' });
     const id = await w.submit(p, await receiptPhoto(PT_QR, { seed: 91 }), { process: false });
     expect((await w.receipts.get(w.db.sql, id))!.campaignId).toBe(c!.id);
 

@@ -96,7 +96,7 @@ const JOURNEYS = [
 
 describe('web chat', () => {
   it('serves a self-contained page in the browser’s language', async () => {
-    for (const [accept, lang, send] of [['pt-BR,pt', 'pt', 'Enviar'], ['be', 'be', 'Даслаць'], ['de-DE,pl;q=0.5', 'pl', 'Wyślij'], ['en', 'pl', 'Wyślij']] as const) {
+    for (const [accept, lang, send] of [['pt-BR,pt', 'pt-BR', 'Enviar'], ['be', 'be', 'Даслаць'], ['de-DE,pl;q=0.5', 'pl', 'Wyślij'], ['en', 'pl', 'Wyślij']] as const) {
       const res = await app.inject({ method: 'GET', url: '/chat', headers: { 'accept-language': accept } });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toContain('text/html');
