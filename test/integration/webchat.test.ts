@@ -104,7 +104,7 @@ describe('web chat', () => {
       expect(res.body).toContain(send);
       expect(res.body).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // nothing from a CDN
     }
-    expect(localeFromAcceptLanguage('en-US,be;q=0.3,pt;q=0.7', 'pl')).toBe('pt');
+    expect(localeFromAcceptLanguage('en-US,be;q=0.3,pt;q=0.7', 'pl')).toBe('pt-PT');
   });
 
   for (const j of JOURNEYS) {
