@@ -6,7 +6,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, docsAccess, type Config } from './config.js';
+import { resolveRedisPrefix } from './jobs/redis-prefix.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { createSql, type Sql } from './db/sql.js';
 import { migrate } from './db/migrate.js';
@@ -107,6 +108,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
           webchatRoutes({ sql, engine, i18n, defaultLocale: config.DEFAULT_LOCALE, loadMedia: (key) => core.mediaStore.get(key) }),
         ],
         ...(channels.readiness ? { readinessDetails: channels.readiness } : {}),
+        trustProxy: config.TRUST_PROXY,
+        docs: docsAccess(config),
       });
       life.add('http', () => app.close());
       url = await app.listen({ port: config.PORT, host: config.HOST });
@@ -131,7 +134,7 @@ async function startStorage(config: Config, logger: Logger, life: Lifecycle): Pr
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redisServer = await ensureRedis(config.REDIS_URL, config.DATA_DIR, logger);
   life.add('redis-server', redisServer.stop);
-  const redis = createRedisConnections(config.REDIS_URL);
+  const redis = createRedisConnections(config.REDIS_URL, await resolveRedisPrefix(sql, config.REDIS_PREFIX));
   life.add('redis', redis.close);
   return { sql, redis };
 }

@@ -38,7 +38,7 @@ export function ledgerFeature(core: Core): Feature {
   return {
     apiRoutes: [ledgerRoutes(ledger), participantRoutes({ sql: core.sql, participants: core.participants, ledger })],
     async startWorkers() {
-      const maintenance = await startLedgerMaintenance({ connection: redis.bullmq(), ledger, logger });
+      const maintenance = await startLedgerMaintenance({ connection: redis.bullmq(), prefix: redis.prefix, ledger, logger });
       life.add('ledger maintenance', maintenance.close);
     },
   };
@@ -74,7 +74,7 @@ export function broadcastsFeature(core: Core, kick: (id: string) => Promise<void
  */
 export async function receiptsFeature(core: Core, campaigns: ReturnType<typeof createCampaigns>): Promise<Feature> {
   const { config, sql, redis, logger, life } = core;
-  const receiptQueue = createReceiptQueue({ connection: redis.bullmq });
+  const receiptQueue = createReceiptQueue({ connection: redis.bullmq, prefix: redis.prefix });
   life.add('receipt queue', receiptQueue.close);
   const ocr = config.RECEIPT_OCR === 'on' && core.runs.worker ? createTesseractOcr({ dataDir: config.DATA_DIR, logger }) : undefined;
   if (ocr) {
@@ -100,7 +100,7 @@ export async function receiptsFeature(core: Core, campaigns: ReturnType<typeof c
     erasureHooks: [(db, id) => receipts.forgetParticipant(db, id)],
     personalData: [async (db, participant) => [{ kind: 'count', what: 'receipts', n: await receipts.countOf(db, participant.id) }]],
     async startWorkers() {
-      const worker = startReceiptWorker({ connection: redis.bullmq, receipts, logger });
+      const worker = startReceiptWorker({ connection: redis.bullmq, prefix: redis.prefix, receipts, logger });
       life.add('receipt worker', worker.close);
     },
   };

@@ -9,16 +9,19 @@ export interface RedisConnections {
   client: Redis;
   /** For BullMQ workers and queues: BullMQ needs `maxRetriesPerRequest: null`. */
   bullmq: () => Redis;
+  /** Prefix of every queue and key of this deployment (REDIS_PREFIX, or derived from the database). */
+  prefix: string;
   close(): Promise<void>;
 }
 
-export function createRedisConnections(url: string): RedisConnections {
+export function createRedisConnections(url: string, prefix = 'punkto'): RedisConnections {
   const made: Redis[] = [];
   const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, lazyConnect: false });
   made.push(client);
   const bullOptions: RedisOptions = { maxRetriesPerRequest: null };
   return {
     client,
+    prefix,
     bullmq: () => {
       const r = new Redis(url, bullOptions);
       made.push(r);

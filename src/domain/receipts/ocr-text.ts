@@ -1,3 +1,4 @@
+import type { Locale } from '../../shared/locale.js';
 import type { Currency } from './types.js';
 import { isValidBrCnpj, isValidByUnp, isValidPlNip, isValidPtNif, normalizeByUnp, normalizeTaxId, type TaxIdCountry } from './tax-ids.js';
 
@@ -10,6 +11,8 @@ import { isValidBrCnpj, isValidByUnp, isValidPlNip, isValidPtNif, normalizeByUnp
 
 /** The market whose receipts the participant most likely photographs (by their chat language). */
 export type OcrMarket = 'pl' | 'pt' | 'be';
+/** The receipts a participant of each language sends: Portuguese speakers' from Portugal or Brazil. */
+export const OCR_MARKET: Record<Locale, OcrMarket> = { pl: 'pl', 'pt-PT': 'pt', 'pt-BR': 'pt', be: 'be' };
 
 export interface OcrFacts {
   source: 'ocr';
