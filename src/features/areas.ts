@@ -2,6 +2,7 @@
  * The feature areas, each with its service, chat flow, HTTP routes and workers. Areas that others
  * build on come first (campaigns before codes and sales, which notify through the outbox).
  */
+import { createReconciliation } from '../services/ledger/reconcile.js';
 import path from 'node:path';
 import { ledgerRoutes } from '../http/routes/ledger.js';
 import { participantRoutes } from '../http/routes/participants.js';
@@ -36,7 +37,7 @@ export const mediaStoreOf = (config: Config): MediaStore => createDirectoryMedia
 export function ledgerFeature(core: Core): Feature {
   const { ledger, redis, logger, life } = core;
   return {
-    apiRoutes: [ledgerRoutes(ledger), participantRoutes({ sql: core.sql, participants: core.participants, ledger })],
+    apiRoutes: [ledgerRoutes(ledger, { sql: core.sql, reconciliation: createReconciliation({ logger: core.logger }) }), participantRoutes({ sql: core.sql, participants: core.participants, ledger })],
     async startWorkers() {
       const maintenance = await startLedgerMaintenance({ connection: redis.bullmq(), prefix: redis.prefix, ledger, logger });
       life.add('ledger maintenance', maintenance.close);

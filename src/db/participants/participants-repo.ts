@@ -97,24 +97,39 @@ export interface ListQuery {
   role?: ParticipantRole;
   limit: number;
   offset: number;
+  /** Keyset cursor: the (createdAt, id) of the last item of the previous page (db/page-cursor.ts). */
+  after?: { createdAt: Date; id: string };
 }
 
+/**
+ * Only the conditions asked for go into the statement (a generic plan of `$2 is null or …` could
+ * use no index): name and store substrings are served by the folded trigram index of 0050, phone
+ * digits by 0041's, the order and the cursor by (program_id, created_at desc, id desc).
+ */
 export async function list(db: Db, q: ListQuery): Promise<{ items: Participant[]; total: number }> {
-  // Case and accents are folded on both sides by punkto_fold (migration 0050), which the trigram index covers.
-  const like = q.search ? `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  const digits = q.search ? q.search.replace(/\D/g, '') : '';
-  const where = `program_id = $1
-    and ($2::text is null or punkto_fold(coalesce(name, '') || ' ' || coalesce(store, '')) like punkto_fold($2)
-         or ($3 <> '' and length($3) >= 3 and regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like '%' || $3 || '%'))
-    and ($4::text is null or status = $4)
-    and ($5::text is null or role = $5)`;
-  const params = [q.programId, like, digits, q.status ?? null, q.role ?? null];
+  const params: unknown[] = [q.programId];
+  const add = (v: unknown) => `$${params.push(v)}`;
+  const where = ['program_id = $1'];
+  if (q.search) {
+    // Case and accents are folded on both sides by punkto_fold (migration 0050), which the trigram index covers.
+    const like = add(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const digits = q.search.replace(/\D/g, '');
+    const arms = [`punkto_fold(coalesce(name, '') || ' ' || coalesce(store, '')) like punkto_fold(${like})`];
+    if (digits.length >= 3) arms.push(`regexp_replace(coalesce(phone, ''), '\\D', '', 'g') like ${add(`%${digits}%`)}`);
+    where.push(`(${arms.join(' or ')})`);
+  }
+  if (q.status) where.push(`status = ${add(q.status)}`);
+  if (q.role) where.push(`role = ${add(q.role)}`);
+  const filter = where.join(' and ');
+  const countParams = [...params];
+  if (q.after) where.push(`(created_at, id) < (${add(q.after.createdAt)}::timestamptz, ${add(q.after.id)}::uuid)`);
   const raw = await db.unsafe<RawParticipant[]>(
-    `select ${P_COLS} from participants where ${where} order by created_at desc, id limit $6 offset $7`,
-    [...params, q.limit, q.offset] as never[],
+    `select ${P_COLS} from participants where ${where.join(' and ')}
+      order by created_at desc, id desc limit ${add(q.limit)} offset ${add(q.after ? 0 : q.offset)}`,
+    params as never[],
   );
   const items = raw.map((r) => toParticipant(r)!);
-  const [count] = await db.unsafe<{ n: number }[]>(`select count(*)::int as n from participants where ${where}`, params as never[]);
+  const [count] = await db.unsafe<{ n: number }[]>(`select count(*)::int as n from participants where ${filter}`, countParams as never[]);
   return { items, total: count?.n ?? 0 };
 }
 

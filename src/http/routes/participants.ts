@@ -81,16 +81,24 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
             role: z.enum(roles).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(50),
             offset: z.coerce.number().int().min(0).default(0),
+            /** nextCursor of the page before: the next page by keyset (fast at any depth; offset ignored). */
+            after: z.string().max(200).optional(),
           }),
           response: {
-            200: z.object({ items: z.array(ParticipantOut), total: z.number(), limit: z.number(), offset: z.number() }),
+            200: z.object({
+              items: z.array(ParticipantOut),
+              total: z.number(),
+              limit: z.number(),
+              offset: z.number(),
+              nextCursor: z.string().nullable(),
+            }),
           },
         },
       },
       async (request) => {
         const q = request.query;
-        const { items, total } = await deps.participants.list(deps.sql, { ...q, role: q.role as Participant['role'] & string });
-        return { items: items.map((p) => toOut(p, request.admin)), total, limit: q.limit, offset: q.offset };
+        const { items, total, nextCursor } = await deps.participants.list(deps.sql, { ...q, role: q.role as Participant['role'] & string });
+        return { items: items.map((p) => toOut(p, request.admin)), total, limit: q.limit, offset: q.offset, nextCursor };
       },
     );
 
