@@ -4,6 +4,7 @@
  * the service and wires SIGTERM/SIGINT to that single shutdown path.
  */
 import { pathToFileURL } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -56,6 +57,9 @@ import { createRewards, createVoucherCipher, loadVoucherKey } from './services/r
 import { createRewardsFlow } from './dialog/flows/rewards/index.js';
 import { rewardRoutes } from './http/routes/rewards.js';
 import { orderRoutes } from './http/routes/orders.js';
+import { applicationNameOf } from './db/liveness.js';
+import { startLiveness } from './jobs/liveness.js';
+import { watchRepeatingJobs } from './jobs/repeating.js';
 
 export interface Punkto {
   config: Config;
@@ -87,15 +91,24 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
   try {
     const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres(config.DATA_DIR, logger);
     if (embedded) stops.push({ name: 'embedded postgres', stop: embedded.stop });
-    const sql = createSql(config.DATABASE_URL ?? embedded!.url, { max: 16 });
+    // The process's id names its claims (db/liveness.ts): a killed process's rows go back within seconds.
+    const processId = randomUUID();
+    const sql = createSql(config.DATABASE_URL ?? embedded!.url, { max: 16, applicationName: applicationNameOf(processId) });
     stops.push({ name: 'sql', stop: () => sql.end({ timeout: 5 }) });
     const { applied } = await migrate(sql);
     if (applied.length) logger.info({ applied }, 'migrations applied');
 
     const redisServer = await ensureRedis(config.REDIS_URL, config.DATA_DIR, logger);
     stops.push({ name: 'redis-server', stop: redisServer.stop });
-    const redis = createRedisConnections(config.REDIS_URL);
+    const redis = createRedisConnections(config.REDIS_URL, logger);
     stops.push({ name: 'redis', stop: redis.close });
+
+    const worksQueues = config.ROLE === 'all' || config.ROLE === 'worker';
+    const liveness = startLiveness({ sql, logger, processId, release: worksQueues, onReleased: () => void sender?.poke().catch(() => undefined) });
+    stops.push({ name: 'liveness', stop: liveness.close });
+    // Repeating jobs re-created when Redis lost them (flushed, restarted empty): checked every 5 s and on reconnect.
+    const repeating = watchRepeatingJobs({ logger, connections: [redis.client] });
+    stops.push({ name: 'repeating jobs', stop: async () => repeating.close() });
 
     const i18n = createI18n({ defaultLocale: config.DEFAULT_LOCALE });
     const adminTokens = createAdminTokens({ sql });
@@ -294,6 +307,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         apiRoutes,
         publicRoutes,
         ...((whatsappClient ?? whatsappRemote) ? { readinessDetails: (whatsappClient ?? whatsappRemote)!.readiness } : {}),
+        backlogMs: () => engine.backlogMs(),
       });
       stops.push({ name: 'http', stop: () => app.close() });
       url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -20,7 +20,9 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type postgres from 'postgres';
-import { isRetryable, isUnavailable, isUniqueViolation, jsonText, type Sql } from '../db/sql.js';
+import { isRetryable, isUniqueViolation, jsonText, type Sql } from '../db/sql.js';
+import { isUnavailable } from '../db/availability.js';
+import { incident } from '../shared/incidents.js';
 import { shareTransaction } from '../db/shared-transaction.js';
 import { CommittedWithoutLast, pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -67,6 +69,8 @@ export interface DialogEngine {
    * when the database is unavailable (the channel should then let the platform re-deliver).
    */
   receive(inbound: Inbound): Promise<{ status: 'handled' | 'duplicate' }>;
+  /** How long the oldest message not yet committed has waited (ms); /readyz reads it. */
+  backlogMs(): number;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -564,7 +568,9 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
         deps.logger.error({ err: error, size: batch.length }, 'batch committed without its states or replies');
         outcome = error.value as Array<HandledTurn | null>;
       } else {
-        deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
+        // The database away or the batch past its deadline: one incident line, not one per batch.
+        if (isUnavailable(error)) incident(deps.logger, 'database').fail(error, { via: 'message batch', size: batch.length });
+        else deps.logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
         await alone();
         return;
       }
@@ -645,7 +651,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     return { status };
   }
 
-  return { receive };
+  return { receive, backlogMs: () => group.oldestMs() };
 }
 
 export type { ConversationState };

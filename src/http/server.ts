@@ -33,6 +33,8 @@ export interface ServerDeps {
   publicRoutes?: RouteModule[];
   /** Extra readiness details (e.g. WhatsApp) that are reported but never make the service unready. */
   readinessDetails?: () => Promise<Record<string, ReadinessDetail>>;
+  /** Age of the oldest inbound message not yet committed: readiness fails when messages stall. */
+  backlogMs?: () => number;
   /** Requests per minute per client on rate-limited routes. */
   rateLimitPerMinute?: number;
 }
@@ -63,7 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Local counters: limits protect this process; Redis stays off the request path for them.
   await app.register(rateLimit, { global: true, max: deps.rateLimitPerMinute ?? 600, timeWindow: '1 minute' });
 
-  await app.register(healthRoutes, { sql: deps.sql, redis: deps.redis, details: deps.readinessDetails });
+  await app.register(healthRoutes, { sql: deps.sql, redis: deps.redis, details: deps.readinessDetails, backlogMs: deps.backlogMs });
 
   for (const routes of deps.publicRoutes ?? []) await app.register(async (scope) => routes(scope as unknown as FastifyInstance));
 

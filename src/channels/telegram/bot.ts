@@ -23,7 +23,7 @@ import { LOCALES } from '../../i18n/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { createTelegramFiles } from './files.js';
 import { telegramToInbound } from './to-inbound.js';
-import { isUnavailable } from '../../db/sql.js';
+import { isUnavailable } from '../../db/availability.js';
 import { incident } from '../../shared/incidents.js';
 
 /** Commands shown in Telegram's menu, in this order; descriptions are `telegram:commands.<name>`. */

@@ -25,6 +25,7 @@ import type { ChannelAddress, Outbound, SendResult } from '../../dialog/types.js
 import { QUEUES, jobId } from '../../jobs/contracts.js';
 import type { Logger } from '../../shared/logger.js';
 import type { WhatsAppSendMeta, WhatsAppSendResult } from './adapter.js';
+import { reportErrorsOf, quietErrorsOf } from '../../shared/incidents.js';
 
 const ChoiceSchema = z.object({ label: z.string(), value: z.string() });
 
@@ -78,6 +79,8 @@ export function createQueuedWhatsAppAdapter(deps: QueuedWhatsAppAdapterDeps): Qu
   const prefix = deps.prefix ? { prefix: deps.prefix } : {};
   const queue = new Queue(QUEUES.whatsappOut, { connection: deps.connection(), ...prefix });
   const events = new QueueEvents(QUEUES.whatsappOut, { connection: deps.connection(), ...prefix });
+  quietErrorsOf(queue);
+  quietErrorsOf(events);
   const confirmMs = deps.confirmTimeoutMs ?? 45_000;
   const later: SendResult = { status: 'rate_limited', retryAfterMs: deps.retryAfterMs ?? 10_000 };
 
@@ -157,6 +160,7 @@ export function startWhatsAppOutWorker(deps: WhatsAppOutWorkerDeps): { worker: W
   const holdUpTo = deps.holdJobsUpToMs ?? 60_000;
   // Queue-wide hold for rate limits: one WhatsApp number, one pace.
   const holder = new Queue(QUEUES.whatsappOut, { connection: deps.connection, ...(deps.prefix ? { prefix: deps.prefix } : {}) });
+  reportErrorsOf(holder, log, 'redis');
   const worker = new Worker(
     QUEUES.whatsappOut,
     async (job): Promise<SendResult> => {
@@ -195,6 +199,7 @@ export function startWhatsAppOutWorker(deps: WhatsAppOutWorkerDeps): { worker: W
     },
   );
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'whatsapp-out job failed'));
+  reportErrorsOf(worker, log, 'redis');
   return {
     worker,
     close: async () => {
