@@ -178,9 +178,10 @@ async function main(): Promise<void> {
   const { createDialogEngine } = await import('../src/dialog/engine.js');
   const { createFlows } = await import('../src/dialog/flow.js');
   const { createOutboxSender, DEFAULT_RATES } = await import('../src/jobs/outbox/sender.js');
-  const { createParticipants, createEnqueueOutbound } = await import('../src/services/participants/index.js');
+  const { createParticipants } = await import('../src/services/participants/index.js');
+  const { createEnqueueOutbound } = await import('../src/services/outbox/index.js');
   const { createLedger } = await import('../src/services/ledger/index.js');
-  const { createChannelGate } = await import('../src/jobs/broadcasts/channel-gate.js');
+  const { createChannelGate } = await import('../src/jobs/rate-gate.js');
   const { startBroadcastWorker } = await import('../src/jobs/broadcasts/worker.js');
   const { createBroadcasts } = await import('../src/services/broadcasts/index.js');
 
@@ -240,7 +241,7 @@ async function main(): Promise<void> {
     participants,
     enqueueOutbound,
     flows: createFlows([]),
-    ledger: createLedger({ sql, logger }),
+    balances: createLedger({ sql, logger }),
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {

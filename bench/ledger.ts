@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < spenders.length; i += 64) {
       await Promise.all(
         spenders.slice(i, i + 64).map((participantId) =>
-          setup.earn({ programId, participantId, amount: 100_000_000, source: 'bonus', key: `seed:${participantId}`, reason, expiresAt: null }),
+          setup.earn(setupSql, { programId, participantId, amount: 100_000_000, source: 'bonus', key: `seed:${participantId}`, reason, expiresAt: null }),
         ),
       );
     }
@@ -91,14 +91,14 @@ async function main(): Promise<void> {
         const reference = await runPgbench({ clients, threads: 2, seconds: SECONDS });
         await checkpoint();
         const earn = await drive(clients, SECONDS, (w, i) =>
-          ledger.earn({
+          ledger.earn(sql, {
             programId, participantId: pick(earners), amount: 10, source: 'code', campaignId,
             key: `bench:${run}:earn:${clients}:${r}:${w}:${i}`, reason, expiresAt: null,
           }),
         );
         await checkpoint();
         const spend = await drive(clients, SECONDS, (w, i) =>
-          ledger.spend({ programId, participantId: pick(spenders), amount: 1, key: `bench:${run}:spend:${clients}:${r}:${w}:${i}`, reason }),
+          ledger.spend(sql, { programId, participantId: pick(spenders), amount: 1, key: `bench:${run}:spend:${clients}:${r}:${w}:${i}`, reason }),
         );
         rounds.push({ pgbenchTps: reference.tps, earn, spend });
       }

@@ -27,7 +27,8 @@ import { createCodesFlow } from '../src/dialog/flows/codes/index.js';
 import { createDialogEngine } from '../src/dialog/engine.js';
 import { createFlows } from '../src/dialog/flow.js';
 import { createI18n } from '../src/i18n/index.js';
-import { createEnqueueOutbound, createParticipants } from '../src/services/participants/index.js';
+import { createParticipants } from '../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../src/services/outbox/index.js';
 import { createLogger } from '../src/shared/logger.js';
 import { checkpoint, runPgbench } from './lib/pgbench.js';
 import { createScratchDatabase, percentile } from './lib/scratch-db.js';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
       participants,
       enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
       flows: createFlows([createCodesFlow({ codes })]),
-      ledger,
+      balances: ledger,
       logger,
       defaultLocale: 'pl',
       ...(GROUP_COMMIT ? {} : { groupCommit: { maxBatch: 1, maxInFlight: CLIENTS } }),

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const campaigns = createCampaigns({ sql, logger });
   const secret = await loadCodeSecret({ configured: config.CODE_SECRET, dataDir: config.DATA_DIR });
   const codes = createCodes({ sql, ledger, campaigns, hash: createCodeHasher(secret), logger });
-  const sales = createSales({ sql, ledger, campaigns, logger });
+  const sales = createSales({ ledger, campaigns, logger });
 
   const [existing] = await sql<{ id: string }[]>`select id from campaigns where name = 'Punkto demo' order by created_at limit 1`;
   const now = Date.now();
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   if (!existing) {
     // The internal name marks the demo campaign so a second run finds it.
     await sql`update campaigns set name = 'Punkto demo' where id = ${campaignId}`;
-    await sales.createTarget(campaignId, { store: DEMO_STORE, metric: 'units', goal: 10, bonusPoints: 500 }, 'demo');
+    await sales.createTarget(sql, campaignId, { store: DEMO_STORE, metric: 'units', goal: 10, bonusPoints: 500 }, 'demo');
   }
   const { codes: list } = await codes.createBatch(campaignId, { count: 20, points: 50, label: 'demo' }, 'demo');
   await seedDemoRewards({ sql, dataDir: config.DATA_DIR, voucherKey: config.VOUCHER_KEY, defaultLocale: config.DEFAULT_LOCALE, logger });

@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { retrying } from '../shared/retry.js';
 
 export type Sql = postgres.Sql<Record<string, unknown>>;
 /** A transaction handle or the pool: repos and services run on whichever they are handed. */
@@ -75,15 +76,12 @@ export async function withTransaction<T>(
   fn: (tx: postgres.TransactionSql<Record<string, unknown>>) => Promise<T>,
   attempts = 8,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await sql.begin((tx) => fn(tx))) as T;
-    } catch (error) {
-      if (!isRetryable(error) || attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
-    }
-  }
+  return retrying(async () => (await sql.begin((tx) => fn(tx))) as T, { attempts, retryable: isRetryable });
 }
+
+/** A transaction (or a savepoint, or a member of a shared one) rather than the pool. */
+export const isTransaction = (db: Db): db is postgres.TransactionSql<Record<string, unknown>> =>
+  typeof (db as { savepoint?: unknown }).savepoint === 'function';
 
 /** JSON text of a value to be stored as jsonb; throws for one that cannot be (a BigInt, a cycle). */
 export function jsonText(value: unknown): string {

@@ -1,7 +1,9 @@
 /**
  * The plug-in point for conversation features (codes, sales, receipts, rewards, broadcasts,
- * moderation). The engine owns registration, the main menu, language, help, privacy commands and
- * "my balance"; everything else is a `FlowModule` handed to `createFlows([...])` in main.ts.
+ * moderation): each is a `FlowModule` handed to `createFlows([...])` in main.ts. The built-in flows
+ * (flows/registration, flows/system: the main menu, language, help, privacy commands and "my
+ * balance") follow the same contract on a `ChatContext`, which also serves chats that have no
+ * registered participant yet; the router (router.ts) decides which flow gets a message.
  *
  * How to add a feature to the chat
  * --------------------------------
@@ -50,12 +52,23 @@ import type { Locale, Translate } from '../i18n/index.js';
 import type { Participant, ParticipantRole, ProgramInfo, ChannelIdentityRow } from '../domain/participants/index.js';
 import type { Inbound, Outbound } from './types.js';
 import type { ParticipantsService } from '../services/participants/index.js';
-import type { EnqueueOutbound } from './outbox.js';
+import type { EnqueueOutbound } from '../services/outbox/enqueue-outbound.js';
+import type { BalanceSource } from './flows/system/balance-source.js';
 
-/** Where a conversation stands: the engine's own steps are `reg.*` / `sys.*`; modules own theirs. */
+/** Where a conversation stands: the built-in steps are `reg.*` / `sys.*`; modules own theirs. */
 export interface StepState {
   step: string;
   data?: Record<string, unknown>;
+}
+
+/** What is kept per chat in conversations.state. */
+export interface ConversationState {
+  /** Where the conversation waits (null: main menu / idle). */
+  step: StepState | null;
+  /** Before a participant exists: language picked and consent given in this chat. */
+  pre?: { locale?: Locale; consentAt?: string; consentVersion?: string };
+  /** A `/start <payload>` deep link waiting for registration to finish. */
+  startPayload?: string;
 }
 
 /**
@@ -102,6 +115,45 @@ export interface FlowContext {
 }
 
 export type StepHandler = (ctx: FlowContext) => Promise<FlowTurn | void> | FlowTurn | void;
+
+/**
+ * What the built-in flows see: the message's context before a registered participant need exist,
+ * with the whole conversation state (read only: a flow returns what changes) and the ways to speak
+ * another language than the participant's.
+ */
+export interface ChatContext extends Omit<FlowContext, 'participant' | 'reply' | 'mainMenu' | 'afterCommit'> {
+  participant: Participant | null;
+  conversation: Readonly<ConversationState>;
+  /** `t` for another language (the language question is asked in all three). */
+  translate(locale: Locale): Translate;
+  /** The language a chat speaks as it would stand after a change (a new participant, a picked language). */
+  localeOf(view: { participant: Participant | null; identity: ChannelIdentityRow; pre: ConversationState['pre'] }): Locale;
+  /** The main menu for this participant, in `t`'s language, under `text` (default: its title). */
+  mainMenu(participant: Participant, t: Translate, text?: string): Outbound;
+  /** Whether a feature module owns this step (it then keeps its own question standing). */
+  isModuleStep(step: string): boolean;
+  /** "My balance" and /mydata; absent where no ledger is wired. */
+  balances?: BalanceSource;
+}
+
+/**
+ * A built-in flow's decision: its replies and next step as in `FlowTurn`, and the conversation as it
+ * left it (the participant created, linked, updated or erased; the language or consent picked
+ * before there was one; a waiting deep link).
+ */
+export interface ChatTurn extends FlowTurn {
+  next: StepState | 'idle';
+  participant: Participant | null;
+  identity: ChannelIdentityRow;
+  pre: ConversationState['pre'];
+  startPayload: string | undefined;
+  /** /delete confirmed: the identity and its conversation are gone, nothing is saved. */
+  erased: boolean;
+  /** Then offer the waiting `/start` payload to the feature modules; none takes it: the main menu under `menuText`. */
+  offerStartPayload?: { menuText?: string };
+  /** Not answered: the router goes on with the next flow from this conversation. */
+  pass?: boolean;
+}
 
 /**
  * Main-menu slots the engine knows: while no module claims one, the engine shows a localized

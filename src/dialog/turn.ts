@@ -1,22 +1,15 @@
 /**
- * One message's turn inside the engine: everything the built-in steps need, gathered once per
- * transaction attempt (a retried transaction starts a fresh turn).
+ * One message's turn inside the engine: everything the flows need, gathered once per transaction
+ * attempt (a retried transaction starts a fresh turn). Only the router changes it, by applying
+ * what the flows return.
  */
 import type { Db } from '../db/sql.js';
 import type { Locale, Translate } from '../i18n/index.js';
 import type { ChannelIdentityRow, Participant, ProgramInfo } from '../domain/participants/index.js';
 import type { Inbound, Outbound } from './types.js';
-import type { StepState } from './flow.js';
+import type { ConversationState, StepState } from './flow.js';
 
-/** What is kept per chat in conversations.state. */
-export interface ConversationState {
-  /** Where the conversation waits (null: main menu / idle). */
-  step: StepState | null;
-  /** Before a participant exists: language picked and consent given in this chat. */
-  pre?: { locale?: Locale; consentAt?: string; consentVersion?: string };
-  /** A `/start <payload>` deep link waiting for registration to finish. */
-  startPayload?: string;
-}
+export type { ConversationState };
 
 export interface Turn {
   db: Db;
@@ -34,7 +27,7 @@ export interface Turn {
   reply(message: Outbound | string): void;
 }
 
-export const asOutbound = (m: Outbound | string): Outbound => (typeof m === 'string' ? { text: m } : m);
+export { asOutbound } from './flows/chat-draft.js';
 
 export function parseState(raw: Record<string, unknown>): ConversationState {
   const step = raw.step as StepState | null | undefined;

@@ -17,10 +17,11 @@ export const csvFormatQuery = z.object({
 
 type CsvRequest = { query: unknown; headers: { accept?: string | undefined; 'accept-language'?: string | undefined } };
 
-export function csvFormatOf(request: CsvRequest): CsvFormat {
+/** The form asked for; `standard` is what this route has always sent when nothing is asked. */
+export function csvFormatOf(request: CsvRequest, standard: CsvFormat = STANDARD_CSV): CsvFormat {
   const q = (request.query ?? {}) as { format?: string; locale?: string };
   const excel = q.format === 'excel' || (q.format === undefined && /application\/vnd\.ms-excel/i.test(request.headers.accept ?? ''));
-  if (!excel) return STANDARD_CSV;
+  if (!excel) return standard;
   const language = q.locale ?? request.headers['accept-language']?.split(',')[0]?.split(';')[0]?.trim();
   return excelCsv(language && language !== '*' ? language : undefined);
 }

@@ -91,41 +91,8 @@ function onlyCount(opts: unknown): opts is { count: number } {
   return true;
 }
 
-export function isLocale(value: unknown): value is Locale {
-  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
-}
-
-/** Maps a Telegram language_code / browser tag ("pt-BR", "be", "ru"?) to one of ours, if any. */
-export function localeFromTag(tag: string | undefined | null): Locale | undefined {
-  if (!tag) return undefined;
-  const base = tag.toLowerCase().split(/[-_]/)[0];
-  return isLocale(base) ? base : undefined;
-}
-
-/** Country calling code → language: +48 pl; +351, +55 pt; +375 be. */
-export function localeFromPhone(phone: string | undefined | null): Locale | undefined {
-  if (!phone) return undefined;
-  const digits = phone.replace(/\D/g, '');
-  if (digits.startsWith('48')) return 'pl';
-  if (digits.startsWith('351') || digits.startsWith('55')) return 'pt';
-  if (digits.startsWith('375')) return 'be';
-  return undefined;
-}
-
-/** Participant's choice, else the channel's hint, else the phone's country, else the default. */
-export function resolveLocale(input: {
-  chosen?: string | null;
-  hint?: string | null;
-  phone?: string | null;
-  fallback: Locale;
-}): Locale {
-  return (
-    (isLocale(input.chosen) ? input.chosen : undefined) ??
-    localeFromTag(input.hint) ??
-    localeFromPhone(input.phone) ??
-    input.fallback
-  );
-}
+// The locale rule lives in domain/participants/locale.ts; re-exported for the callers of i18n.
+export { isLocale, localeFromTag, localeFromPhone, resolveLocale } from '../domain/participants/locale.js';
 
 // Building an Intl formatter costs far more than formatting with one (it was the largest single
 // cost of a chat reply): one per locale and option set, kept for the process.

@@ -9,6 +9,8 @@
 export interface CsvFormat {
   separator: ',' | ';';
   bom: boolean;
+  /** CRLF as RFC 4180 says; the code batch files have always ended lines with LF. */
+  eol?: '\r\n' | '\n';
 }
 
 /** RFC 4180 with commas and no BOM: what API clients have always received. */
@@ -31,6 +33,7 @@ export function csvField(value: unknown): string {
 
 /** Rows as CSV text, CRLF line ends, in the given form. */
 export function writeCsv(rows: unknown[][], format: CsvFormat = STANDARD_CSV): string {
-  const body = rows.map((r) => r.map(csvField).join(format.separator)).join('\r\n') + '\r\n';
+  const eol = format.eol ?? '\r\n';
+  const body = rows.map((r) => r.map(csvField).join(format.separator)).join(eol) + eol;
   return format.bom ? `\uFEFF${body}` : body;
 }

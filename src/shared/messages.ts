@@ -22,6 +22,12 @@ export interface Outbound {
   requestPhone?: { label: string };
   /** An image to send with the text as caption: a URL the channel can fetch, or a media-store key. */
   image?: { url?: string; mediaKey?: string };
+  /**
+   * `'free'`: the participant answers this in their own words (a quantity, an address, an amount).
+   * A channel that turns typed numbers into choices (WhatsApp's numbered menus) must not do so for
+   * this message: "1" is the answer. Its choices are still picked by tapping or by their label.
+   */
+  answer?: 'free';
 }
 
 /** Where a message goes, as stored in the outbox. */

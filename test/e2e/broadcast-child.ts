@@ -8,7 +8,7 @@ import { createTelegramAdapter } from '../../src/channels/telegram/adapter.js';
 import { createChannelRegistry } from '../../src/channels/channel.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { createRedisConnections } from '../../src/jobs/redis.js';
-import { createChannelGate } from '../../src/jobs/broadcasts/channel-gate.js';
+import { createChannelGate } from '../../src/jobs/rate-gate.js';
 import { startBroadcastWorker } from '../../src/jobs/broadcasts/worker.js';
 import { createLogger } from '../../src/shared/logger.js';
 

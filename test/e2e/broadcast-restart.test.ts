@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { clearPrefix, testQueuePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import * as repo from '../../src/db/broadcasts/repo.js';
+import * as deliveries from '../../src/db/broadcasts/deliveries-repo.js';
 import { seedTelegramParticipants, waitFor } from './broadcast-seed.js';
 
 const RATE = 60;
@@ -81,7 +82,7 @@ const doneCounts = (id: string) =>
     'broadcast done',
     async () => {
       const [b] = await db.sql<{ status: string }[]>`select status from broadcasts where id = ${id}`;
-      return b?.status === 'done' ? repo.counts(db.sql, id) : undefined;
+      return b?.status === 'done' ? deliveries.counts(db.sql, id) : undefined;
     },
     60_000,
   );

@@ -12,10 +12,10 @@ import { createTelegramAdapter } from '../../src/channels/telegram/adapter.js';
 import { createChannelRegistry } from '../../src/channels/channel.js';
 import { createI18n, formatDate } from '../../src/i18n/index.js';
 import { createRedisConnections, type RedisConnections } from '../../src/jobs/redis.js';
-import { createChannelGate } from '../../src/jobs/broadcasts/channel-gate.js';
+import { createChannelGate } from '../../src/jobs/rate-gate.js';
 import { startBroadcastWorker, type BroadcastWorker } from '../../src/jobs/broadcasts/worker.js';
 import { createBroadcasts, type BroadcastsService } from '../../src/services/broadcasts/index.js';
-import { createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { seedTelegramParticipants, waitFor } from './broadcast-seed.js';
 
 const RATE = 40;

@@ -24,7 +24,8 @@ import { createRedisConnections, type RedisConnections } from '../../src/jobs/re
 import { createOutboxSender, DEFAULT_RATES, type OutboxSender } from '../../src/jobs/outbox/sender.js';
 import { createReceiptQueue, startReceiptWorker, type ReceiptWorker } from '../../src/jobs/workers/receipts.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDirectoryMediaStore, createQrDecoder, createReceipts, type ReceiptsService } from '../../src/services/receipts/index.js';
 import { PT_QR, photoWithoutQr, receiptPhoto } from '../fixtures/receipts/images.js';
 
@@ -75,7 +76,7 @@ beforeAll(async () => {
     participants,
     enqueueOutbound,
     flows: createFlows([createReceiptsFlow({ receipts, jobs: queue })]),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {
@@ -120,7 +121,7 @@ async function telegramParticipant(id: number, name: string, locale: Locale, rol
   return { participantId: p!.id, user: tg.user(id, { firstName: name.split(' ')[0], languageCode: locale }) };
 }
 
-const balance = async (participantId: string) => (await ledger.balance(programId, participantId)).available;
+const balance = async (participantId: string) => (await ledger.balance(db.sql, programId, participantId)).available;
 
 describe('receipts on Telegram', () => {
   it('photo → "received" at once → auto-approved → participant told → balance updated', { timeout: 60_000 }, async () => {

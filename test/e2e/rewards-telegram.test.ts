@@ -11,7 +11,8 @@ import { testLogger } from '../helpers/logger.js';
 import { startFakeTelegram, type FakeTelegram, type FakeUser, type SentMessage } from '../fakes/telegram-server.js';
 import { startTelegramStack, type TelegramStack } from './telegram-stack.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import { createRewardsFlow } from '../../src/dialog/flows/rewards/index.js';
 import { createI18n, type Locale } from '../../src/i18n/index.js';
@@ -108,7 +109,7 @@ describe('rewards on Telegram', () => {
     user.press(confirm, t('rewards:button.confirm'));
     const code = await tg.nextMatching(user.id, (m) => m.text.includes('O seu código'));
     expect(code.text).toContain('CONT-7Q2M-0001');
-    expect(await ledger.balance(reward.programId, (await db.sql<{ id: string }[]>`select participant_id as id from reward_orders where reward_id = ${reward.id}`)[0]!.id)).toMatchObject({
+    expect(await ledger.balance(db.sql, reward.programId, (await db.sql<{ id: string }[]>`select participant_id as id from reward_orders where reward_id = ${reward.id}`)[0]!.id)).toMatchObject({
       available: 50,
       held: 0,
     });

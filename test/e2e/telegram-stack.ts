@@ -12,7 +12,8 @@ import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
 import { createI18n, type I18n } from '../../src/i18n/index.js';
 import { createRedisConnections, type RedisConnections } from '../../src/jobs/redis.js';
 import { createOutboxSender, DEFAULT_RATES, type OutboxSender } from '../../src/jobs/outbox/sender.js';
-import { createEnqueueOutbound, createParticipants, type EnqueueOutbound, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound, type EnqueueOutbound } from '../../src/services/outbox/index.js';
 import type { FakeTelegram } from '../fakes/telegram-server.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
 import { testLogger } from '../helpers/logger.js';
@@ -76,7 +77,7 @@ export async function startTelegramStack(options: StackOptions): Promise<Telegra
     logger,
     receive: (inbound) => engine.receive(inbound),
     onReachability: async (identity, reachable) => {
-      if (!reachable) await participants.markUnreachable(identity, 'blocked the bot');
+      if (!reachable) await participants.markUnreachable(sql, identity, 'blocked the bot');
     },
     polling: { timeoutSeconds: 1, backoffMs: 100, maxBackoffMs: 500 },
   });

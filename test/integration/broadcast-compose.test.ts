@@ -14,10 +14,11 @@ import { createBroadcasts, templateTranslator, type BroadcastsService } from '..
 import { renderFor } from '../../src/domain/broadcasts/index.js';
 import { createDueAutomatic } from '../../src/services/broadcasts/automatic.js';
 import { createBroadcastsFlow } from '../../src/dialog/flows/broadcasts/index.js';
-import { createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createI18n, formatDate } from '../../src/i18n/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import * as repo from '../../src/db/broadcasts/repo.js';
+import * as programsRepo from '../../src/db/programs/repo.js';
 import { buildEngine, inbound, text, choice, command, outboxOf } from './dialog-harness.js';
 import type { FlowModule } from '../../src/dialog/flow.js';
 import { Redis } from 'ioredis';
@@ -299,16 +300,16 @@ describe('automatic announcements', () => {
     const b = await person({ locale: 'be' });
     const [tz] = await db.sql<{ timeZone: string }[]>`select time_zone from programs where id = ${programId}`;
     const inDays = (d: number) => new Date(Date.now() + d * 86400_000);
-    await ledger.earn({ programId, participantId: a.id, amount: 120, source: 'bonus', key: 'exp-a1', reason: { key: 'x' }, expiresAt: inDays(3) });
-    await ledger.earn({ programId, participantId: a.id, amount: 5, source: 'bonus', key: 'exp-a2', reason: { key: 'x' }, expiresAt: inDays(3) });
-    await ledger.earn({ programId, participantId: b.id, amount: 21, source: 'bonus', key: 'exp-b', reason: { key: 'x' }, expiresAt: inDays(3) });
-    await ledger.earn({ programId, participantId: b.id, amount: 50, source: 'bonus', key: 'exp-b2', reason: { key: 'x' }, expiresAt: inDays(30) });
+    await ledger.earn(db.sql, { programId, participantId: a.id, amount: 120, source: 'bonus', key: 'exp-a1', reason: { key: 'x' }, expiresAt: inDays(3) });
+    await ledger.earn(db.sql, { programId, participantId: a.id, amount: 5, source: 'bonus', key: 'exp-a2', reason: { key: 'x' }, expiresAt: inDays(3) });
+    await ledger.earn(db.sql, { programId, participantId: b.id, amount: 21, source: 'bonus', key: 'exp-b', reason: { key: 'x' }, expiresAt: inDays(3) });
+    await ledger.earn(db.sql, { programId, participantId: b.id, amount: 50, source: 'bonus', key: 'exp-b2', reason: { key: 'x' }, expiresAt: inDays(30) });
 
     const created = (await createDueAutomatic(db.sql, { expiryReminderDays: 3 })).filter((x) => x.kind === 'expiry_reminder' && x.programId === programId);
     expect(created).toHaveLength(1);
     expect(await createDueAutomatic(db.sql, { expiryReminderDays: 3 })).toEqual([]);
     const reminder = created[0]!;
-    expect(reminder.sourceKey).toBe(`expiry:${programId}:${await repo.localDayPlus(db.sql, tz!.timeZone, 3)}`);
+    expect(reminder.sourceKey).toBe(`expiry:${programId}:${await programsRepo.localDayPlus(db.sql, tz!.timeZone, 3)}`);
 
     // Fan it out and read what each person would get.
     await repo.transition(db.sql, reminder.id, ['scheduled'], 'fanning_out');

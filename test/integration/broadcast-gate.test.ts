@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { clearPrefix, testQueuePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
-import { createChannelGate } from '../../src/jobs/broadcasts/channel-gate.js';
+import { createChannelGate } from '../../src/jobs/rate-gate.js';
 
 const redis = new Redis(TEST_REDIS_URL);
 const prefix = testQueuePrefix();

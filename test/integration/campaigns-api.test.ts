@@ -118,6 +118,10 @@ describe('code batches API', () => {
     const lines = csv.body.trim().split('\n');
     expect(lines[0]).toBe('code');
     expect(lines.slice(1)).toHaveLength(5);
+    expect(csv.body).not.toContain('\r');
+    const excel = await post(`/api/v1/campaigns/${campaignId}/code-batches?format=excel&locale=pt-PT`, { count: 3, points: 10 });
+    expect(excel.headers['content-type']).toMatch(/text\/csv/);
+    expect(excel.body).toMatch(/^\uFEFFcode\r\n([0-9A-Z-]+\r\n){3}$/);
 
     const stats = await app.inject({ url: `/api/v1/code-batches/${body.id}`, headers: viewerAuth });
     expect(stats.json().stats).toMatchObject({ total: 20, used: 0, unused: 20 });
@@ -151,6 +155,21 @@ describe('code batches API', () => {
     expect(used.json().items).toEqual([expect.objectContaining({ participantId: p.id, points: 30, channel: 'web' })]);
     const usedCsv = await app.inject({ url: `/api/v1/code-batches/${batchId}/used`, headers: { ...viewerAuth, accept: 'text/csv' } });
     expect(usedCsv.body).toContain(p.id);
+    expect(usedCsv.body.startsWith('codeId,redeemedAt,participantId,points,channel\n')).toBe(true);
+    const usedExcel = await app.inject({ url: `/api/v1/code-batches/${batchId}/used?format=excel&locale=pl`, headers: viewerAuth });
+    expect(usedExcel.body.startsWith('\uFEFFcodeId;redeemedAt;participantId;points;channel\r\n')).toBe(true);
+    expect(usedExcel.body).toContain(`;${p.id};30;web`);
+
+    // The import report as a file: every duplicate and invalid code, Excel-friendly for a Polish reader.
+    const report = await app.inject({
+      method: 'POST',
+      url: `/api/v1/campaigns/${campaignId}/code-batches/import?points=30&format=excel&locale=pl`,
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: `code\nHJK-789-MNP\n${existing}\n???\n`,
+    });
+    expect(report.statusCode).toBe(201);
+    expect(report.headers['x-imported']).toBe('1');
+    expect(report.body).toBe(`\uFEFFcode;problem\r\n${existing};duplicate\r\n???;invalid\r\n`);
   });
 
   it('shows lockouts to managers and lets them clear one', async () => {
@@ -162,5 +181,26 @@ describe('code batches API', () => {
     expect(mine).toMatchObject({ participantId: p.id, level: 0 });
     const del = await app.inject({ method: 'DELETE', url: `/api/v1/code-lockouts/${encodeURIComponent(`p:${p.id}`)}`, headers: auth });
     expect(del.statusCode).toBe(204);
+  });
+});
+
+describe('sell-out import report', () => {
+  const sellOut = (url: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'text/csv', ...headers }, payload: 'invoice,status\nFT-404,confirm\nFT-405,maybe\n' });
+
+  it('is JSON by default, and a CSV (standard or Excel-friendly) when asked', async () => {
+    const json = await sellOut('/api/v1/sales/sell-out');
+    expect(json.statusCode).toBe(200);
+    expect(json.json()).toMatchObject({ confirmed: 0, notFound: ['FT-404'] });
+
+    const csv = await sellOut('/api/v1/sales/sell-out', { accept: 'text/csv' });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body.startsWith('item,value,sale_id,participant_id,kind,due_points\r\nconfirmed,0\r\n')).toBe(true);
+    expect(csv.body).toContain('not_found,FT-404\r\n');
+
+    const excel = await sellOut('/api/v1/sales/sell-out?format=excel&locale=pt-PT');
+    expect(excel.body.startsWith('\uFEFFitem;value;sale_id;participant_id;kind;due_points\r\n')).toBe(true);
+    expect(excel.body).toContain('not_found;FT-404\r\n');
+    expect(excel.body).toMatch(/\r\nbad_line;"?3: /);
   });
 });

@@ -46,7 +46,7 @@ it('100 participants, same code, same instant, through the engine: one credit', 
     else if (reply!.text.startsWith(`❌ ${code}`)) used++;
   }
   expect({ credited, used }).toEqual({ credited: 1, used: 99 });
-  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
+  const balances = await Promise.all(people.map((p) => ledger.balance(db.sql, programId, p.id)));
   expect(balances.reduce((s, b) => s + b.available, 0)).toBe(40);
   expect((await ledger.check()).ok).toBe(true);
 });

@@ -50,7 +50,7 @@ describe('code fixes', () => {
     const statuses = outcomes.map((o) => o[0]!.status).sort();
     expect(statuses.filter((s) => s === 'credited')).toHaveLength(1);
     expect(outcomes.flat().filter((o) => o.status !== 'credited').every((o) => o.status === 'already_used' && o.byYou)).toBe(true);
-    expect((await ledger.balance(programId, p.id)).available).toBe(40);
+    expect((await ledger.balance(db.sql, programId, p.id)).available).toBe(40);
     expect((await ledger.check()).ok).toBe(true);
   });
 
@@ -69,7 +69,7 @@ describe('code fixes', () => {
     const { codes: list } = await codes.createBatch(c.id, { count: 1, points: 10 }, 'admin:test');
     const p = person();
     await codes.redeem(undefined, { participant: p, identity: { channel: 'web', externalId: 'h' }, codes: [list[0]!] });
-    const [entry] = await ledger.history(programId, p.id, { limit: 1 });
+    const [entry] = await ledger.history(db.sql, programId, p.id, { limit: 1 });
     expect(entry!.reason).toEqual({ key: 'codes:reason_code', params: { name: { pl: 'Lato', pt: 'Verão', be: 'Лета' } } });
     const be = i18n.t('be');
     expect(be(entry!.reason.key, { name: (entry!.reason.params!.name as Record<string, string>).be })).toBe('Код у акцыі «Лета»');

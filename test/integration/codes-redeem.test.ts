@@ -47,7 +47,7 @@ describe('code redemption', () => {
     expect(await one(consumer(), list[0]!)).toMatchObject({ status: 'already_used', byYou: false });
     const both = await redeem(p, [list[1]!, list[2]!]);
     expect(both.map((o) => o.status)).toEqual(['credited', 'credited']);
-    expect((await ledger.balance(programId, p.id)).available).toBe(150);
+    expect((await ledger.balance(db.sql, programId, p.id)).available).toBe(150);
     expect((await ledger.check()).ok).toBe(true);
   });
 
@@ -56,12 +56,12 @@ describe('code redemption', () => {
     const { codes: list } = await codes.createBatch(c.id, { count: 2, points: 10 }, 'admin:test');
     const p = consumer();
     const who = { programId, participantId: p.id };
-    await ledger.earn({ ...who, amount: 50, source: 'bonus', key: `bonus:${p.id}`, reason: { key: 'x' } });
-    await ledger.hold({ ...who, amount: 20, key: `order:${p.id}:hold`, reason: { key: 'x' } });
+    await ledger.earn(db.sql, { ...who, amount: 50, source: 'bonus', key: `bonus:${p.id}`, reason: { key: 'x' } });
+    await ledger.hold(db.sql, { ...who, amount: 20, key: `order:${p.id}:hold`, reason: { key: 'x' } });
     expect(await one(p, list[0]!)).toMatchObject({ status: 'credited', points: 10, balance: 40 });
-    await ledger.spend({ ...who, amount: 5, key: `spend:${p.id}`, reason: { key: 'x' } });
+    await ledger.spend(db.sql, { ...who, amount: 5, key: `spend:${p.id}`, reason: { key: 'x' } });
     expect(await one(p, list[1]!)).toMatchObject({ status: 'credited', points: 10, balance: 45 });
-    expect((await ledger.balance(programId, p.id)).available).toBe(45);
+    expect((await ledger.balance(db.sql, programId, p.id)).available).toBe(45);
   });
 
   it("a change to the campaign applies from the very next code (the service's copy is refreshed)", async () => {
@@ -151,7 +151,7 @@ describe('code redemption', () => {
       select count(*)::int as n, coalesce(sum(r.points), 0)::int as total from code_redemptions r
       join codes k on k.id = r.code_id join code_batches b on b.id = k.batch_id where b.campaign_id = ${c.id}`;
     expect(sum).toEqual({ n: 1, total: 25 });
-    const balances = await Promise.all(ps.map((p) => ledger.balance(programId, p.id)));
+    const balances = await Promise.all(ps.map((p) => ledger.balance(db.sql, programId, p.id)));
     expect(balances.reduce((s, b) => s + b.available, 0)).toBe(25);
     expect((await ledger.check()).ok).toBe(true);
   });

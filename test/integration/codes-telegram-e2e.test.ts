@@ -154,7 +154,7 @@ describe('codes on Telegram', () => {
       const [row] = await db.sql<{ programId: string; id: string }[]>`
         select p.program_id, p.id from participants p join channel_identities i on i.participant_id = p.id
         where i.channel = 'telegram' and i.external_id = ${String(telegramId)}`;
-      return (await ledger.balance(row!.programId, row!.id)).available;
+      return (await ledger.balance(db.sql, row!.programId, row!.id)).available;
     };
     expect([await balanceOf(kasia.id), await balanceOf(joao.id), await balanceOf(ales.id)]).toEqual([50, 100, 50]);
     const check = await app.inject({ url: '/api/v1/ledger/check', headers: auth });

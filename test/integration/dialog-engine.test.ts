@@ -172,8 +172,8 @@ describe('dialog engine', () => {
     const { engine, ledger, participants } = buildEngine(db.sql);
     const c = chat(engine, db.sql, { externalId: '1008', localeHint: 'pl' });
     await register(c, { name: 'Kasia', phone: { own: true, phone: '+48600100208' }, role: 'installer', store: 'Instal-Bud' });
-    const p = (await participants.findByIdentity({ channel: 'telegram', externalId: '1008' }))!;
-    await ledger.earn({ programId: p.programId, participantId: p.id, amount: 40, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
+    const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '1008' }))!;
+    await ledger.earn(db.sql, { programId: p.programId, participantId: p.id, amount: 40, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
 
     const data = await c.send(command('mydata'));
     const shown = allText(data);
@@ -187,15 +187,15 @@ describe('dialog engine', () => {
     expect(values(confirm.at(-1))).toEqual(['sys:delete_yes', 'sys:delete_no']);
     const kept = await c.send(choice('sys:delete_no'));
     expect(allText(kept)).toContain('niczego nie usuwamy');
-    expect((await participants.getById(p.id))!.name).toBe('Kasia');
+    expect((await participants.getById(db.sql, p.id))!.name).toBe('Kasia');
 
     await c.send(command('delete'));
     const done = await c.send(choice('sys:delete_yes'));
     expect(allText(done)).toContain('zostały usunięte');
-    const erased = (await participants.getById(p.id))!;
+    const erased = (await participants.getById(db.sql, p.id))!;
     expect(erased).toMatchObject({ status: 'erased', name: null, phone: null, store: null, profile: {} });
-    expect(await participants.identities(p.id)).toEqual([]);
-    expect((await ledger.balance(p.programId, p.id)).available).toBe(40);
+    expect(await participants.identities(db.sql, p.id)).toEqual([]);
+    expect((await ledger.balance(db.sql, p.programId, p.id)).available).toBe(40);
     expect((await ledger.check()).ok).toBe(true);
 
     // Writing again starts afresh: nothing of the old person is known.
@@ -207,27 +207,27 @@ describe('dialog engine', () => {
     const { engine, participants, ledger } = buildEngine(db.sql);
     const tg = chat(engine, db.sql, { externalId: '1009', localeHint: 'pt' });
     await register(tg, { name: 'Rui', phone: { own: true, phone: '+351912000009' } });
-    const p = (await participants.findByIdentity({ channel: 'telegram', externalId: '1009' }))!;
-    await ledger.earn({ programId: p.programId, participantId: p.id, amount: 25, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
+    const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '1009' }))!;
+    await ledger.earn(db.sql, { programId: p.programId, participantId: p.id, amount: 25, source: 'bonus', key: `t:${p.id}`, reason: { key: 'x' } });
 
     // WhatsApp vouches for the phone itself: the first message links.
     const wa = chat(engine, db.sql, { channel: 'whatsapp', externalId: '351912000009', chatId: '351912000009@c.us', verifiedPhone: '+351912000009' });
     await wa.send(text('olá'));
     const linked = await outboxOf(db.sql, '351912000009@c.us', 'whatsapp');
     expect(allText(linked)).toContain('Olá de novo, Rui');
-    const viaWa = (await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912000009' }))!;
+    const viaWa = (await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912000009' }))!;
     expect(viaWa.id).toBe(p.id);
 
     const balance = await wa.send(choice('menu:balance'));
     expect(allText(balance)).toContain('25 pontos');
-    expect((await participants.identities(p.id)).map((i) => i.channel).sort()).toEqual(['telegram', 'whatsapp']);
+    expect((await participants.identities(db.sql, p.id)).map((i) => i.channel).sort()).toEqual(['telegram', 'whatsapp']);
 
     // A typed (unverified) number on the web chat never takes over someone's account.
     const web = chat(engine, db.sql, { channel: 'web', externalId: 'w1009', localeHint: 'pt' });
     await web.send(command('start'));
     await web.send(choice('reg:consent_yes'));
     await web.send(text('+351 912 000 009'));
-    const viaWeb = (await participants.findByIdentity({ channel: 'web', externalId: 'w1009' }))!;
+    const viaWeb = (await participants.findByIdentity(db.sql, { channel: 'web', externalId: 'w1009' }))!;
     expect(viaWeb.id).not.toBe(p.id);
     expect(viaWeb.phoneVerified).toBe(false);
   });
@@ -236,8 +236,8 @@ describe('dialog engine', () => {
     const { engine, participants } = buildEngine(db.sql);
     const c = chat(engine, db.sql, { externalId: '1010', localeHint: 'be' });
     await register(c, { name: 'Алесь', phone: { own: true, phone: '+375291000010' } });
-    const p = (await participants.findByIdentity({ channel: 'telegram', externalId: '1010' }))!;
-    await participants.setStatus(p.id, 'blocked');
+    const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '1010' }))!;
+    await participants.setStatus(db.sql, p.id, 'blocked');
     const r = await c.send(choice('menu:balance'));
     expect(r).toHaveLength(1);
     expect(r[0]!.text).toContain('заблакаваны');
@@ -300,7 +300,7 @@ describe('program settings and races', () => {
       expect(values(q2.at(-1))).toEqual(['reg:pq_skip']);
       const done = await c.send(text('Gdańsk'));
       expect(allText(done)).toContain('Gotowe, Ewa');
-      const p = (await participants.findByIdentity({ channel: 'telegram', externalId: '3001' }))!;
+      const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '3001' }))!;
       expect(p.profile).toEqual({ age_range: '30+', city: 'Gdańsk' });
 
       // New terms: a registered participant accepts them before anything else.
@@ -310,7 +310,7 @@ describe('program settings and races', () => {
       expect(allText(ask)).toContain('wersja 2');
       const menu = await c.send(choice('reg:consent_yes'));
       expect(values(menu.at(-1))).toContain('menu:balance');
-      expect((await participants.getById(p.id))!.consentVersion).toBe('2');
+      expect((await participants.getById(db.sql, p.id))!.consentVersion).toBe('2');
     } finally {
       await db.sql`update programs set settings = '{}'::jsonb, terms_version = '1' where slug = 'default'`;
     }

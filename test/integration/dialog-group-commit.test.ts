@@ -16,7 +16,8 @@ import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import type { Inbound } from '../../src/dialog/types.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -51,7 +52,7 @@ function codesEngine(first: FlowModule, engineLogger = logger) {
     participants: createParticipants({ sql: db.sql, defaultLocale: 'pl' }),
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
     flows: createFlows([first, createCodesFlow({ codes })]),
-    ledger,
+    balances: ledger,
     logger: engineLogger,
     defaultLocale: 'pl',
     groupCommit: { maxInFlight: 1, maxBatch: 16 },
@@ -115,7 +116,7 @@ it('a turn whose state cannot be stored commits nothing, alone or in a batch, an
   const [state] = await db.sql<{ state: unknown }[]>`
     select c.state from conversations c join channel_identities i on i.id = c.identity_id where i.external_id = 'p-11'`;
   expect(JSON.stringify(state?.state ?? null)).not.toContain('poisoned.wait');
-  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
+  const balances = await Promise.all(people.map((p) => ledger.balance(db.sql, programId, p.id)));
   expect(balances.map((b) => b.available)).toEqual([...Array(10).fill(7), 0]);
   expect((await ledger.check()).ok).toBe(true);
 });
@@ -181,7 +182,7 @@ it('a burst in shared transactions: every outcome as if alone, the budget kept, 
   expect((await outboxOf(db.sql, 'g-60', 'web')).length).toBe(before60);
 
   // Points: what was credited and nothing else; every refused code still unused.
-  const balances = await Promise.all(people.map((p) => ledger.balance(programId, p.id)));
+  const balances = await Promise.all(people.map((p) => ledger.balance(db.sql, programId, p.id)));
   expect(balances.reduce((s, b) => s + b.available, 0)).toBe(30 * 5 + 10 * 10);
   const [used] = await db.sql<{ n: number }[]>`
     select count(*)::int as n from codes c join code_batches b on b.id = c.batch_id

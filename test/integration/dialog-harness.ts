@@ -7,7 +7,8 @@ import { testLogger } from '../helpers/logger.js';
 import { testQueuePrefix, clearPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { Redis } from 'ioredis';
 import { createI18n, type Locale } from '../../src/i18n/index.js';
-import { createParticipants, createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDialogEngine, type DialogEngine } from '../../src/dialog/engine.js';
 import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';
@@ -21,7 +22,7 @@ import { createSql } from '../../src/db/sql.js';
 export const i18n = createI18n({ defaultLocale: 'pl' });
 export const logger = testLogger();
 
-export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl') {
+export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl', options: { mediaTimeoutMs?: number } = {}) {
   const participants = createParticipants({ sql, defaultLocale });
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale });
   const ledger = createLedger({ sql, logger });
@@ -31,12 +32,13 @@ export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale:
     participants,
     enqueueOutbound,
     flows: createFlows(modules),
-    ledger,
+    balances: ledger,
     logger,
     defaultLocale,
     // As a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the
     // sender a test starts.
     onCommitted: createOutboxPoke({ sql }),
+    ...options,
   });
   return { engine, participants, enqueueOutbound, ledger };
 }

@@ -73,4 +73,47 @@ describe('photos are downloaded outside the message transaction, in their chat\'
     expect(handled).toEqual(['other chat', 'photo', 'after the photo', 'and then this']);
     expect((await outboxOf(db.sql, 'order-1', 'web')).map((o) => o.text)).toEqual(['got photo', 'got after the photo', 'got and then this']);
   });
+
+  it('a download that hangs is given up after the time limit: the flows answer instead of holding the conversation', async () => {
+    const seen: string[] = [];
+    const photoFlow: FlowModule = {
+      id: 'photos',
+      async intercept(ctx) {
+        if (ctx.inbound.kind !== 'photo') return undefined;
+        const outcome = await ctx.inbound.media.load().then(() => 'loaded', () => 'failed');
+        seen.push(outcome);
+        return { replies: [outcome] };
+      },
+    };
+    const { engine } = buildEngine(db.sql, [photoFlow], 'pl', { mediaTimeoutMs: 300 });
+    await seedWebChatters(db.sql, 'hang', 1, '64');
+    const started = Date.now();
+    const hanging: InboundBody = { kind: 'photo', media: { ref: 'file-3', mimeType: 'image/jpeg', load: () => new Promise<Buffer>(() => undefined) } };
+    const result = await engine.receive(inbound({ channel: 'web', externalId: 'hang-1' }, hanging));
+    expect(result.status).toBe('handled');
+    expect(seen).toEqual(['failed']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await outboxOf(db.sql, 'hang-1', 'web')).map((o) => o.text)).toEqual(['failed']);
+  });
+
+  it('a turn retried after a deadlock does not download the photo again', async () => {
+    let loads = 0;
+    let attempts = 0;
+    const deadlockOnce: FlowModule = {
+      id: 'deadlock',
+      async intercept(ctx) {
+        if (ctx.inbound.kind !== 'photo') return undefined;
+        await ctx.inbound.media.load();
+        if (++attempts === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+        return { replies: ['stored'] };
+      },
+    };
+    const { engine } = buildEngine(db.sql, [deadlockOnce]);
+    await seedWebChatters(db.sql, 'retry', 1, '65');
+    const photo: InboundBody = { kind: 'photo', media: { ref: 'file-4', mimeType: 'image/jpeg', load: async () => (loads++, Buffer.from('jpeg')) } };
+    const result = await engine.receive(inbound({ channel: 'web', externalId: 'retry-1' }, photo));
+    expect(result.status).toBe('handled');
+    expect(attempts).toBeGreaterThan(1);
+    expect(loads).toBe(1);
+  });
 });

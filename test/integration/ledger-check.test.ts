@@ -42,8 +42,8 @@ describe('GET /api/v1/ledger/check', () => {
   it('needs a bearer token and reports a healthy ledger', async () => {
     expect((await getCheck()).statusCode).toBe(401);
     const p = { programId, participantId: randomUUID() };
-    await ledger.earn({ ...p, amount: 50, source: 'code', key: `code:${randomUUID()}`, reason });
-    await ledger.hold({ ...p, amount: 20, key: `order:${randomUUID()}:hold`, reason });
+    await ledger.earn(db.sql, { ...p, amount: 50, source: 'code', key: `code:${randomUUID()}`, reason });
+    await ledger.hold(db.sql, { ...p, amount: 20, key: `order:${randomUUID()}:hold`, reason });
     const res = await getCheck(viewerToken);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ ok: true, problems: [] });
@@ -51,7 +51,7 @@ describe('GET /api/v1/ledger/check', () => {
 
   it('finds drift written behind the ledger’s back', async () => {
     const p = { programId, participantId: randomUUID() };
-    const earned = await ledger.earn({ ...p, amount: 10, source: 'code', key: `code:${randomUUID()}`, reason });
+    const earned = await ledger.earn(db.sql, { ...p, amount: 10, source: 'code', key: `code:${randomUUID()}`, reason });
     // a superuser switches the append-only trigger off and edits history
     await db.sql.begin(async (tx) => {
       await tx`alter table ledger_entries disable trigger ledger_entries_append_only`;
@@ -60,7 +60,7 @@ describe('GET /api/v1/ledger/check', () => {
     });
     // and a cached balance is bumped without a transfer
     const q = { programId, participantId: randomUUID() };
-    await ledger.earn({ ...q, amount: 3, source: 'bonus', key: `b:${randomUUID()}`, reason });
+    await ledger.earn(db.sql, { ...q, amount: 3, source: 'bonus', key: `b:${randomUUID()}`, reason });
     await db.sql`update ledger_accounts set held = held + 2 where ref = ${q.participantId}`;
 
     const res = await getCheck(viewerToken);
@@ -82,7 +82,7 @@ describe('GET /api/v1/ledger/check', () => {
 
   it('finds rows breaking the shape rules the ledger functions keep (no longer CHECK constraints)', async () => {
     const p = { programId, participantId: randomUUID() };
-    const earned = await ledger.earn({ ...p, amount: 10, source: 'referral', key: `ref:${randomUUID()}`, reason });
+    const earned = await ledger.earn(db.sql, { ...p, amount: 10, source: 'referral', key: `ref:${randomUUID()}`, reason });
     await db.sql.begin(async (tx) => {
       await tx`alter table ledger_transfers disable trigger ledger_transfers_append_only`;
       // a memo kind that moved posted points

@@ -33,8 +33,8 @@ function rng(seed: number) {
 describe('concurrency', () => {
   it('never overdraws: 1,000 concurrent spends and holds against 100 points', async () => {
     const p = { programId, participantId: randomUUID() };
-    await ledger.earn({ ...p, amount: 60, source: 'code', key: `code:${randomUUID()}`, reason, expiresAt: new Date('2027-01-01') });
-    await ledger.earn({ ...p, amount: 40, source: 'code', key: `code:${randomUUID()}`, reason, expiresAt: null });
+    await ledger.earn(db.sql, { ...p, amount: 60, source: 'code', key: `code:${randomUUID()}`, reason, expiresAt: new Date('2027-01-01') });
+    await ledger.earn(db.sql, { ...p, amount: 40, source: 'code', key: `code:${randomUUID()}`, reason, expiresAt: null });
     const random = rng(20260311);
     const ops = Array.from({ length: 1000 }, (_, i) => ({
       kind: random() < 0.5 ? ('spend' as const) : ('hold' as const),
@@ -42,11 +42,11 @@ describe('concurrency', () => {
       key: `order:${i}:${randomUUID()}`,
     }));
     const results = await Promise.all(
-      ops.map((op) => (op.kind === 'spend' ? ledger.spend({ ...p, amount: op.amount, key: op.key, reason }) : ledger.hold({ ...p, ...op, reason }))),
+      ops.map((op) => (op.kind === 'spend' ? ledger.spend(db.sql, { ...p, amount: op.amount, key: op.key, reason }) : ledger.hold(db.sql, { ...p, ...op, reason }))),
     );
     const succeeded = ops.filter((_, i) => results[i]!.status !== 'insufficient');
     const taken = succeeded.reduce((sum, op) => sum + op.amount, 0);
-    const balance = await ledger.balance(p.programId, p.participantId);
+    const balance = await ledger.balance(db.sql, p.programId, p.participantId);
     expect(balance.available).toBeGreaterThanOrEqual(0);
     expect(taken).toBe(100 - balance.available);
     expect(balance.held).toBe(succeeded.filter((op) => op.kind === 'hold').reduce((s, op) => s + op.amount, 0));
@@ -66,23 +66,23 @@ describe('concurrency', () => {
     const p = { programId, participantId: randomUUID() };
     const key = `code:${randomUUID()}`;
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => ledger.earn({ ...p, amount: 25, source: 'code', key, reason })),
+      Array.from({ length: 50 }, () => ledger.earn(db.sql, { ...p, amount: 25, source: 'code', key, reason })),
     );
     expect(new Set(results.map((r) => r.transfer.id)).size).toBe(1);
     expect(results.filter((r) => !r.transfer.replayed)).toHaveLength(1);
     const [row] = await db.sql<{ count: number }[]>`select count(*)::int as count from ledger_transfers where key = ${key}`;
     expect(row?.count).toBe(1);
-    expect((await ledger.balance(p.programId, p.participantId)).available).toBe(25);
-    await expect(ledger.earn({ ...p, amount: 26, source: 'code', key, reason })).rejects.toMatchObject({ code: 'idempotency_mismatch' });
+    expect((await ledger.balance(db.sql, p.programId, p.participantId)).available).toBe(25);
+    await expect(ledger.earn(db.sql, { ...p, amount: 26, source: 'code', key, reason })).rejects.toMatchObject({ code: 'idempotency_mismatch' });
 
     // the same for a hold racing itself: one reservation
     const holdKey = `order:${randomUUID()}:hold`;
-    const holds = await Promise.all(Array.from({ length: 50 }, () => ledger.hold({ ...p, amount: 10, key: holdKey, reason })));
+    const holds = await Promise.all(Array.from({ length: 50 }, () => ledger.hold(db.sql, { ...p, amount: 10, key: holdKey, reason })));
     expect(holds.every((h) => h.status === 'held')).toBe(true);
-    expect((await ledger.balance(p.programId, p.participantId)).held).toBe(10);
+    expect((await ledger.balance(db.sql, p.programId, p.participantId)).held).toBe(10);
     // and posting and voiding it at once: exactly one wins
     const resolutions = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? ledger.postHold(holdKey) : ledger.voidHold(holdKey))),
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? ledger.postHold(db.sql, holdKey) : ledger.voidHold(db.sql, holdKey))),
     );
     const winners = new Set(resolutions.map((r) => (r.status === 'already_resolved' ? r.resolution : r.status)));
     expect(winners.size).toBe(1);
@@ -104,12 +104,12 @@ describe('concurrency', () => {
     const strict = createLedger({ sql: strictSql, logger, retryAttempts: 200 });
     try {
       const p = { programId, participantId: randomUUID() };
-      await strict.earn({ ...p, amount: 40, source: 'bonus', key: `b:${randomUUID()}`, reason });
+      await strict.earn(strictSql, { ...p, amount: 40, source: 'bonus', key: `b:${randomUUID()}`, reason });
       const results = await Promise.all(
-        Array.from({ length: 40 }, () => strict.spend({ ...p, amount: 1, key: `order:${randomUUID()}`, reason })),
+        Array.from({ length: 40 }, () => strict.spend(strictSql, { ...p, amount: 1, key: `order:${randomUUID()}`, reason })),
       );
       expect(results.every((r) => r.status === 'spent')).toBe(true);
-      expect((await strict.balance(p.programId, p.participantId)).available).toBe(0);
+      expect((await strict.balance(strictSql, p.programId, p.participantId)).available).toBe(0);
       expect(retries).toBeGreaterThan(0);
     } finally {
       await strictSql.end();

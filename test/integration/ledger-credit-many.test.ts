@@ -159,7 +159,7 @@ describe('ledger_credit_many', () => {
     const ledger = createLedger({ sql: bulk.sql });
     for (const participantId of accounts) {
       const expected = calls.flat().filter((a) => a.participantId === participantId).reduce((t, a) => t + a.amount, 0);
-      expect((await ledger.balance(programId, participantId)).available).toBe(expected);
+      expect((await ledger.balance(bulk.sql, programId, participantId)).available).toBe(expected);
     }
     expect((await ledger.check()).ok).toBe(true);
   });

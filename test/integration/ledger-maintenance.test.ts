@@ -41,21 +41,21 @@ describe('ledger maintenance job', () => {
   it('expires due lots and voids holds past their time on its schedule', async () => {
     const p = { programId, participantId: randomUUID() };
     const past = new Date(Date.now() - 60_000);
-    await ledger.earn({ ...p, amount: 30, source: 'code', key: `code:${randomUUID()}`, reason: { key: 'x' }, expiresAt: past });
-    await ledger.earn({ ...p, amount: 20, source: 'code', key: `code:${randomUUID()}`, reason: { key: 'x' }, expiresAt: null });
+    await ledger.earn(db.sql, { ...p, amount: 30, source: 'code', key: `code:${randomUUID()}`, reason: { key: 'x' }, expiresAt: past });
+    await ledger.earn(db.sql, { ...p, amount: 20, source: 'code', key: `code:${randomUUID()}`, reason: { key: 'x' }, expiresAt: null });
     // reserves the 20 that never expire after the 30 that are due (FIFO by expiry: the due lot first)
     const holdKey = `order:${randomUUID()}:hold`;
-    await ledger.hold({ ...p, amount: 30, key: holdKey, reason: { key: 'x' }, holdExpiresAt: new Date(Date.now() + 1500) });
-    expect(await ledger.balance(p.programId, p.participantId)).toMatchObject({ available: 20, held: 30 });
+    await ledger.hold(db.sql, { ...p, amount: 30, key: holdKey, reason: { key: 'x' }, holdExpiresAt: new Date(Date.now() + 1500) });
+    expect(await ledger.balance(db.sql, p.programId, p.participantId)).toMatchObject({ available: 20, held: 30 });
 
     const maintenance = await startLedgerMaintenance({ connection, prefix, ledger, logger: testLogger(), everyMs: 300 });
     try {
       // the hold times out, its points return to the lot that had expired, and expire at once
       await eventually(async () => {
-        expect(await ledger.balance(p.programId, p.participantId)).toMatchObject({ available: 20, held: 0 });
+        expect(await ledger.balance(db.sql, p.programId, p.participantId)).toMatchObject({ available: 20, held: 0 });
       });
-      expect(await ledger.postHold(holdKey)).toMatchObject({ status: 'already_resolved', resolution: 'voided' });
-      const kinds = (await ledger.history(p.programId, p.participantId)).map((h) => h.kind);
+      expect(await ledger.postHold(db.sql, holdKey)).toMatchObject({ status: 'already_resolved', resolution: 'voided' });
+      const kinds = (await ledger.history(db.sql, p.programId, p.participantId)).map((h) => h.kind);
       expect(kinds.slice(0, 2)).toEqual(['expire', 'void']);
     } finally {
       await maintenance.close();
@@ -65,11 +65,11 @@ describe('ledger maintenance job', () => {
 
   it('expires a due lot with nobody holding it', async () => {
     const p = { programId, participantId: randomUUID() };
-    await ledger.earn({ ...p, amount: 7, source: 'bonus', key: `b:${randomUUID()}`, reason: { key: 'x' }, expiresAt: new Date(Date.now() + 500) });
+    await ledger.earn(db.sql, { ...p, amount: 7, source: 'bonus', key: `b:${randomUUID()}`, reason: { key: 'x' }, expiresAt: new Date(Date.now() + 500) });
     const maintenance = await startLedgerMaintenance({ connection, prefix, ledger, logger: testLogger(), everyMs: 300 });
     try {
       await eventually(async () => {
-        expect((await ledger.balance(p.programId, p.participantId)).available).toBe(0);
+        expect((await ledger.balance(db.sql, p.programId, p.participantId)).available).toBe(0);
       });
     } finally {
       await maintenance.close();

@@ -50,29 +50,29 @@ describe('random interleavings', () => {
           ops.map((o, i) => {
             switch (o.t) {
               case 'earn':
-                return ledger.earn({
+                return ledger.earn(db.sql, {
                   ...people[o.who]!, amount: o.amount, source: 'code', key: key(i), reason,
                   expiresAt: o.expiresInDays === null ? null : new Date(base + o.expiresInDays * day),
                 });
               case 'pending':
-                return ledger.pendingCredit({ ...people[o.who]!, amount: o.amount, source: 'sale', key: key(i), reason });
+                return ledger.pendingCredit(db.sql, { ...people[o.who]!, amount: o.amount, source: 'sale', key: key(i), reason });
               case 'confirm':
-                return ledger.confirmPending(key(o.ref));
+                return ledger.confirmPending(db.sql, key(o.ref));
               case 'spend':
-                return ledger.spend({ ...people[o.who]!, amount: o.amount, key: key(i), reason });
+                return ledger.spend(db.sql, { ...people[o.who]!, amount: o.amount, key: key(i), reason });
               case 'hold':
-                return ledger.hold({
+                return ledger.hold(db.sql, {
                   ...people[o.who]!, amount: o.amount, key: key(i), reason,
                   holdExpiresAt: o.holdDays === null ? null : new Date(base + o.holdDays * day),
                 });
               case 'post':
-                return ledger.postHold(key(o.ref));
+                return ledger.postHold(db.sql, key(o.ref));
               case 'void':
-                return ledger.voidHold(key(o.ref));
+                return ledger.voidHold(db.sql, key(o.ref));
               case 'adjust':
-                return ledger.adjust({ ...people[o.who]!, amount: o.amount, key: key(i), actor: 'admin:test', reason });
+                return ledger.adjust(db.sql, { ...people[o.who]!, amount: o.amount, key: key(i), actor: 'admin:test', reason });
               case 'reverse':
-                return ledger.reverse({ transferKey: key(o.ref), key: key(i), actor: 'admin:test', reason });
+                return ledger.reverse(db.sql, { transferKey: key(o.ref), key: key(i), actor: 'admin:test', reason });
               case 'expire':
                 return ledger.expireDueLots(new Date(base + o.inDays * day));
               case 'voidExpired':
@@ -85,7 +85,7 @@ describe('random interleavings', () => {
         const check = await ledger.check();
         expect(check).toEqual({ ok: true, problems: [] });
         for (const p of people) {
-          const b = await ledger.balance(p.programId, p.participantId);
+          const b = await ledger.balance(db.sql, p.programId, p.participantId);
           expect(b.available).toBeGreaterThanOrEqual(0);
           expect(b.held).toBeGreaterThanOrEqual(0);
           expect(b.pending).toBeGreaterThanOrEqual(0);

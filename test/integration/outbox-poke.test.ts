@@ -13,9 +13,10 @@ import { createChannelRegistry } from '../../src/channels/channel.js';
 import { createOutboxSender } from '../../src/jobs/outbox/sender.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createOutboxPoke } from '../../src/jobs/outbox/poke.js';
-import { OUTBOX_NOTIFY_CHANNEL } from '../../src/db/participants/outbox-repo.js';
+import { OUTBOX_NOTIFY_CHANNEL } from '../../src/db/outbox/repo.js';
 import type { OutboxSender } from '../../src/jobs/outbox/sender.js';
 
 let db: TestDatabase;
@@ -92,7 +93,7 @@ describe('outbox poke', () => {
     try {
       const poked: string[] = [];
       const local = { poke: async (chat?: { channel: string; chatId: string }) => void poked.push(chat!.chatId) };
-      const engine = bareEngine(createOutboxPoke({ sql: db.sql, sender: () => local }));
+      const engine = bareEngine(createOutboxPoke({ sql: db.sql, sender: local }));
       await engine.receive(inbound({ externalId: 'local-1', localeHint: 'pl' }, text('Hej')));
       expect(poked).toEqual(['local-1']);
       await new Promise((r) => setTimeout(r, 300));

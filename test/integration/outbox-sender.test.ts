@@ -3,7 +3,7 @@ import {
   buildEngine, chat, choice, clearPrefix, command, createTestDatabase, recordingChannel, startSender, testQueuePrefix, text, until,
   type TestDatabase,
 } from './dialog-harness.js';
-import * as outboxRepo from '../../src/db/participants/outbox-repo.js';
+import * as outboxRepo from '../../src/db/outbox/repo.js';
 import type { OutboxSender } from '../../src/jobs/outbox/sender.js';
 import type { ChannelId } from '../../src/dialog/types.js';
 
@@ -171,7 +171,7 @@ describe('outbox sender', () => {
     await c.send({ kind: 'contact', phone: '+48600300001', own: true });
     await c.send(text('Basia'));
     await c.send(choice('reg:role:consumer'));
-    const p = (await participants.findByIdentity({ channel: 'telegram', externalId: who.externalId }))!;
+    const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: who.externalId }))!;
 
     const tg = recordingChannel('telegram');
     let attempts = 0;
@@ -180,7 +180,7 @@ describe('outbox sender', () => {
       return { status: 'unreachable', reason: 'Forbidden: bot was blocked by the user' };
     });
     await sender(db.sql, [tg.adapter], prefix());
-    await until(async () => (await participants.identities(p.id))[0]?.unreachableAt, 10_000, 'unreachable mark');
+    await until(async () => (await participants.identities(db.sql, p.id))[0]?.unreachableAt, 10_000, 'unreachable mark');
     await new Promise((r) => setTimeout(r, 500));
     expect(attempts).toBe(1);
     const statuses = await db.sql<{ status: string }[]>`select status from outbox where chat_id = ${who.externalId}`;
@@ -195,7 +195,7 @@ describe('outbox sender', () => {
     tg.answerWith(() => ({ status: 'sent' }));
     await c.send(command('menu'));
     await until(() => tg.sent.length >= 1, 10_000, 'reply after unblocking');
-    expect((await participants.identities(p.id))[0]!.unreachableAt).toBeNull();
+    expect((await participants.identities(db.sql, p.id))[0]!.unreachableAt).toBeNull();
   });
 
   it('delivers notices through enqueueOutbound in the participant’s language, once per dedupe key', async () => {
@@ -207,7 +207,7 @@ describe('outbox sender', () => {
     await c.send({ kind: 'contact', phone: '+375291000099', own: true });
     await c.send(text('Янка'));
     await c.send(choice('reg:role:consumer'));
-    const p = (await participants.findByIdentity({ channel: 'telegram', externalId: who.externalId }))!;
+    const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: who.externalId }))!;
     const tg = recordingChannel('telegram');
     await sender(db.sql, [tg.adapter], prefix());
     const first = await enqueueOutbound(db.sql, { participantId: p.id, kind: 'notice', dedupeKey: `k-${p.id}`, message: (t) => ({ text: t('bot:menu.title') }) });

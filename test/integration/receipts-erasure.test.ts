@@ -11,7 +11,8 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/logger.js';
 import { withTransaction } from '../../src/db/sql.js';
-import { createParticipants, createEnqueueOutbound, type ErasureHook } from '../../src/services/participants/index.js';
+import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
@@ -42,9 +43,9 @@ function world() {
   const media = createDirectoryMediaStore(mediaDir);
   const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
   const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
-  hooks.push((tx, id) => receipts.forgetParticipant(id, tx));
+  hooks.push((tx, id) => receipts.forgetParticipant(tx, id));
   hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
-  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), ledger, logger, defaultLocale: 'pl' });
+  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), balances: ledger, logger, defaultLocale: 'pl' });
   return { engine, participants, ledger, receipts, rewards };
 }
 
@@ -69,7 +70,7 @@ describe('erasure reaches receipts and rewards', () => {
     const theirs = await submit(other.id, sharedPhoto, 'telegram:3');
     if (own.status !== 'accepted' || shared.status !== 'accepted' || theirs.status !== 'accepted') throw new Error('intake failed');
     await w.receipts.process(own.receipt.id);
-    expect((await w.receipts.get(own.receipt.id))!.qrTexts).toEqual([PT_QR]);
+    expect((await w.receipts.get(db.sql, own.receipt.id))!.qrTexts).toEqual([PT_QR]);
 
     const reward = await w.rewards.create(sql, physical({ stock: 3 }), 'admin:test');
     const placed = await withTransaction(sql, (tx) =>
@@ -82,15 +83,15 @@ describe('erasure reaches receipts and rewards', () => {
     await c.send(command('delete'));
     await c.send(choice('sys:delete_yes'));
 
-    expect((await w.participants.getById(p.id))!.status).toBe('erased');
+    expect((await w.participants.getById(sql, p.id))!.status).toBe('erased');
     // Only the file another participant also sent is left.
     expect(await w.receipts.image(own.receipt)).toBeNull();
     expect(await w.receipts.image(shared.receipt)).not.toBeNull();
     expect(await filesIn(mediaDir)).toHaveLength(1);
-    const cleared = (await w.receipts.get(own.receipt.id))!;
+    const cleared = (await w.receipts.get(db.sql, own.receipt.id))!;
     expect(cleared).toMatchObject({ caption: null, qrTexts: [] });
     expect(cleared.fields.B).toBeUndefined();
-    expect((await w.receipts.get(theirs.receipt.id))!.caption).toBe('mój paragon');
+    expect((await w.receipts.get(db.sql, theirs.receipt.id))!.caption).toBe('mój paragon');
 
     const order = (await w.rewards.getOrder(sql, placed.order.id))!;
     expect(order.delivery).toEqual({ method: 'none' });

@@ -31,8 +31,8 @@ beforeAll(async () => {
     sql: w.db.sql,
     redis,
     adminTokens,
-    apiRoutes: [receiptRoutes({ receipts: w.receipts, i18n: w.i18n, mediaSecret, clock: w.clock })],
-    publicRoutes: [receiptMediaRoutes({ receipts: w.receipts, mediaSecret, clock: w.clock })],
+    apiRoutes: [receiptRoutes({ sql: w.db.sql, receipts: w.receipts, i18n: w.i18n, mediaSecret, clock: w.clock })],
+    publicRoutes: [receiptMediaRoutes({ sql: w.db.sql, receipts: w.receipts, mediaSecret, clock: w.clock })],
   });
 });
 
@@ -90,7 +90,7 @@ describe('receipts API', () => {
     const again = await app.inject({ method: 'POST', url: `/api/v1/receipts/${id}/approve`, headers: auth(moderatorToken), payload: {} });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'conflict', details: { status: 'approved', points: 40 } });
-    expect((await w.ledger.balance(w.programId, p)).available).toBe(40);
+    expect((await w.ledger.balance(w.db.sql, w.programId, p)).available).toBe(40);
   });
 
   it('rejects with a reason from the localized list or free text, and validates input', async () => {
@@ -145,14 +145,14 @@ describe('receipts worker', () => {
       await queue.enqueue(queued);
       const lost = await w.submit(p, await receiptPhoto(PT_QR.replace('H:CSDF7T5H-88', 'H:CSDF7T5H-4088').replace('G:FS 2026/88', 'G:FS 2026/4088'), { seed: 8 }), { process: false });
       const deadline = Date.now() + 20_000;
-      const status = async (id: string) => (await w.receipts.get(id))!.status;
+      const status = async (id: string) => (await w.receipts.get(w.db.sql, id))!.status;
       while ((await status(queued)) === 'received' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(await status(queued)).toBe('approved');
       // Never enqueued (as if Redis had been flushed): the sweeper finds it in Postgres.
       expect(await worker.sweep()).toBeGreaterThanOrEqual(1);
       while ((await status(lost)) === 'received' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(await status(lost)).toBe('approved');
-      expect((await w.ledger.balance(w.programId, p)).available).toBe(30);
+      expect((await w.ledger.balance(w.db.sql, w.programId, p)).available).toBe(30);
     } finally {
       await queue.close();
       await worker.close();

@@ -49,7 +49,7 @@ describe('receipt OCR (tesseract.js, offline)', () => {
     const moderator = await w.participant({ role: 'moderator', locale: 'pl', name: 'Ewa' });
     const ala = await w.participant({ locale: 'pl', name: 'Ala' });
     const id = await w.submit(ala, await printedReceipt(PL_PARAGON));
-    const r = (await w.receipts.get(id))!;
+    const r = (await w.receipts.get(w.db.sql, id))!;
     expect(r).toMatchObject({
       status: 'pending',
       reading: 'ocr',
@@ -62,7 +62,7 @@ describe('receipt OCR (tesseract.js, offline)', () => {
     });
     expect(r.fields).toMatchObject({ source: 'ocr', ocr: 'total,date,seller' });
     expect(r.confidence).toBeLessThan(0.95);
-    expect((await w.ledger.balance(w.programId, ala)).available).toBe(0);
+    expect((await w.ledger.balance(w.db.sql, w.programId, ala)).available).toBe(0);
     const [card] = await w.outbox(moderator);
     expect(card!.message.text).toContain('odczytane z tekstu (OCR)');
     expect(card!.message.text).toContain('5260250274');

@@ -124,6 +124,14 @@ describe('rewards API', () => {
     expect(csv.body).toContain('ul. Polna 1');
     // a name that looks like a formula is defused for spreadsheets
     expect(csv.body).toContain(`"'=HYPERLINK(""x"")"`);
+    // The standard form stays as it was; the Excel form for a Polish reader has a BOM and semicolons.
+    expect(csv.body.startsWith('order_id,ordered_at,')).toBe(true);
+    const excel = await call('GET', `/api/v1/orders/shipping.csv?rewardId=${reward.id}&format=excel`, undefined, { ...manager, 'accept-language': 'pl-PL,pl;q=0.9' });
+    expect(excel.statusCode).toBe(200);
+    expect(excel.body.startsWith('\uFEFForder_id;ordered_at;status;')).toBe(true);
+    expect(excel.body).toContain('Anna Kowalska');
+    expect(excel.body.split('\r\n').length).toBe(csv.body.split('\r\n').length);
+    expect((await call('GET', `/api/v1/orders/shipping.csv?format=xlsx`)).statusCode).toBe(400);
 
     const shipped = await call('POST', `/api/v1/orders/${a.order.id}/fulfil`, { status: 'shipped', tracking: 'INPOST-77' });
     expect(shipped.json()).toMatchObject({ changed: true, order: { status: 'shipped', tracking: 'INPOST-77' } });
@@ -134,8 +142,8 @@ describe('rewards API', () => {
     expect((await call('POST', `/api/v1/orders/${b.order.id}/cancel`, {})).statusCode).toBe(400);
     const cancelled = await call('POST', `/api/v1/orders/${b.order.id}/cancel`, { reason: 'Adres poza zasięgiem' });
     expect(cancelled.json()).toMatchObject({ changed: true, order: { status: 'cancelled', cancelReason: 'Adres poza zasięgiem', cancelledBy: 'admin:marta' } });
-    expect(await env.ledger.balance(b.p.programId, b.p.id)).toMatchObject({ available: 500, held: 0 });
-    expect(await env.ledger.balance(a.p.programId, a.p.id)).toMatchObject({ available: 400, held: 0 });
+    expect(await env.ledger.balance(db.sql, b.p.programId, b.p.id)).toMatchObject({ available: 500, held: 0 });
+    expect(await env.ledger.balance(db.sql, a.p.programId, a.p.id)).toMatchObject({ available: 400, held: 0 });
 
     expect((await call('POST', `/api/v1/orders/${a.order.id}/fulfil`, {}, viewer)).statusCode).toBe(403);
     expect((await call('POST', '/api/v1/orders/00000000-0000-4000-8000-000000000000/fulfil', {})).statusCode).toBe(404);
@@ -161,11 +169,40 @@ describe('rewards API', () => {
       changed: true,
       order: { status: 'cancelled' },
     });
-    expect(await env.ledger.balance(a.p.programId, a.p.id)).toMatchObject({ available: 500, held: 0 });
-    expect(await env.ledger.balance(b.p.programId, b.p.id)).toMatchObject({ available: 1000, held: 0 });
+    expect(await env.ledger.balance(db.sql, a.p.programId, a.p.id)).toMatchObject({ available: 500, held: 0 });
+    expect(await env.ledger.balance(db.sql, b.p.programId, b.p.id)).toMatchObject({ available: 1000, held: 0 });
     const phys = (await call('POST', '/api/v1/rewards', { type: 'physical', name: { pl: 'Kubek' }, cost: 1 })).json();
     const c = await placeFor(phys.id, 10);
     expect((await call('POST', `/api/v1/orders/${c.order.id}/approve`)).statusCode).toBe(409);
     expect(await env.ledger.check()).toMatchObject({ ok: true });
+  });
+});
+
+describe('cash-out bounds', () => {
+  const payout = (cashOut: Record<string, unknown>, cost = 10) => ({ type: 'cash_out', name: { pl: 'Wypłata' }, cost, cashOut: { currency: 'PLN', ...cashOut } });
+
+  it('refuses amounts beyond the limit, fractions and zero steps with a 400 naming the field', async () => {
+    const huge = await call('POST', '/api/v1/rewards', payout({ step: 1e15, min: 1e15, max: 1e15 }));
+    expect(huge.statusCode).toBe(400);
+    expect(JSON.stringify(huge.json())).toMatch(/cashOut\.(step|min|max)/);
+    expect(JSON.stringify(huge.json())).toContain('100000');
+    const fraction = await call('POST', '/api/v1/rewards', payout({ step: 2.5, min: 5, max: 50 }));
+    expect(fraction.statusCode).toBe(400);
+    expect(JSON.stringify(fraction.json())).toContain('cashOut.step');
+    expect((await call('POST', '/api/v1/rewards', payout({ step: 0, min: 10, max: 50 }))).statusCode).toBe(400);
+    expect((await call('POST', '/api/v1/rewards', payout({ step: 10, min: 50, max: 20 }))).statusCode).toBe(400);
+  });
+
+  it('refuses a rule whose dearest amount costs more points than an order can hold, on create and on patch', async () => {
+    const dear = await call('POST', '/api/v1/rewards', payout({ step: 1000, min: 1000, max: 100_000 }, 1_000_000));
+    expect(dear.statusCode).toBe(400);
+    expect(JSON.stringify(dear.json())).toContain('cashOut.max');
+
+    const ok = await call('POST', '/api/v1/rewards', payout({ step: 10, min: 10, max: 100 }, 10));
+    expect(ok.statusCode).toBe(201);
+    const patched = await call('PATCH', `/api/v1/rewards/${ok.json().id}`, { cost: 1_000_000_000 });
+    expect(patched.statusCode).toBe(400);
+    expect(JSON.stringify(patched.json())).toContain('cashOut.max');
+    expect((await call('GET', `/api/v1/rewards/${ok.json().id}`)).json()).toMatchObject({ cost: 10 });
   });
 });

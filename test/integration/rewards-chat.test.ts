@@ -104,7 +104,7 @@ describe('rewards in chat', () => {
     const orders = await db.sql`select * from reward_orders where participant_id = ${p.id}`;
     expect(orders).toHaveLength(1);
     expect(orders[0]!.delivery).toEqual({ method: 'address', name: 'Ola Kowalska', address: 'ul. Długa 5/3, 31-147 Kraków' });
-    expect(await env.ledger.balance(p.programId, p.id)).toMatchObject({ available: 300, held: 700 });
+    expect(await env.ledger.balance(db.sql, p.programId, p.id)).toMatchObject({ available: 300, held: 700 });
 
     // My orders: the order, cancellable while only held; cancelling gives the points back.
     const [mine] = await c.send(choice('rewards:orders'));
@@ -114,7 +114,7 @@ describe('rewards in chat', () => {
     expect(ask!.text).toContain('Anulować zamówienie „Bluza z kapturem”?');
     const done = await c.send(choice(values(ask)[0]!));
     expect(done[0]!.text).toContain('Zamówienie anulowane');
-    expect(await env.ledger.balance(p.programId, p.id)).toMatchObject({ available: 1000, held: 0 });
+    expect(await env.ledger.balance(db.sql, p.programId, p.id)).toMatchObject({ available: 1000, held: 0 });
     expect((await env.rewards.get(db.sql, reward.id))!.stock).toBe(3);
   });
 
@@ -136,7 +136,7 @@ describe('rewards in chat', () => {
     expect(texts.filter((x) => x.includes(soldOut))).toHaveLength(40);
     expect((await env.rewards.get(db.sql, reward.id))!.stock).toBe(0);
     for (const [i, { p }] of people.entries()) {
-      const b = await env.ledger.balance(p.programId, p.id);
+      const b = await env.ledger.balance(db.sql, p.programId, p.id);
       expect(b).toEqual(expect.objectContaining(texts[i]!.includes('🎉') ? { available: 300, held: 200 } : { available: 500, held: 0 }));
     }
     expect(await env.ledger.check()).toEqual({ ok: true, problems: [] });
@@ -151,7 +151,7 @@ describe('rewards in chat', () => {
     expect(confirm!.text).toContain('Depois da encomenda fica com: 150 pontos');
     const [placed] = await c.send(choice(values(confirm).find((v) => v.startsWith('rewards:ok:'))!));
     expect(placed!.text).toMatch(/O seu código para «Vale FNAC 10 €»:\n\nFNAC-AAAA-000[12]/);
-    expect(await env.ledger.balance(p.programId, p.id)).toMatchObject({ available: 150, held: 0 });
+    expect(await env.ledger.balance(db.sql, p.programId, p.id)).toMatchObject({ available: 150, held: 0 });
     const [mine] = await c.send(choice('rewards:orders'));
     expect(mine!.text).toContain('código entregue');
     expect(mine!.text).toMatch(/Código: FNAC-AAAA-000[12]/);
@@ -182,7 +182,7 @@ describe('rewards in chat', () => {
     expect((await env.rewards.fulfil(db.sql, order!.id, {}, 'admin:boss')).status).toBe('changed');
     const [notice] = await db.sql<{ message: { text: string } }[]>`select message from outbox where participant_id = ${p.id} and kind = 'notice'`;
     expect(notice!.message.text).toMatch(/^💸 Выплата 25\sBr зацверджана/);
-    expect(await env.ledger.balance(p.programId, p.id)).toMatchObject({ available: 200, held: 0 });
+    expect(await env.ledger.balance(db.sql, p.programId, p.id)).toMatchObject({ available: 200, held: 0 });
   });
 
   it('answers a stale confirm button without ordering, and a sold-out reward before asking anything', async () => {

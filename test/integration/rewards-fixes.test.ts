@@ -43,7 +43,7 @@ it('books the reward name in every language for the history', async () => {
     rewards.placeOrder(tx, { participant: p, rewardId: reward.id, requestKey: randomUUID(), delivery: { method: 'address', name: 'Ana', address: 'Rua 1' } }),
   );
   expect(placed.status).toBe('placed');
-  const [entry] = await ledger.history(p.programId, p.id, { limit: 1 });
+  const [entry] = await ledger.history(db.sql, p.programId, p.id, { limit: 1 });
   expect(entry!.reason).toEqual({ key: 'rewards:ledger.order', params: { name: { pl: 'Kubek', pt: 'Caneca', be: 'Кубак' } } });
   expect(i18n.t('pt')(entry!.reason.key, { name: 'Caneca' })).toBe('Encomenda do prémio «Caneca»');
 });

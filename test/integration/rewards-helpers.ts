@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Sql } from '../../src/db/sql.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants } from '../../src/services/participants/index.js';
+import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import type { RewardCreateInput } from '../../src/domain/rewards/schema.js';
 import type { Participant } from '../../src/domain/participants/index.js';
@@ -14,14 +15,15 @@ import { testLogger } from '../helpers/logger.js';
 
 export const i18n = createI18n({ defaultLocale: 'pl' });
 
-export function buildRewards(sql: Sql) {
+/** `onErase`: erasure hooks for the participants service (the test pushes the features' hooks). */
+export function buildRewards(sql: Sql, onErase?: ErasureHook[]) {
   const logger = testLogger();
-  const participants = createParticipants({ sql, defaultLocale: 'pl' });
+  const participants = createParticipants({ sql, defaultLocale: 'pl', ...(onErase ? { onErase } : {}) });
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
   const ledger = createLedger({ sql, logger });
   const cipher = createVoucherCipher(randomBytes(32));
   const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher, logger });
-  return { rewards, ledger, participants, enqueueOutbound, cipher };
+  return { sql, rewards, ledger, participants, enqueueOutbound, cipher };
 }
 
 let seq = 0;
@@ -44,7 +46,7 @@ export async function participantWithPoints(
   await sql`insert into channel_identities (program_id, channel, external_id, chat_id, participant_id)
             values (${program!.id}, 'telegram', ${externalId}, ${externalId}, ${p!.id})`;
   if (points > 0) {
-    await ledger.earn({
+    await ledger.earn(sql, {
       programId: program!.id,
       participantId: p!.id,
       amount: points,
@@ -82,6 +84,6 @@ export const cashOut = (over: Partial<RewardCreateInput> = {}): RewardCreateInpu
   ...over,
 });
 
-export async function balanceOf(ledger: Ledger, p: Participant) {
-  return ledger.balance(p.programId, p.id);
+export async function balanceOf(env: { ledger: Ledger; sql: Sql }, p: Participant) {
+  return env.ledger.balance(env.sql, p.programId, p.id);
 }

@@ -117,7 +117,7 @@ describe('log a sale in the chat', () => {
     await ola.send(text('fv2026x001'));
     expect(texts(await ola.send(choice('sales:skip')))).toContain(t('sales:duplicate_invoice', { at: new Date() }).slice(0, 30));
 
-    const balance = await ledger.balance((await db.sql`select program_id from participants where id = ${pid}`)[0]!.programId as string, pid);
+    const balance = await ledger.balance(db.sql, (await db.sql`select program_id from participants where id = ${pid}`)[0]!.programId as string, pid);
     expect(balance.available).toBe(300 + 500 + 500);
     expect((await ledger.check()).ok).toBe(true);
 

@@ -46,9 +46,9 @@ async function staffCampaign(extra: Record<string, unknown> = {}) {
 
 const log = (p: Earner, productId: string, quantity: number, invoice: string) =>
   db.sql.begin((tx) => sales.logSale(tx, { participant: p, productId, quantity, invoice }));
-const available = async (p: Earner) => (await ledger.balance(programId, p.id)).available;
+const available = async (p: Earner) => (await ledger.balance(db.sql, programId, p.id)).available;
 const spend = (p: Earner, amount: number) =>
-  ledger.spend({ programId, participantId: p.id, amount, key: `test:spend:${randomUUID()}`, reason: { key: 'test' } });
+  ledger.spend(db.sql, { programId, participantId: p.id, amount, key: `test:spend:${randomUUID()}`, reason: { key: 'test' } });
 
 beforeAll(async () => {
   db = await createTestDatabase({ max: 20 });

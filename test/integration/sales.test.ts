@@ -73,7 +73,7 @@ describe('sales', () => {
     expect(second).toMatchObject({ status: 'logged', bonuses: [{ points: 300 }] });
     const third = await log(p, offer!.productId, 1, 'FV 3/06/2026');
     expect(third).toMatchObject({ status: 'logged', bonuses: [] });
-    expect((await ledger.balance(programId, p.id)).available).toBe(300 + 200 + 300 + 100);
+    expect((await ledger.balance(db.sql, programId, p.id)).available).toBe(300 + 200 + 300 + 100);
     expect((await ledger.check()).ok).toBe(true);
   });
 
@@ -88,7 +88,7 @@ describe('sales', () => {
     expect(results.every((r) => r.status === 'logged')).toBe(true);
     const awards = await db.sql`select ta.participant_id from target_awards ta join targets t on t.id = ta.target_id where t.campaign_id = ${c.id}`;
     expect(awards).toHaveLength(3);
-    for (const person of people) expect((await ledger.balance(programId, person.id)).available).toBe(400 + 50);
+    for (const person of people) expect((await ledger.balance(db.sql, programId, person.id)).available).toBe(400 + 50);
   });
 
   it('approval campaigns hold points pending until a manager decides; the participant is told either way', async () => {
@@ -102,7 +102,7 @@ describe('sales', () => {
     expect(await sales.approve(db.sql, a.saleId, 'admin:m')).toMatchObject({ status: 'confirmed' });
     expect(await sales.approve(db.sql, a.saleId, 'admin:m')).toMatchObject({ status: 'already_decided' });
     expect(await sales.reject(db.sql, b.saleId, 'admin:m', 'no invoice')).toMatchObject({ status: 'rejected' });
-    const bal = await ledger.balance(programId, p.id);
+    const bal = await ledger.balance(db.sql, programId, p.id);
     expect(bal).toMatchObject({ available: 200, pending: 0 });
     expect(notices.get(p.id)).toEqual([expect.stringContaining('R-100'), expect.stringContaining('R-101')]);
     expect(notices.get(p.id)![0]).toContain('zatwierdzona');
@@ -123,7 +123,7 @@ describe('sales', () => {
     void instant;
     // SO-2 is paid before the distributor data arrives
     if (s2.status === 'logged' && s2.pending) await sales.approve(db.sql, s2.saleId, 'admin:m');
-    const before = (await ledger.balance(programId, q.id)).available;
+    const before = (await ledger.balance(db.sql, programId, q.id)).available;
     expect(before).toBe(400 + (s3.status === 'logged' && !s3.pending ? 100 : 0));
 
     const report = await sales.importSellOut(db.sql, 
@@ -131,7 +131,7 @@ describe('sales', () => {
       'admin:m',
     );
     expect(report).toMatchObject({ confirmed: 1, clawedBack: 1, notFound: ['SO-9'], bad: [{ line: 5 }] });
-    expect((await ledger.balance(programId, q.id)).available).toBe(before - 400);
+    expect((await ledger.balance(db.sql, programId, q.id)).available).toBe(before - 400);
     expect(notices.get(q.id)!.at(-1)).toContain('SO-2');
     expect(notices.get(p.id)!.at(-1)).toContain('SO-1');
     expect((await ledger.check()).ok).toBe(true);

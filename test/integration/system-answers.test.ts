@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chat, choice, command, createTestDatabase, i18n, logger, text, type TestDatabase } from './dialog-harness.js';
-import { createParticipants, createEnqueueOutbound } from '../../src/services/participants/index.js';
+import { createParticipants } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDialogEngine } from '../../src/dialog/engine.js';
 import { createFlows } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';
-import type { BalanceSource, PersonalRecord } from '../../src/dialog/system.js';
+import type { BalanceSource, PersonalRecord } from '../../src/dialog/flows/system/balance-source.js';
 import type { Participant } from '../../src/domain/participants/index.js';
 
 let db: TestDatabase;
@@ -42,7 +43,7 @@ function build() {
     participants,
     enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
     flows: createFlows([]),
-    ledger: hooks,
+    balances: hooks,
     logger,
     defaultLocale: 'pl',
   });
@@ -72,7 +73,7 @@ describe('my balance and /mydata', () => {
     const plain = (await consumer.send(choice('menu:balance'))).map((m) => m.text).join('\n');
     expect(plain).toContain('Masz 0 punktów');
     expect(plain).not.toContain('Twoje cele');
-    const janId = (await participants.findByIdentity({ channel: 'telegram', externalId: '2002' }))!.id;
+    const janId = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '2002' }))!.id;
     expect(progressAsked).toContain(janId);
   });
 
@@ -80,7 +81,7 @@ describe('my balance and /mydata', () => {
     const { engine, participants } = build();
     const c = chat(engine, db.sql, { externalId: '2003', localeHint: 'pt' });
     await register(c, '+351912000003', 'Rita', 'installer', 'Loja Demo, Lisboa');
-    const rita = (await participants.findByIdentity({ channel: 'telegram', externalId: '2003' }))!;
+    const rita = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '2003' }))!;
     const at = new Date('2026-11-02T10:00:00Z');
     records.set(rita.id, [
       {
@@ -111,8 +112,8 @@ describe('my balance and /mydata', () => {
     const { engine, participants, ledger } = build();
     const c = chat(engine, db.sql, { externalId: '2004', localeHint: 'be' });
     await register(c, '+375291000004', 'Алеся', 'consumer');
-    const p = (await participants.findByIdentity({ channel: 'telegram', externalId: '2004' }))!;
-    await ledger.earn({
+    const p = (await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '2004' }))!;
+    await ledger.earn(db.sql, {
       programId: p.programId,
       participantId: p.id,
       amount: 25,
@@ -120,7 +121,7 @@ describe('my balance and /mydata', () => {
       key: 'test:names:1',
       reason: { key: 'codes:reason_code', params: { name: { pl: 'Lato z kawą', pt: 'Verão com café', be: 'Лета з кавай' } } },
     });
-    await ledger.earn({
+    await ledger.earn(db.sql, {
       programId: p.programId,
       participantId: p.id,
       amount: 5,

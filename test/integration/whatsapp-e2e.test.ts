@@ -17,6 +17,8 @@ import { createFlows } from '../../src/dialog/flow.js';
 import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
 import { createReceiptsFlow } from '../../src/dialog/flows/receipts/index.js';
 import { createRewardsFlow } from '../../src/dialog/flows/rewards/index.js';
+import { createSalesFlow } from '../../src/dialog/flows/sales/index.js';
+import { createSales } from '../../src/services/sales/index.js';
 import type { Inbound, InboundBody } from '../../src/dialog/types.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { createOutboxSender, type OutboxSender } from '../../src/jobs/outbox/sender.js';
@@ -25,7 +27,8 @@ import { createReceiptQueue, startReceiptWorker, type ReceiptWorker } from '../.
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createCodeHasher, createCodes, type CodesService } from '../../src/services/codes/index.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
-import { createEnqueueOutbound, createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createParticipants, type ParticipantsService } from '../../src/services/participants/index.js';
+import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createDirectoryMediaStore, createQrDecoder, createReceipts, type ReceiptsService } from '../../src/services/receipts/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import { createFakeWhatsApp, waMessage } from '../fakes/whatsapp-client.js';
@@ -53,6 +56,7 @@ let participants: ParticipantsService;
 let codes: CodesService;
 let receipts: ReceiptsService;
 let rewards: RewardsService;
+let campaigns: ReturnType<typeof createCampaigns>;
 let mediaDir: string;
 let programId: string;
 let campaignId: string;
@@ -68,7 +72,7 @@ beforeAll(async () => {
   ledger = createLedger({ sql, logger });
   participants = createParticipants({ sql, defaultLocale: 'pl' });
   const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
-  const campaigns = createCampaigns({ sql });
+  campaigns = createCampaigns({ sql });
   codes = createCodes({ sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
   const media = createDirectoryMediaStore(mediaDir);
   receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
@@ -82,11 +86,10 @@ beforeAll(async () => {
     sql,
     logger,
     i18n,
-    sink: { receive: (inbound) => engine.receive(inbound) },
     factory: fake.factory,
     localeOf: async (to) => {
-      const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: to.externalId });
-      return p ? participants.locale(p) : undefined;
+      const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: to.externalId });
+      return p ? participants.locale(db.sql, p) : undefined;
     },
     loadImage: imageLoader((key) => media.get(key)),
     sessionOptions: { backoffInitialMs: 50 },
@@ -105,15 +108,15 @@ beforeAll(async () => {
     i18n,
     participants,
     enqueueOutbound,
-    flows: createFlows([createCodesFlow({ codes }), createReceiptsFlow({ receipts, jobs: receiptQueue }), createRewardsFlow({ rewards })]),
-    ledger,
+    flows: createFlows([createCodesFlow({ codes }), createReceiptsFlow({ receipts, jobs: receiptQueue }), createRewardsFlow({ rewards }), createSalesFlow({ sales: createSales({ ledger, campaigns }) })]),
+    balances: ledger,
     logger,
     defaultLocale: 'pl',
     onCommitted: (chats) => {
       for (const chat of chats) void sender.poke(chat);
     },
   });
-  wa.start();
+  wa.start({ receive: (inbound) => engine.receive(inbound) });
   await wa.session.waitFor('ready');
 
   const [c] = await sql<Array<{ id: string }>>`insert into campaigns (program_id, name, status, starts_at, ends_at)
@@ -170,7 +173,7 @@ function numberOf(menuText: string, label: string): string {
   return line.split('.')[0]!;
 }
 
-async function registerInPortuguese(p: ReturnType<typeof phone>, name: string): Promise<string> {
+async function registerInPortuguese(p: ReturnType<typeof phone>, name: string, roleKey = 'bot:role.consumer'): Promise<string> {
   p.say('Olá');
   const consent = await p.next('consent', (t) => t.includes(pt('bot:reg.consent_accept')));
   expect(consent).toMatch(/\n1\. .+\n2\. .+\n\n_Responda com um número de 1 a 2 ou com o nome da opção\._$/);
@@ -180,7 +183,11 @@ async function registerInPortuguese(p: ReturnType<typeof phone>, name: string): 
   await p.next('name question', (t) => t === pt('bot:reg.name'));
   p.say(name);
   const role = await p.next('role question', (t) => t.startsWith(pt('bot:reg.role')));
-  p.say(numberOf(role, pt('bot:role.consumer')));
+  p.say(numberOf(role, pt(roleKey)));
+  if (roleKey === 'bot:role.retail_staff') {
+    await p.next('store question', (t) => t === pt('bot:reg.store'));
+    p.say('Loja Centro, Lisboa');
+  }
   await p.next('welcome', (t) => t.includes(pt('bot:reg.done', { name })));
   return p.next('main menu', (t) => t.includes(`. ${pt('bot:menu.balance')}`));
 }
@@ -222,8 +229,8 @@ describe('a participant in Portugal on WhatsApp', () => {
     ana.say(code.toLowerCase());
     const credited = await ana.next('credited', (t) => t.includes(code) && t.includes(pt('common:points', { count: 50 })));
     expect(credited).toContain('Verão');
-    const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(50);
+    const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(50);
   });
 
   it('sends a receipt photo, is told at once, and is credited when it is read', { timeout: 60_000 }, async () => {
@@ -234,8 +241,8 @@ describe('a participant in Portugal on WhatsApp', () => {
     await ana.next('receipt ack', (t) => t === pt('receipts:ack'));
     const outcome = await ana.next('receipt approved', (t) => t.startsWith('✅'));
     expect(outcome).toContain('12 pontos');
-    const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(62);
+    const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(62);
   });
 
   it('orders an e-voucher from the rewards menu and gets the code in the chat', { timeout: 60_000 }, async () => {
@@ -252,8 +259,8 @@ describe('a participant in Portugal on WhatsApp', () => {
     ana.say(numberOf(confirm, pt('rewards:button.confirm')));
     const code = await ana.next('voucher code', (t) => t.includes('O seu código'));
     expect(code).toContain('CONT-7Q2M-0001');
-    const p = await participants.findByIdentity({ channel: 'whatsapp', externalId: '351912345678' });
-    expect((await ledger.balance(programId, p!.id)).available).toBe(22);
+    const p = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '351912345678' });
+    expect((await ledger.balance(db.sql, programId, p!.id)).available).toBe(22);
   });
 });
 
@@ -268,9 +275,9 @@ describe('a participant first seen on Telegram, then on WhatsApp', () => {
     await onTelegram({ kind: 'contact', phone: '+48601777888', own: true });
     await onTelegram({ kind: 'text', text: 'Kasia Nowak' });
     await onTelegram({ kind: 'choice', value: 'reg:role:consumer' });
-    const tgParticipant = await participants.findByIdentity({ channel: 'telegram', externalId: '48100777' });
+    const tgParticipant = await participants.findByIdentity(db.sql, { channel: 'telegram', externalId: '48100777' });
     expect(tgParticipant?.registeredAt).toBeTruthy();
-    await ledger.earn({ programId, participantId: tgParticipant!.id, amount: 70, source: 'bonus', key: 'test:wa-link', reason: { key: 'test' }, expiresAt: null });
+    await ledger.earn(db.sql, { programId, participantId: tgParticipant!.id, amount: 70, source: 'bonus', key: 'test:wa-link', reason: { key: 'test' }, expiresAt: null });
 
     const kasia = phone('48601777888');
     kasia.say('Cześć');
@@ -280,7 +287,7 @@ describe('a participant first seen on Telegram, then on WhatsApp', () => {
     kasia.say(numberOf(menu, pl('bot:menu.balance')));
     await kasia.next('balance', (t) => t.includes(pl('common:points', { count: 70 })));
 
-    const waParticipant = await participants.findByIdentity({ channel: 'whatsapp', externalId: '48601777888' });
+    const waParticipant = await participants.findByIdentity(db.sql, { channel: 'whatsapp', externalId: '48601777888' });
     expect(waParticipant?.id).toBe(tgParticipant!.id);
     const [count] = await db.sql<Array<{ n: number }>>`select count(*)::int as n from participants where phone = '+48601777888'`;
     expect(count!.n).toBe(1);
@@ -298,5 +305,49 @@ describe('WhatsApp drops the connection', () => {
     expect(fake.latest()).not.toBe(old);
     rui.say(numberOf(consent, pt('bot:reg.consent_accept')));
     await rui.next('name question after reconnect', (t) => t === pt('bot:reg.name'));
+  });
+});
+
+describe('a staff member logging a sale on WhatsApp', () => {
+  it('types "1" as the quantity and gets a sale of one unit, not the menu\'s first option', { timeout: 60_000 }, async () => {
+    await campaigns.create(
+      {
+        name: { pl: 'Kotły', pt: 'Caldeiras', be: 'Катлы' },
+        startsAt: new Date('2026-01-01T00:00:00Z'),
+        endsAt: new Date('2030-01-01T00:00:00Z'),
+        status: 'active',
+        audienceRoles: ['retail_staff'],
+        productRules: [{ sku: 'B24', name: { pt: 'Caldeira 24 kW' }, pointsPerUnit: 100 }],
+      },
+      'admin:test',
+    );
+    const joao = phone('351917000222');
+    const menu = await registerInPortuguese(joao, 'João Vendas', 'bot:role.retail_staff');
+    joao.say(numberOf(menu, pt('sales:menu_log')));
+    const products = await joao.next('product list', (t) => t.startsWith(pt('sales:ask_product')));
+    joao.say(numberOf(products, 'Caldeira 24 kW (B24)'));
+    const quantity = await joao.next('quantity question', (t) => t.startsWith(pt('sales:ask_quantity', { product: 'Caldeira 24 kW', points: '100 pontos' })));
+    // The way out is listed, unnumbered, with a hint to write the answer.
+    expect(quantity).toContain(`• ${pt('sales:cancel')}`);
+    expect(quantity).not.toMatch(/^1\. /m);
+    expect(quantity).toContain(pt('whatsapp:menu_hint_free'));
+    joao.say('1');
+    await joao.next('invoice question', (t) => t.startsWith(pt('sales:ask_invoice')));
+    joao.say('FT 2026/77');
+    const photo = await joao.next('photo question', (t) => t.startsWith(pt('sales:ask_photo')));
+    joao.say(numberOf(photo, pt('sales:skip_photo')));
+    await joao.next('logged', (t) => t.startsWith('✅') && t.includes('Caldeira 24 kW × 1'));
+    const [sale] = await db.sql<Array<{ quantity: number; status: string }>>`select quantity, status from sales where invoice = 'FT 2026/77'`;
+    expect(sale).toEqual({ quantity: 1, status: 'confirmed' });
+
+    // Written out, the option is still an option: the label cancels the next sale.
+    joao.say('/menu');
+    const again = await joao.next('menu', (t) => t.includes(`. ${pt('sales:menu_log')}`));
+    joao.say(numberOf(again, pt('sales:menu_log')));
+    const list = await joao.next('product list', (t) => t.startsWith(pt('sales:ask_product')));
+    joao.say(numberOf(list, 'Caldeira 24 kW (B24)'));
+    await joao.next('quantity question', (t) => t.startsWith(pt('sales:ask_quantity', { product: 'Caldeira 24 kW', points: '100 pontos' })));
+    joao.say(pt('sales:cancel').toLowerCase());
+    await joao.next('cancelled', (t) => t === pt('sales:cancelled'));
   });
 });

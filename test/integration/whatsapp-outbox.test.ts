@@ -5,14 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import * as outboxRepo from '../../src/db/participants/outbox-repo.js';
+import * as outboxRepo from '../../src/db/outbox/repo.js';
 import { createWhatsAppAdapter, type WhatsAppAdapter } from '../../src/channels/whatsapp/adapter.js';
 import { createMenuStore } from '../../src/channels/whatsapp/menus.js';
 import { createLidStore } from '../../src/channels/whatsapp/lids.js';
 import { createSentLedger } from '../../src/channels/whatsapp/sent-ledger.js';
 import { createPacer } from '../../src/channels/whatsapp/pacing.js';
 import { createWhatsAppSession, type WhatsAppSession } from '../../src/channels/whatsapp/session.js';
-import { createQueuedWhatsAppAdapter, startWhatsAppOutWorker } from '../../src/channels/whatsapp/queue.js';
+import { createQueuedWhatsAppAdapter, startWhatsAppOutWorker } from '../../src/jobs/whatsapp-out/queue.js';
 import { createI18n } from '../../src/i18n/index.js';
 import type { OutboxSender } from '../../src/jobs/outbox/sender.js';
 import { createFakeWhatsApp } from '../fakes/whatsapp-client.js';

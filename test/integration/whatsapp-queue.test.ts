@@ -8,7 +8,7 @@ import { createLidStore } from '../../src/channels/whatsapp/lids.js';
 import { createSentLedger } from '../../src/channels/whatsapp/sent-ledger.js';
 import { createPacer } from '../../src/channels/whatsapp/pacing.js';
 import { createWhatsAppSession, type WhatsAppSession } from '../../src/channels/whatsapp/session.js';
-import { createQueuedWhatsAppAdapter, startWhatsAppOutWorker } from '../../src/channels/whatsapp/queue.js';
+import { createQueuedWhatsAppAdapter, startWhatsAppOutWorker } from '../../src/jobs/whatsapp-out/queue.js';
 import { createI18n } from '../../src/i18n/index.js';
 import type { ChannelAddress } from '../../src/dialog/types.js';
 import { createFakeWhatsApp } from '../fakes/whatsapp-client.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { whatsappToInbound, type ToInboundDeps } from '../../src/channels/whatsapp/to-inbound.js';
-import { matchMenuReply, type MenuOption } from '../../src/channels/whatsapp/menus.js';
+import { matchMenuReply, type MenuOption } from '../../src/channels/numbered-menu.js';
 import { phoneFromVCard, jidKind } from '../../src/channels/whatsapp/identity.js';
 import { waMessage } from '../fakes/whatsapp-client.js';
 

@@ -16,20 +16,16 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, Bot, GrammyError, type Context } from 'grammy';
-import type { BotCommand, Update, UserFromGetMe } from 'grammy/types';
+import type { Update, UserFromGetMe } from 'grammy/types';
 import type { ChannelIdentity, Inbound } from '../../dialog/types.js';
 import type { I18n, Locale } from '../../i18n/index.js';
-import { LOCALES } from '../../i18n/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { createTelegramFiles } from './files.js';
 import { telegramToInbound } from './to-inbound.js';
-import { isUnavailable } from '../../db/availability.js';
-import { incident } from '../../shared/incidents.js';
+import { createCommandMenus } from './commands.js';
+import { handleBatch } from './update-batch.js';
 
-/** Commands shown in Telegram's menu, in this order; descriptions are `telegram:commands.<name>`. */
-export const BOT_COMMANDS = ['start', 'menu', 'help', 'language', 'mute', 'unmute', 'mydata', 'delete'] as const;
-/** What a program manager's own chat shows: everyone's commands and composing a broadcast. */
-export const MANAGER_COMMANDS = [...BOT_COMMANDS, 'broadcast'] as const;
+export { BOT_COMMANDS, MANAGER_COMMANDS, commandsFor } from './commands.js';
 
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
 
@@ -92,18 +88,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
-function chatKeyOf(update: Update): string {
-  const chat = update.message?.chat.id ?? update.callback_query?.message?.chat.id ?? update.my_chat_member?.chat.id;
-  const user = update.callback_query?.from.id ?? update.message?.from?.id;
-  return String(chat ?? user ?? `u${update.update_id}`);
-}
-
-/** The command list for one language, read from `locales/<lng>/telegram.json`. */
-export function commandsFor(i18n: I18n, locale: Locale, commands: readonly string[] = BOT_COMMANDS): BotCommand[] {
-  const t = i18n.t(locale);
-  return commands.map((command) => ({ command, description: t(`telegram:commands.${command}`) }));
-}
-
 export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
   const log = deps.logger.child({ channel: 'telegram' });
   const pollTimeout = deps.polling?.timeoutSeconds ?? 30;
@@ -148,41 +132,14 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
   let offset = 0;
   let started: () => void = () => undefined;
 
-  async function setCommands(): Promise<void> {
-    try {
-      for (const locale of LOCALES) {
-        await bot.api.setMyCommands(commandsFor(deps.i18n, locale), { language_code: locale });
-      }
-      // Everyone else (a language Punkto does not speak) sees the program's default language.
-      await bot.api.setMyCommands(commandsFor(deps.i18n, deps.defaultLocale));
-    } catch (error) {
-      // Commands are a convenience; a failure must not keep the bot from answering.
-      log.warn({ err: error }, 'telegram: setMyCommands failed');
-    }
-    await setManagerCommands();
-  }
+  const menus = createCommandMenus({
+    api: bot.api,
+    i18n: deps.i18n,
+    defaultLocale: deps.defaultLocale,
+    log,
+    ...(deps.managerChats ? { managerChats: deps.managerChats } : {}),
+  });
 
-  // Chats given the managers' menu, with its language; a chat that is no longer a manager's gets
-  // the everyone menu back.
-  const managerMenus = new Map<string, Locale>();
-  async function setManagerCommands(): Promise<void> {
-    if (!deps.managerChats) return;
-    try {
-      const now = new Map((await deps.managerChats()).map((m) => [m.chatId, m.locale] as const));
-      for (const [chatId, locale] of now) {
-        if (managerMenus.get(chatId) === locale) continue;
-        await bot.api.setMyCommands(commandsFor(deps.i18n, locale, MANAGER_COMMANDS), { scope: { type: 'chat', chat_id: chatId } });
-        managerMenus.set(chatId, locale);
-      }
-      for (const chatId of [...managerMenus.keys()]) {
-        if (now.has(chatId)) continue;
-        await bot.api.deleteMyCommands({ scope: { type: 'chat', chat_id: chatId } });
-        managerMenus.delete(chatId);
-      }
-    } catch (error) {
-      log.warn({ err: error }, 'telegram: setting the managers’ commands failed');
-    }
-  }
   let refreshTimer: NodeJS.Timeout | undefined;
 
   /** Retries `task` with backoff until it succeeds or the bot stops; 401 (bad token) is final. */
@@ -207,43 +164,6 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
       }
     }
     return false;
-  }
-
-  /**
-   * Handles one batch; returns the update_id to fetch again from (the earliest one that failed),
-   * or undefined when every update committed.
-   */
-  // Set by handleBatch when an update failed only because the database is away.
-  let unavailable = false;
-  async function handleBatch(updates: Update[]): Promise<number | undefined> {
-    const byChat = new Map<string, Update[]>();
-    for (const update of updates) {
-      const key = chatKeyOf(update);
-      byChat.set(key, [...(byChat.get(key) ?? []), update]);
-    }
-    let firstFailed: number | undefined;
-    unavailable = false;
-    const queues = [...byChat.values()];
-    const workers = Array.from({ length: Math.min(deps.polling?.concurrency ?? 8, queues.length) }, async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift()) {
-        for (const update of queue) {
-          try {
-            await bot.handleUpdate(update);
-          } catch (error) {
-            const cause = (error as { error?: unknown }).error ?? error;
-            // The database away: one incident line, not one error per update and attempt.
-            if (isUnavailable(cause)) {
-              unavailable = true;
-              incident(log, 'database').fail(cause, { via: 'telegram polling' });
-            } else log.error({ err: cause, updateId: update.update_id }, 'telegram: update not handled, will retry');
-            firstFailed = Math.min(firstFailed ?? Infinity, update.update_id);
-            break; // later updates of this chat wait, so the chat's order is kept
-          }
-        }
-      }
-    });
-    await Promise.all(workers);
-    return firstFailed;
   }
 
   async function poll(): Promise<void> {
@@ -276,7 +196,7 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
         continue;
       }
       if (updates.length === 0) continue;
-      const failedAt = await handleBatch(updates);
+      const { failedAt, unavailable } = await handleBatch(updates, (u) => bot.handleUpdate(u), deps.polling?.concurrency ?? 8, log);
       if (failedAt === undefined) {
         offset = updates.at(-1)!.update_id + 1;
         failingUpdate = undefined;
@@ -320,9 +240,9 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
           bot.botInfo = await pollApi.getMe(abort?.signal as ApiSignal);
         };
         if (!bot.isInited() && !(await persist('getMe', init))) return;
-        await setCommands();
+        await menus.setCommands();
         if (deps.managerChats) {
-          refreshTimer = setInterval(() => void setManagerCommands(), deps.commandsRefreshMs ?? 600_000);
+          refreshTimer = setInterval(() => void menus.setManagerCommands(), deps.commandsRefreshMs ?? 600_000);
           refreshTimer.unref();
         }
         if (deps.webhook) {

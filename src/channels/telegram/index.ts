@@ -1,6 +1,7 @@
 /**
  * The Telegram channel as main.ts sees it: the adapter (for whoever runs the outbox sender) and,
- * for roles that take inbound traffic, the bot (long polling, or the webhook route + setWebhook).
+ * for roles that take inbound traffic, `listen()`: the bot (long polling, or the webhook route +
+ * setWebhook) handing updates to the engine.
  *
  *   TELEGRAM_BOT_TOKEN unset            → no Telegram at all (the web chat still works)
  *   TELEGRAM_WEBHOOK_URL + _SECRET set  → webhook: POST <path of the URL>, 401 on a wrong secret
@@ -22,8 +23,12 @@ export { telegramToInbound } from './to-inbound.js';
 
 export interface TelegramChannel {
   adapter: ChannelAdapter;
-  /** Present when this process takes inbound updates. */
-  bot?: TelegramBot;
+  /** The bot for a process that takes inbound updates. */
+  listen(deps: TelegramInboundDeps): TelegramInbound;
+}
+
+export interface TelegramInbound {
+  bot: TelegramBot;
   /** Public HTTP routes to mount (the webhook, in webhook mode). */
   routes: Array<(app: FastifyInstance) => void>;
   start(): Promise<void>;
@@ -34,12 +39,15 @@ export interface TelegramChannelDeps {
   config: Config;
   i18n: I18n;
   logger: Logger;
-  /** The engine's `receive`; without it this process only sends. */
-  receive?: (inbound: Inbound) => Promise<unknown>;
+  loadMedia?: (mediaKey: string) => Promise<Buffer | undefined>;
+}
+
+export interface TelegramInboundDeps {
+  /** The engine's `receive`. */
+  receive: (inbound: Inbound) => Promise<unknown>;
   onReachability?: (identity: ChannelIdentity, reachable: boolean) => Promise<void>;
   /** Managers' Telegram chats: their command menu adds /broadcast. */
   managerChats?: () => Promise<Array<{ chatId: string; locale: Locale }>>;
-  loadMedia?: (mediaKey: string) => Promise<Buffer | undefined>;
 }
 
 /** Undefined when no TELEGRAM_BOT_TOKEN is configured. */
@@ -56,22 +64,22 @@ export function createTelegramChannel(deps: TelegramChannelDeps): TelegramChanne
     // Pacing above the free limit only works with paid broadcasts (Telegram Stars on the bot).
     paidBroadcast: config.TELEGRAM_RATE_PER_SECOND > FREE_BROADCAST_RATE,
   });
-  if (!deps.receive) {
-    return { adapter, routes: [], start: async () => undefined, stop: async () => undefined };
-  }
   const webhook =
     mode === 'webhook' ? { url: config.TELEGRAM_WEBHOOK_URL!, secret: config.TELEGRAM_WEBHOOK_SECRET! } : undefined;
-  const bot = createTelegramBot({
-    token,
-    apiRoot: config.TELEGRAM_API_ROOT,
-    ...(webhook ? { webhook } : {}),
-    defaultLocale: config.DEFAULT_LOCALE,
-    i18n: deps.i18n,
-    logger: deps.logger,
-    receive: deps.receive,
-    ...(deps.onReachability ? { onReachability: deps.onReachability } : {}),
-    ...(deps.managerChats ? { managerChats: deps.managerChats } : {}),
-  });
-  const routes = webhook ? [telegramWebhookRoutes({ bot: bot.bot, secret: webhook.secret, path: webhookPath(webhook.url) })] : [];
-  return { adapter, bot, routes, start: () => bot.start(), stop: () => bot.stop() };
+  const listen = (inbound: TelegramInboundDeps): TelegramInbound => {
+    const bot = createTelegramBot({
+      token,
+      apiRoot: config.TELEGRAM_API_ROOT,
+      ...(webhook ? { webhook } : {}),
+      defaultLocale: config.DEFAULT_LOCALE,
+      i18n: deps.i18n,
+      logger: deps.logger,
+      receive: inbound.receive,
+      ...(inbound.onReachability ? { onReachability: inbound.onReachability } : {}),
+      ...(inbound.managerChats ? { managerChats: inbound.managerChats } : {}),
+    });
+    const routes = webhook ? [telegramWebhookRoutes({ bot: bot.bot, secret: webhook.secret, path: webhookPath(webhook.url) })] : [];
+    return { bot, routes, start: () => bot.start(), stop: () => bot.stop() };
+  };
+  return { adapter, listen };
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db, Sql } from '../../db/sql.js';
+import * as webChat from '../../db/web/web-chat-repo.js';
 import type { ChannelAdapter } from '../channel.js';
 import type { ChannelAddress, ChannelIdentity, Inbound, MediaRef, Outbound, SendResult } from '../../dialog/types.js';
 
@@ -26,10 +27,7 @@ export const webMediaPath = (messageId: number): string => `/chat/api/media/${me
 
 /** The stored photo a message of this chat shows, if any: what the chat's session may download. */
 export async function webMessageMediaKey(db: Db, chatId: string, messageId: number): Promise<string | undefined> {
-  const [row] = await db<{ message: string }[]>`
-    select message::text as message from web_messages where id = ${messageId} and chat_id = ${chatId}`;
-  if (!row) return undefined;
-  return (JSON.parse(row.message) as Outbound).image?.mediaKey;
+  return (await webChat.messageOf(db, chatId, messageId))?.image?.mediaKey;
 }
 
 export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
@@ -37,9 +35,8 @@ export function createWebAdapter(deps: { sql: Sql }): ChannelAdapter {
     id: 'web',
     async send(to: ChannelAddress, message: Outbound): Promise<SendResult> {
       try {
-        const [row] = await deps.sql<{ id: number }[]>`
-          insert into web_messages (chat_id, message) values (${to.chatId}, ${deps.sql.json(message as never)}) returning id`;
-        return { status: 'sent', providerMessageId: String(row!.id) };
+        const id = await webChat.insertMessage(deps.sql, to.chatId, message);
+        return { status: 'sent', providerMessageId: String(id) };
       } catch (error) {
         return { status: 'failed', reason: (error as Error).message, retryable: true };
       }
@@ -52,11 +49,9 @@ export const webChatId = (sessionToken: string): string =>
   `w${createHash('sha256').update(sessionToken).digest('hex').slice(0, 32)}`;
 
 export async function webMessagesAfter(db: Db, chatId: string, after: number, limit = 50): Promise<WebMessage[]> {
-  const rows = await db<{ id: number; message: string; createdAt: Date }[]>`
-    select id, message::text as message, created_at from web_messages
-     where chat_id = ${chatId} and id > ${after} order by id limit ${limit}`;
+  const rows = await webChat.messagesAfter(db, chatId, after, limit);
   return rows.map((r) => {
-    const m = JSON.parse(r.message) as Outbound;
+    const m = r.message;
     return {
       id: r.id,
       text: m.text,
@@ -69,14 +64,11 @@ export async function webMessagesAfter(db: Db, chatId: string, after: number, li
 }
 
 export async function storeWebUpload(db: Db, chatId: string, mimeType: string, bytes: Buffer): Promise<string> {
-  const [row] = await db<{ id: string }[]>`
-    insert into web_uploads (chat_id, mime_type, bytes) values (${chatId}, ${mimeType}, ${bytes}) returning id`;
-  return row!.id;
+  return webChat.insertUpload(db, chatId, mimeType, bytes);
 }
 
 export async function loadWebUpload(db: Db, id: string): Promise<Buffer | undefined> {
-  const [row] = await db<{ bytes: Buffer }[]>`select bytes from web_uploads where id = ${id}`;
-  return row?.bytes;
+  return webChat.uploadBytes(db, id);
 }
 
 export type WebInput =

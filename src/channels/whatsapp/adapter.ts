@@ -16,6 +16,7 @@ import type { WaClient, WaClientFactory, WaMedia, WaMessage } from './wa-client.
 import { imageLoader, type ImageLoader } from './images.js';
 import type { LidStore } from './lids.js';
 import type { SentLedger } from './sent-ledger.js';
+import { backoff } from '../../shared/retry.js';
 
 /** The dialog engine as the adapter needs it (B's `DialogEngine` fits). */
 export interface InboundSink {
@@ -194,7 +195,7 @@ export function createWhatsAppAdapter(deps: WhatsAppAdapterDeps): WhatsAppAdapte
         } catch (error) {
           if (attempt >= RECEIVE_ATTEMPTS) throw error;
           log.warn({ err: error, attempt }, 'whatsapp message not accepted yet; retrying');
-          await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+          await backoff(attempt, { baseMs: 500, jitter: false });
         }
       }
     },

@@ -5,6 +5,7 @@
  * (`remoteControl` on the web side, `createStatusBoard().follow` on the WhatsApp side).
  */
 import type { Db } from '../../db/sql.js';
+import * as status from '../../db/whatsapp/status-repo.js';
 import type { Logger } from '../../shared/logger.js';
 import type { WhatsAppSession, WhatsAppState, WhatsAppStatus } from './session.js';
 
@@ -45,15 +46,10 @@ export interface StatusBoard {
 export function createStatusBoard(db: Db): StatusBoard {
   const board: StatusBoard = {
     async publish(s) {
-      await db`
-        insert into whatsapp_status (id, state, qr, detail, updated_at)
-        values (true, ${s.state}, ${s.qr ?? null}, ${s.detail ?? null}, now())
-        on conflict (id) do update set state = excluded.state, qr = excluded.qr, detail = excluded.detail,
-          updated_at = now()`;
+      await status.publishStatus(db, s);
     },
     async read(now = new Date()) {
-      const [row] = await db<{ state: WhatsAppState; qr: string | null; detail: string | null; updatedAt: Date }[]>`
-        select state, qr, detail, updated_at from whatsapp_status where id`;
+      const row = await status.readStatus<WhatsAppState>(db);
       if (!row) return { state: 'unknown', detail: 'the WhatsApp process has not reported yet' };
       if (now.getTime() - row.updatedAt.getTime() > STALE_AFTER_MS) {
         return { state: 'unknown', detail: 'no recent report from the WhatsApp process', since: row.updatedAt };
@@ -61,9 +57,7 @@ export function createStatusBoard(db: Db): StatusBoard {
       return { state: row.state, ...(row.qr ? { qr: row.qr } : {}), ...(row.detail ? { detail: row.detail } : {}), since: row.updatedAt };
     },
     async requestLogout() {
-      await db`
-        insert into whatsapp_status (id, state, updated_at, logout_requested_at) values (true, 'starting', now() - interval '1 day', now())
-        on conflict (id) do update set logout_requested_at = now()`;
+      await status.requestLogout(db);
     },
     follow(session, logger, everyMs = 5_000) {
       let busy = Promise.resolve();
@@ -78,9 +72,7 @@ export function createStatusBoard(db: Db): StatusBoard {
       const tick = () =>
         run(async () => {
           await board.publish(session.status());
-          const taken = await db`
-            update whatsapp_status set logout_requested_at = null where id and logout_requested_at is not null returning 1`;
-          if (taken.length > 0) await session.logout();
+          if (await status.takeLogoutRequest(db)) await session.logout();
         });
       void tick();
       const timer = setInterval(() => void tick(), everyMs);

@@ -7,6 +7,8 @@
  * participant known by that number.
  */
 import type { Db } from '../../db/sql.js';
+import * as lids from '../../db/whatsapp/lids-repo.js';
+import type { LidRow } from '../../db/whatsapp/lids-repo.js';
 
 export interface LidIdentity {
   /** The stable `Inbound.from.externalId` for this lid. */
@@ -20,33 +22,24 @@ export interface LidStore {
   identify(lid: string, lookup: () => Promise<string | undefined>): Promise<LidIdentity>;
 }
 
-interface LidRow {
-  externalId: string;
-  phoneDigits: string | null;
-}
-
 const toIdentity = (r: LidRow): LidIdentity => ({ externalId: r.externalId, ...(r.phoneDigits ? { phoneDigits: r.phoneDigits } : {}) });
 
 export function createLidStore(db: Db): LidStore {
   return {
     async identify(lid, lookup) {
-      const [known] = await db<LidRow[]>`select external_id, phone_digits from whatsapp_lids where lid = ${lid}`;
+      const known = await lids.findLid(db, lid);
       if (known?.phoneDigits) return toIdentity(known);
       const phone = await lookup().catch(() => undefined);
       if (known) {
         if (!phone) return toIdentity(known);
-        await db`update whatsapp_lids set phone_digits = ${phone}, resolved_at = now() where lid = ${lid}`;
+        await lids.setLidPhone(db, lid, phone);
         return { externalId: known.externalId, phoneDigits: phone };
       }
       // First message of this lid: the choice made here is final (a concurrent first message of the
       // same lid loses the insert and reads the winner's choice).
-      const [inserted] = await db<LidRow[]>`
-        insert into whatsapp_lids (lid, phone_digits, external_id, resolved_at)
-        values (${lid}, ${phone ?? null}, ${phone ?? lid}, ${phone ? new Date() : null})
-        on conflict (lid) do nothing
-        returning external_id, phone_digits`;
+      const inserted = await lids.insertLid(db, lid, phone);
       if (inserted) return toIdentity(inserted);
-      const [winner] = await db<LidRow[]>`select external_id, phone_digits from whatsapp_lids where lid = ${lid}`;
+      const winner = await lids.findLid(db, lid);
       const phoneDigits = winner?.phoneDigits ?? phone;
       return { externalId: winner?.externalId ?? lid, ...(phoneDigits ? { phoneDigits } : {}) };
     },

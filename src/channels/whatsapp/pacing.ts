@@ -10,6 +10,7 @@
  * `retryAfterMs` back, and the outbox sender retries it later without counting an attempt.
  */
 import type { Db } from '../../db/sql.js';
+import { countSend } from '../../db/whatsapp/daily-sends-repo.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 
 export type SendKind = 'reply' | 'broadcast';
@@ -72,15 +73,7 @@ export function createPacer(deps: PacerDeps): Pacer {
     const day = utcDay(now);
     const limit = kind === 'broadcast' ? broadcastCap : o.dailyCap;
     if (limit <= 0) return false;
-    const column = kind === 'broadcast' ? 'broadcasts' : 'replies';
-    const rows = await deps.db.unsafe(
-      `insert into whatsapp_daily_sends as d (day, ${column}) values ($1, 1)
-       on conflict (day) do update set ${column} = d.${column} + 1
-       where d.replies + d.broadcasts < $2
-       returning 1`,
-      [day, limit],
-    );
-    return rows.length > 0;
+    return countSend(deps.db, day, kind, limit);
   }
 
   return {

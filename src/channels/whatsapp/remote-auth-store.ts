@@ -9,6 +9,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/sql.js';
+import * as sessions from '../../db/whatsapp/sessions-repo.js';
 
 export interface PostgresSessionStore {
   sessionExists(options: { session: string }): Promise<boolean>;
@@ -21,23 +22,20 @@ export function createPostgresSessionStore(db: Db, dataDir: string): PostgresSes
   const stagingDir = path.resolve(dataDir, 'whatsapp');
   return {
     async sessionExists({ session }) {
-      const rows = await db`select 1 from whatsapp_sessions where session = ${session}`;
-      return rows.length > 0;
+      return sessions.sessionExists(db, session);
     },
     async save({ session }) {
       const archive = await readFile(path.join(stagingDir, `${session}.zip`));
-      await db`
-        insert into whatsapp_sessions (session, archive, saved_at) values (${session}, ${archive}, now())
-        on conflict (session) do update set archive = excluded.archive, saved_at = now()`;
+      await sessions.saveSession(db, session, archive);
     },
     async extract({ session, path: target }) {
-      const [row] = await db<{ archive: Buffer }[]>`select archive from whatsapp_sessions where session = ${session}`;
-      if (!row) return;
+      const archive = await sessions.sessionArchive(db, session);
+      if (!archive) return;
       await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, row.archive);
+      await writeFile(target, archive);
     },
     async delete({ session }) {
-      await db`delete from whatsapp_sessions where session = ${session}`;
+      await sessions.deleteSession(db, session);
     },
   };
 }

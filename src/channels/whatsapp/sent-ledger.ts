@@ -6,6 +6,7 @@
  * `sendMessage` returning and `record` committing: a crash exactly there sends the message again.
  */
 import type { Db } from '../../db/sql.js';
+import * as sent from '../../db/whatsapp/sent-repo.js';
 
 export interface SentLedger {
   /** The provider id of an earlier send of `key`, or undefined when it was never sent. */
@@ -17,19 +18,8 @@ export interface SentLedger {
 
 export function createSentLedger(db: Db): SentLedger {
   return {
-    async find(key) {
-      const [row] = await db<{ providerMessageId: string | null }[]>`
-        select provider_message_id from whatsapp_sent where key = ${key}`;
-      return row;
-    },
-    async record(key, providerMessageId) {
-      await db`
-        insert into whatsapp_sent (key, provider_message_id) values (${key}, ${providerMessageId ?? null})
-        on conflict (key) do nothing`;
-    },
-    async prune(days = 30) {
-      const rows = await db`delete from whatsapp_sent where sent_at < now() - make_interval(days => ${days}) returning 1`;
-      return rows.length;
-    },
+    find: (key) => sent.findSent(db, key),
+    record: (key, providerMessageId) => sent.recordSent(db, key, providerMessageId),
+    prune: (days = 30) => sent.pruneSent(db, days),
   };
 }

@@ -8,7 +8,7 @@ import type { Inbound, InboundBody, UnsupportedKind } from '../../dialog/types.j
 import { localeFromPhone } from '../../i18n/index.js';
 import { digitsOfJid, e164, jidKind, phoneFromVCard } from './identity.js';
 import type { LidIdentity } from './lids.js';
-import { matchMenuReply, type MenuOption } from './menus.js';
+import { matchMenuReply, type MenuOption } from '../numbered-menu.js';
 import type { WaMessage } from './wa-client.js';
 
 export type IgnoreReason = 'own' | 'group' | 'status' | 'broadcast' | 'system' | 'no_sender';

@@ -1,11 +1,12 @@
 /**
  * `Outbound` → what whatsapp-web.js sends. Choices become a numbered menu under the text with a
- * localized "reply with the number" line; `requestPhone` needs nothing (WhatsApp already gave us
- * the phone), so only its text goes out; an image carries the text as its caption when it fits.
+ * localized "reply with the number" line (unnumbered when the message expects a free answer);
+ * `requestPhone` needs nothing (WhatsApp already gave us the phone), so only its text goes out; an
+ * image carries the text as its caption when it fits.
  */
 import type { Outbound } from '../../dialog/types.js';
 import type { Translate } from '../../i18n/index.js';
-import { flattenChoices, renderMenu, type MenuOption } from './menus.js';
+import { isNumbered, menuOptions, renderMenu, type MenuOption } from '../numbered-menu.js';
 
 /** WhatsApp cuts media captions around here; longer texts go as a message after the image. */
 export const CAPTION_LIMIT = 1024;
@@ -20,10 +21,15 @@ export interface NativeMessage {
   menu: MenuOption[];
 }
 
+function hint(menu: MenuOption[], t: Translate): string {
+  if (!isNumbered(menu)) return t('whatsapp:menu_hint_free');
+  return menu.length === 1 ? t('whatsapp:menu_hint_single') : t('whatsapp:menu_hint', { last: menu.length });
+}
+
 export function whatsappToNative(message: Outbound, t: Translate): NativeMessage {
-  const menu = flattenChoices(message.choices);
+  const menu = menuOptions(message);
   const blocks = [message.text.trim()];
-  if (menu.length > 0) blocks.push(renderMenu(menu), `_${menu.length === 1 ? t('whatsapp:menu_hint_single') : t('whatsapp:menu_hint', { last: menu.length })}_`);
+  if (menu.length > 0) blocks.push(renderMenu(menu), `_${hint(menu, t)}_`);
   const text = blocks.filter(Boolean).join('\n\n');
 
   const parts: WaPart[] = [];

@@ -17,6 +17,8 @@ import type {
   BroadcastStatus,
 } from '../../domain/broadcasts/index.js';
 import { storeMatches } from '../../domain/campaigns/campaign.js';
+import { earnedInCampaign, expiringOnJoin } from '../ledger/audience-sql.js';
+import { localeSql } from '../participants/locale-sql.js';
 
 const B_COLS = `id, program_id, kind, source_key, message, image, buttons, audience, status, send_at, fanout_cursor,
   fanout_done, total, created_by, created_at, started_at, finished_at`;
@@ -61,6 +63,12 @@ export async function getById(db: Db, id: string): Promise<Broadcast | undefined
   return row;
 }
 
+/** The broadcast, its row locked for the rest of the transaction (a pause, resume or cancel). */
+export async function lockById(db: Db, id: string): Promise<Broadcast | undefined> {
+  const [row] = await db.unsafe<Broadcast[]>(`select ${B_COLS} from broadcasts where id = $1 for update`, [id]);
+  return row;
+}
+
 export async function bySourceKey(db: Db, key: string): Promise<Broadcast | undefined> {
   const [row] = await db.unsafe<Broadcast[]>(`select ${B_COLS} from broadcasts where source_key = $1`, [key]);
   return row;
@@ -86,21 +94,33 @@ export async function dueForFanout(db: Db, limit = 100): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/** Whether the broadcast's send time has come. */
+export async function isDue(db: Db, id: string): Promise<boolean> {
+  const rows = await db`select 1 from broadcasts where id = ${id} and send_at <= now()`;
+  return rows.length > 0;
+}
+
+/** Locks a broadcast whose send time has come (the fan-out's batch holds it); its status, or undefined when not due. */
+export async function lockDue(db: Db, id: string): Promise<BroadcastStatus | undefined> {
+  const [b] = await db<{ status: BroadcastStatus }[]>`select status from broadcasts where id = ${id} and send_at <= now() for update`;
+  return b?.status;
+}
+
 export async function activeIds(db: Db): Promise<string[]> {
   const rows = await db<{ id: string }[]>`select id from broadcasts where status = 'sending' order by created_at, id`;
   return rows.map((r) => r.id);
 }
 
+/** Broadcasts fanning out or sending, oldest first: the ones delivery lanes take rows of. */
+export async function liveIds(db: Db): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`;
+  return rows.map((r) => r.id);
+}
+
 // ---- fan-out -------------------------------------------------------------------------------
 
-/** SQL for the recipient's language: their choice, the channel's hint, the phone's country, the program's default. */
-const LOCALE_SQL = `coalesce(
-  p.locale,
-  case lower(split_part(replace(i.locale_hint, '_', '-'), '-', 1)) when 'pl' then 'pl' when 'pt' then 'pt' when 'be' then 'be' end,
-  case when coalesce(p.phone, i.verified_phone) ~ '^\\+?48' then 'pl'
-       when coalesce(p.phone, i.verified_phone) ~ '^\\+?(351|55)' then 'pt'
-       when coalesce(p.phone, i.verified_phone) ~ '^\\+?375' then 'be' end,
-  prog.default_locale)`;
+/** The recipient's language, by the one locale rule (replies use the same). */
+const LOCALE_SQL = localeSql({ chosen: 'p.locale', hint: 'i.locale_hint', phone: 'coalesce(p.phone, i.verified_phone)', fallback: 'prog.default_locale' });
 
 /** The WHERE clause and parameters for an audience; `$1` is the program id, parameters continue from `$2`. */
 function audienceWhere(a: Audience, params: unknown[]): string {
@@ -117,7 +137,7 @@ function audienceWhere(a: Audience, params: unknown[]): string {
   if (a.campaignId) {
     const c = add(a.campaignId);
     where.push(`(p.id in (select participant_id from campaign_tallies where campaign_id = ${c}::uuid)
-                 or p.id in (select participant_id from ledger_transfers where campaign_id = ${c}::uuid))`);
+                 or ${earnedInCampaign(`${c}::uuid`)})`);
   }
   if (a.expiringOn) where.push(`x.points > 0`);
   return where.join(' and ');
@@ -152,12 +172,7 @@ function identityJoin(a: Audience, params: unknown[]): string {
 function expiryJoin(a: Audience, params: unknown[]): string {
   if (!a.expiringOn) return '';
   params.push(a.expiringOn);
-  const day = `$${params.length}::date`;
-  return `join lateral (
-      select coalesce(sum(l.remaining), 0)::bigint as points, ${day}::text as day
-        from ledger_accounts acc join ledger_lots l on l.account_id = acc.id
-       where acc.program_id = p.program_id and acc.kind = 'participant' and acc.ref = p.id::text
-         and l.open and (l.expires_at at time zone prog.time_zone)::date = ${day}) x on true`;
+  return expiringOnJoin(`$${params.length}::date`);
 }
 
 /** How many participants an audience reaches now (the preview's number). */
@@ -264,197 +279,4 @@ export async function finishFanout(db: Db, id: string): Promise<void> {
   await db`update broadcasts set fanout_done = true,
                   status = case when status = 'fanning_out' then 'sending' else status end
             where id = ${id}`;
-}
-
-// ---- delivery ------------------------------------------------------------------------------
-
-export interface ClaimedDelivery {
-  id: number;
-  broadcastId: string;
-  participantId: string;
-  identityId: string | null;
-  channel: ChannelId;
-  externalId: string;
-  chatId: string;
-  locale: Locale;
-  params: Record<string, unknown> | null;
-  attempts: number;
-  /** Muted since the fan-out: skipped as opted out. */
-  muted: boolean;
-}
-
-/**
- * Claims up to `limit` queued, due deliveries of one broadcast on one channel (skipping rows
- * another sender holds). Claimed rows are 'sending' until marked; see `releaseStale`.
- */
-export async function claim(db: Db, broadcastId: string, channel: ChannelId, limit: number): Promise<ClaimedDelivery[]> {
-  return db<ClaimedDelivery[]>`
-    with c as (
-      select id from broadcast_deliveries
-       where broadcast_id = ${broadcastId} and channel = ${channel} and status = 'queued'
-         and (not_before is null or not_before <= now())
-       order by id limit ${limit} for update skip locked
-    )
-    update broadcast_deliveries d set status = 'sending', claimed_at = now()
-      from c where d.id = c.id
-    returning d.id, d.broadcast_id, d.participant_id, d.identity_id, d.channel, d.external_id, d.chat_id, d.locale, d.params,
-              d.attempts, coalesce((select muted from participants where id = d.participant_id), false) as muted`;
-}
-
-/**
- * Chats among `chatIds` that are in a conversation right now: a reply or notice waiting in the
- * outbox, or one sent within `withinMs`. A broadcast message waits for them (the platform allows
- * about one message per second per chat, and the conversation goes first).
- */
-export async function busyChats(db: Db, channel: ChannelId, chatIds: string[], withinMs: number): Promise<Set<string>> {
-  if (!chatIds.length) return new Set();
-  const rows = await db<{ chatId: string }[]>`
-    select distinct chat_id from outbox
-     where channel = ${channel} and chat_id = any(${chatIds}::text[]) and kind <> 'broadcast'
-       and (status in ('pending', 'sending') or (status = 'sent' and sent_at > now() - make_interval(secs => ${withinMs / 1000})))`;
-  return new Set(rows.map((r) => r.chatId));
-}
-
-export async function markSent(db: Db, id: number, providerMessageId: string | undefined): Promise<void> {
-  await db`update broadcast_deliveries set status = 'sent', sent_at = now(), provider_message_id = ${providerMessageId ?? null},
-                  claimed_at = null where id = ${id} and status = 'sending'`;
-}
-
-/** Marks many deliveries sent in one statement (the sender flushes every few milliseconds). */
-export async function markSentMany(db: Db, rows: Array<{ id: number; providerMessageId?: string }>): Promise<void> {
-  if (!rows.length) return;
-  await db`update broadcast_deliveries d set status = 'sent', sent_at = now(), provider_message_id = v.pid, claimed_at = null
-             from (select unnest(${rows.map((r) => r.id)}::bigint[]) as id,
-                          unnest(${rows.map((r) => r.providerMessageId ?? null)}::text[]) as pid) v
-            where d.id = v.id and d.status = 'sending'`;
-}
-
-export async function markFinal(db: Db, id: number, status: 'failed' | 'unreachable' | 'opted_out', error?: string): Promise<void> {
-  await db`update broadcast_deliveries set status = ${status}, last_error = ${error ?? null}, claimed_at = null,
-                  attempts = attempts + ${status === 'failed' ? 1 : 0}
-            where id = ${id} and status = 'sending'`;
-}
-
-/** Back to the queue after `delayMs`; `countAttempt` false for platform rate limits and unsent claims. */
-export async function requeue(db: Db, id: number, delayMs: number, countAttempt: boolean, error?: string): Promise<void> {
-  await db`update broadcast_deliveries set status = 'queued', claimed_at = null,
-                  attempts = attempts + ${countAttempt ? 1 : 0},
-                  not_before = ${delayMs > 0 ? db`now() + make_interval(secs => ${delayMs / 1000})` : null},
-                  last_error = coalesce(${error ?? null}, last_error)
-            where id = ${id} and status = 'sending'`;
-}
-
-/**
- * Claimed rows this process will not send after all (shutdown, pause): back to the queue, no
- * attempt counted; rows of a cancelled broadcast become cancelled.
- */
-export async function unclaim(db: Db, ids: number[]): Promise<void> {
-  if (!ids.length) return;
-  await db`update broadcast_deliveries d
-              set status = case when b.status = 'cancelled' then 'cancelled' else 'queued' end, claimed_at = null
-             from broadcasts b
-            where d.id = any(${ids}::bigint[]) and d.status = 'sending' and b.id = d.broadcast_id`;
-}
-
-/**
- * Claims left by a process that died: queued again. A row whose send was in flight at the moment
- * of the crash may have reached the person; it is sent again (at-least-once for that handful).
- */
-export async function releaseStale(db: Db, olderThanMs: number): Promise<number> {
-  const rows = await db`
-    update broadcast_deliveries d
-       set status = case when b.status = 'cancelled' then 'cancelled' else 'queued' end, claimed_at = null
-      from broadcasts b
-     where d.status = 'sending' and d.claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
-       -- an owned claim is released when its process stops (db/liveness.ts); one its live process
-       -- forgot (a bug) after ten minutes
-       and (d.claimed_by is null or d.claimed_at < now() - interval '10 minutes')
-       and b.id = d.broadcast_id
-    returning 1`;
-  return rows.length;
-}
-
-/** Cancelled broadcast: what is still queued will not be sent. */
-export async function cancelQueued(db: Db, broadcastId: string): Promise<number> {
-  const rows = await db`update broadcast_deliveries set status = 'cancelled' where broadcast_id = ${broadcastId} and status = 'queued' returning 1`;
-  return rows.length;
-}
-
-/** Sending broadcasts with nothing left queued or in flight: done. */
-export async function completeFinished(db: Db): Promise<string[]> {
-  const rows = await db<{ id: string }[]>`
-    update broadcasts b set status = 'done', finished_at = now()
-     where b.status = 'sending' and b.fanout_done
-       and not exists (select 1 from broadcast_deliveries d where d.broadcast_id = b.id and d.status in ('queued', 'sending'))
-    returning b.id`;
-  return rows.map((r) => r.id);
-}
-
-export async function counts(db: Db, broadcastId: string): Promise<BroadcastCounts> {
-  const rows = await db<{ status: string; n: number }[]>`
-    select status, count(*)::int as n from broadcast_deliveries where broadcast_id = ${broadcastId} group by status`;
-  const c: BroadcastCounts = { total: 0, queued: 0, sending: 0, sent: 0, failed: 0, unreachable: 0, optedOut: 0, cancelled: 0 };
-  for (const r of rows) {
-    c.total += r.n;
-    const key = r.status === 'opted_out' ? 'optedOut' : (r.status as keyof BroadcastCounts);
-    c[key] += r.n;
-  }
-  return c;
-}
-
-/** Chats of active program managers on a channel, with their language (the chat menu of /broadcast). */
-export async function managerChats(db: Db, channel: ChannelId): Promise<Array<{ chatId: string; locale: Locale }>> {
-  return db<Array<{ chatId: string; locale: Locale }>>`
-    select distinct on (ci.chat_id) ci.chat_id, coalesce(p.locale, prog.default_locale) as locale
-      from participants p join programs prog on prog.id = p.program_id
-      join channel_identities ci on ci.participant_id = p.id and ci.channel = ${channel}
-     where p.role = 'manager' and p.status = 'active' and p.registered_at is not null and ci.unreachable_at is null
-     order by ci.chat_id`;
-}
-
-// ---- automatic broadcasts ------------------------------------------------------------------
-
-export interface CampaignEdge {
-  id: string;
-  programId: string;
-  name: string;
-  names: Record<string, string>;
-  audienceRoles: string[];
-  stores: string[];
-  regions: string[];
-  startsAt: Date;
-  endsAt: Date;
-  /** The program's time zone: dates in the announcement are its local days. */
-  timeZone: string;
-}
-
-/**
- * Campaigns that started (or ended) within the last `lookbackMs` and have no such announcement
- * yet. The look-back keeps a fresh install from announcing campaigns that ended long ago.
- */
-export async function campaignsAtEdge(db: Db, edge: 'start' | 'end', lookbackMs: number): Promise<CampaignEdge[]> {
-  const column = edge === 'start' ? 'starts_at' : 'ends_at';
-  return db.unsafe<CampaignEdge[]>(
-    `select c.id, c.program_id, c.name, c.names, c.audience_roles, c.stores, c.regions, c.starts_at, c.ends_at, prog.time_zone
-       from campaigns c join programs prog on prog.id = c.program_id
-      where c.${column} <= now() and c.${column} > now() - make_interval(secs => $1)
-        and (c.status = 'active' or ($2 = 'end' and c.status = 'ended'))
-        and not exists (select 1 from broadcasts b where b.source_key = 'campaign:' || c.id || ':' || $2)`,
-    [lookbackMs / 1000, edge] as never[],
-  );
-}
-
-export async function programIds(db: Db): Promise<Array<{ id: string; timeZone: string; defaultLocale: Locale }>> {
-  return db<Array<{ id: string; timeZone: string; defaultLocale: Locale }>>`select id, time_zone, default_locale from programs`;
-}
-
-export async function programDefaultLocale(db: Db, programId: string): Promise<Locale> {
-  const [r] = await db<{ defaultLocale: Locale }[]>`select default_locale from programs where id = ${programId}`;
-  return r?.defaultLocale ?? 'pl';
-}
-
-/** The local day (YYYY-MM-DD) `days` from now in a time zone. */
-export async function localDayPlus(db: Db, timeZone: string, days: number): Promise<string> {
-  const [r] = await db<{ day: string }[]>`select to_char((now() at time zone ${timeZone})::date + ${days}::int, 'YYYY-MM-DD') as day`;
-  return r!.day;
 }

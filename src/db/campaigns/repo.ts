@@ -58,17 +58,6 @@ export type CampaignWrite = Omit<Campaign, 'id' | 'programId' | 'awarded' | 'bud
   audienceRoles: string[];
 };
 
-export async function defaultProgramId(db: Db): Promise<string> {
-  const [row] = await db<{ id: string }[]>`select id from programs order by created_at, slug = 'default' desc limit 1`;
-  if (!row) throw new Error('No program exists: migrations did not run');
-  return row.id;
-}
-
-export async function programTimeZone(db: Db, programId: string): Promise<string> {
-  const [row] = await db<{ timeZone: string }[]>`select time_zone from programs where id = ${programId}`;
-  return row?.timeZone ?? 'Europe/Warsaw';
-}
-
 /** $2…$15 of insertCampaign and updateCampaign, in the order both statements use. */
 function writeParams(c: CampaignWrite): never[] {
   return [
@@ -187,3 +176,38 @@ export async function productRules(db: Db, campaignIds: string[]): Promise<Produ
     order by p.sku`;
 }
 
+export interface CampaignEdge {
+  id: string;
+  programId: string;
+  name: string;
+  names: Record<string, string>;
+  audienceRoles: string[];
+  stores: string[];
+  regions: string[];
+  startsAt: Date;
+  endsAt: Date;
+  /** The program's time zone: dates in the announcement are its local days. */
+  timeZone: string;
+}
+
+/**
+ * Campaigns that started (or ended) within the last `lookbackMs` and have no such announcement
+ * yet. The look-back keeps a fresh install from announcing campaigns that ended long ago.
+ */
+export async function campaignsAtEdge(db: Db, edge: 'start' | 'end', lookbackMs: number): Promise<CampaignEdge[]> {
+  const column = edge === 'start' ? 'starts_at' : 'ends_at';
+  return db.unsafe<CampaignEdge[]>(
+    `select c.id, c.program_id, c.name, c.names, c.audience_roles, c.stores, c.regions, c.starts_at, c.ends_at, prog.time_zone
+       from campaigns c join programs prog on prog.id = c.program_id
+      where c.${column} <= now() and c.${column} > now() - make_interval(secs => $1)
+        and (c.status = 'active' or ($2 = 'end' and c.status = 'ended'))
+        and not exists (select 1 from broadcasts b where b.source_key = 'campaign:' || c.id || ':' || $2)`,
+    [lookbackMs / 1000, edge] as never[],
+  );
+}
+
+/** The program a campaign belongs to; undefined when there is no such campaign. */
+export async function programOfCampaign(db: Db, campaignId: string): Promise<string | undefined> {
+  const [row] = await db.unsafe<Array<{ programId: string }>>(`select program_id from campaigns where id = $1`, [campaignId]);
+  return row?.programId;
+}

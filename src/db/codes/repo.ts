@@ -1,5 +1,5 @@
 /** SQL for code batches, codes, redemptions, guesses and lockouts. */
-import { creditManyCall, type StatementPart } from '../ledger/ledger-repo.js';
+import { TAKE_USE, takeUseParams, type CodeUse } from './take-use.js';
 import type { BatchedStatement } from '../batched.js';
 import type { Db, Sql } from '../sql.js';
 
@@ -173,98 +173,11 @@ export const lookup: BatchedStatement<LookupInput, LookupResult> = {
   },
 };
 
-/**
- * Takes one use of the code and records the redemption in one statement; false when no use is
- * left. Concurrent takers of the same code queue on its row lock and re-check `uses < max_uses`.
- */
-export async function takeAndRecord(
-  db: Db,
-  r: { codeId: number; participantId: string; campaignId: string; points: number; channel: string | null; at: Date },
-): Promise<boolean> {
-  const rows = await db`
-    with taken as (
-      update codes set uses = uses + 1, last_used_at = ${r.at}
-      where id = ${r.codeId} and uses < max_uses returning id
-    )
-    insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
-    select id, ${r.participantId}, ${r.campaignId}, ${r.points}, ${r.channel}, ${r.at} from taken
-    returning id`;
+/** Takes one use of the code and records the redemption in one statement; false when no use is left. */
+export async function takeAndRecord(db: Db, use: CodeUse): Promise<boolean> {
+  const rows = await db.unsafe(`with ${TAKE_USE} select id from recorded`, takeUseParams(use) as never[], { prepare: true });
   return rows.length > 0;
 }
-
-export interface TakeAndCreditInput {
-  codeId: number;
-  participantId: string;
-  campaignId: string;
-  points: number;
-  channel: string | null;
-  at: Date;
-  /** The ledger's credit for the use taken (`Ledger.earnCall`). */
-  credit: StatementPart;
-}
-
-/**
- * `takeAndRecord` and the ledger credit in one statement: the credit runs only for the use this
- * statement took, so a code with no use left credits nothing. Answers the credit's outcome as
- * text, or null when no use was left. For single-use codes: in a batch (batched.ts) two messages
- * with the same code take it once, and the other finds no use left, as it would alone.
- */
-export const takeAndCredit: BatchedStatement<TakeAndCreditInput, string | null> = {
-  async one(db, r) {
-    const [row] = await db.unsafe<{ outcome: string | null }[]>(
-      `with taken as (
-         update codes set uses = uses + 1, last_used_at = $1
-         where id = $2 and uses < max_uses returning id
-       ), recorded as (
-         insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
-         select id, $3, $4, $5, $6, $1 from taken
-         returning id
-       )
-       select (select ${r.credit.sql(7)}::text from recorded) as outcome`,
-      [r.at, r.codeId, r.participantId, r.campaignId, r.points, r.channel, ...r.credit.params] as never[],
-      { prepare: true },
-    );
-    return row?.outcome ?? null;
-  },
-
-  async many(db, items) {
-    // The taken rows' credits go as one call (ordered by position, so a message's several codes are
-    // credited, and answer their balances, in the order it sent them).
-    const credits = creditManyCall(
-      items.map((i) => i.credit),
-      7,
-      'array(select t.ord from taken t where exists (select 1 from recorded r where r.code_id = t.code_id))',
-    );
-    // Only one of several rows joined to the same code updates it (UPDATE … FROM): one use, one credit.
-    const rows = await db.unsafe<{ ord: number; outcome: string }[]>(
-      `with i as (
-         select * from unnest($1::int8[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::timestamptz[])
-           with ordinality as i(code_id, participant_id, campaign_id, points, channel, at, ord)
-       ), taken as (
-         update codes c set uses = c.uses + 1, last_used_at = i.at
-           from i where c.id = i.code_id and c.uses < c.max_uses
-         returning i.*
-       ), recorded as (
-         insert into code_redemptions (code_id, participant_id, campaign_id, points, channel, redeemed_at)
-         select code_id, participant_id, campaign_id, points, channel, at from taken
-         returning code_id
-       )
-       select k.ord::int, k.outcome::text from ${credits.sql} as k`,
-      [
-        items.map((i) => i.codeId),
-        items.map((i) => i.participantId),
-        items.map((i) => i.campaignId),
-        items.map((i) => i.points),
-        items.map((i) => i.channel),
-        items.map((i) => i.at.toISOString()),
-        ...credits.params,
-      ] as never[],
-      { prepare: true },
-    );
-    const byOrd = new Map(rows.map((r) => [r.ord, r.outcome]));
-    return items.map((_, i) => byOrd.get(i + 1) ?? null);
-  },
-};
 
 /** Takes one use of the code; undefined when none is left (row lock: concurrent takers queue here). */
 export async function takeUse(db: Db, codeId: number, at: Date): Promise<boolean> {
@@ -307,50 +220,4 @@ export async function usedCodes(db: Db, batchId: string, limit: number, afterId:
     from code_redemptions r join codes c on c.id = r.code_id
     where c.batch_id = ${batchId} and r.id > ${afterId}
     order by r.id limit ${limit}`;
-}
-
-// ---- guessing and lockouts ----
-
-export async function activeLockout(db: Db, subjects: string[], now: Date): Promise<Date | undefined> {
-  const [row] = await db<{ until: Date }[]>`
-    select max(until) as until from code_lockouts where subject = any(${subjects}) and until > ${now}`;
-  return row?.until ?? undefined;
-}
-
-export async function recordGuess(db: Db, subjects: string[], at: Date): Promise<void> {
-  await db`insert into code_guesses (subject, at) select unnest(${subjects}::text[]), ${at}`;
-}
-
-export async function guessesSince(db: Db, subject: string, since: Date): Promise<number> {
-  const [row] = await db<{ n: number }[]>`
-    select count(*)::int as n from code_guesses g
-    where g.subject = ${subject} and g.at > ${since}
-      and g.at > coalesce((select l.until from code_lockouts l where l.subject = ${subject}), '-infinity')`;
-  return row!.n;
-}
-
-/** Locks a subject; the level doubles the time when the previous lockout was recent. */
-export async function lock(
-  db: Db,
-  l: { subject: string; participantId: string | null; now: Date; baseMs: number; resetAfterMs: number; maxLevel: number },
-): Promise<Date> {
-  const [row] = await db<{ until: Date }[]>`
-    insert into code_lockouts (subject, participant_id, level, locked_at, until)
-    values (${l.subject}, ${l.participantId}, 0, ${l.now}, ${new Date(l.now.getTime() + l.baseMs)})
-    on conflict (subject) do update set
-      level = case when code_lockouts.until > ${new Date(l.now.getTime() - l.resetAfterMs)}
-                   then least(code_lockouts.level + 1, ${l.maxLevel}) else 0 end,
-      locked_at = excluded.locked_at,
-      until = excluded.locked_at + (${l.baseMs}::bigint * power(2, case when code_lockouts.until >
-                ${new Date(l.now.getTime() - l.resetAfterMs)} then least(code_lockouts.level + 1, ${l.maxLevel}) else 0 end)::bigint)
-                * interval '1 millisecond',
-      participant_id = coalesce(excluded.participant_id, code_lockouts.participant_id)
-    returning until`;
-  return row!.until;
-}
-
-export async function listLockouts(db: Db, now: Date, includeExpired: boolean) {
-  return db<{ subject: string; participantId: string | null; level: number; lockedAt: Date; until: Date }[]>`
-    select subject, participant_id, level, locked_at, until from code_lockouts
-    where ${includeExpired} or until > ${now} order by until desc limit 500`;
 }

@@ -74,6 +74,12 @@ export async function update(db: Db, id: string, patch: ParticipantPatch): Promi
   return toParticipant(row);
 }
 
+/** Mutes or unmutes broadcasts for a participant; false when it already was so. */
+export async function setMuted(db: Db, participantId: string, muted: boolean): Promise<boolean> {
+  const rows = await db`update participants set muted = ${muted}, updated_at = now() where id = ${participantId} and muted <> ${muted} returning 1`;
+  return rows.length > 0;
+}
+
 export async function insertConsent(db: Db, c: { participantId: string; termsVersion: string; accepted: boolean; at: Date }): Promise<void> {
   await db`insert into consents (participant_id, terms_version, accepted, at)
            values (${c.participantId}, ${c.termsVersion}, ${c.accepted}, ${c.at})`;
@@ -288,4 +294,14 @@ export async function programBySlug(db: Db, slug: string): Promise<ProgramRow | 
 export async function programById(db: Db, id: string): Promise<ProgramRow | undefined> {
   const [row] = await db<RawProgram[]>`select ${db.unsafe(PROGRAM_COLS)} from programs where id = ${id}`;
   return row && toProgram(row);
+}
+
+/** The conversations (states) of the given chat identities. */
+export async function deleteConversations(db: Db, identityIds: readonly string[]): Promise<void> {
+  if (identityIds.length) await db`delete from conversations where identity_id = any(${identityIds as string[]})`;
+}
+
+/** Forgets inbox rows older than `days`: platforms re-deliver within minutes to hours. */
+export async function pruneInbox(db: Db, days: number): Promise<void> {
+  await db`delete from inbox where received_at < now() - make_interval(days => ${days})`;
 }

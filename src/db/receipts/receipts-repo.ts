@@ -132,55 +132,6 @@ export async function setAside(db: Db, id: string, flags: ReceiptFlag[], at: Dat
   return row ?? null;
 }
 
-/** Another receipt of the program, sent before this one, with the very same image bytes. */
-export async function sameImageExists(db: Db, r: Pick<ReceiptRow, 'id' | 'programId' | 'imageSha256' | 'createdAt'>): Promise<boolean> {
-  const rows = await db.unsafe(
-    `select 1 from receipts where program_id = $1 and image_sha256 = $2 and id <> $3
-       and (created_at, id) < ($4, $3) limit 1`,
-    [r.programId, r.imageSha256, r.id, r.createdAt] as never[],
-  );
-  return rows.length > 0;
-}
-
-/** The same fiscal document already submitted by anyone and not rejected. */
-export async function sameDocumentExists(db: Db, programId: string, documentKey: string, excludeId: string): Promise<boolean> {
-  const rows = await db.unsafe(
-    `select 1 from receipts where program_id = $1 and document_key = $2 and id <> $3 and status <> 'rejected' limit 1`,
-    [programId, documentKey, excludeId],
-  );
-  return rows.length > 0;
-}
-
-/**
- * A photo whose difference hash is within `maxDistance` bits of this one. A scan over the
- * program's recent receipts: fine for thousands a month; an index (e.g. bk-tree) is for later.
- */
-export async function similarImageExists(
-  db: Db,
-  r: { id: string; programId: string; dhash: string; since: Date },
-  maxDistance: number,
-): Promise<boolean> {
-  const rows = await db.unsafe(
-    `select 1 from receipts where program_id = $1 and id <> $2 and image_dhash is not null and created_at >= $4
-       and bit_count(image_dhash # $3::bit(64)) <= $5 limit 1`,
-    [r.programId, r.id, r.dhash, r.since, maxDistance] as never[],
-  );
-  return rows.length > 0;
-}
-
-/** Receipts of a participant, not rejected, sent in the week starting `weekStart` (program time zone). */
-export async function countInWeek(
-  db: Db,
-  r: { participantId: string; excludeId: string; weekStart: string; timeZone: string },
-): Promise<number> {
-  const [row] = await db.unsafe<Array<{ n: number }>>(
-    `select count(*)::int as n from receipts where participant_id = $1 and id <> $2 and status <> 'rejected'
-       and (created_at at time zone $4)::date >= $3::date and (created_at at time zone $4)::date < $3::date + 7`,
-    [r.participantId, r.excludeId, r.weekStart, r.timeZone],
-  );
-  return row?.n ?? 0;
-}
-
 export type Decision =
   | { status: 'approved'; points: number; by: string }
   | { status: 'rejected'; reason: RejectReason | null; note: string | null; by: string };
@@ -240,76 +191,21 @@ export async function staleReceived(db: Db, olderThanMs: number, limit = 100): P
   return rows.map((r) => r.id);
 }
 
-// ---- campaign receipt rules ----
-
-export interface CampaignForReceipt {
-  campaignId: string;
-  programId: string;
-  startsAt: Date;
-  endsAt: Date;
-  rules: ReceiptRules;
-}
-
-export async function getRules(db: Db, campaignId: string): Promise<CampaignForReceipt | null> {
-  const [row] = await db.unsafe<CampaignForReceipt[]>(
-    `select c.id as campaign_id, c.program_id, c.starts_at, c.ends_at, r.rules
-     from campaign_receipt_rules r join campaigns c on c.id = r.campaign_id where r.campaign_id = $1`,
-    [campaignId],
-  );
-  return row ?? null;
-}
-
-export async function upsertRules(db: Db, programId: string, campaignId: string, rules: ReceiptRules): Promise<void> {
-  await db.unsafe(
-    `insert into campaign_receipt_rules (campaign_id, program_id, rules) values ($1, $2, $3::jsonb)
-     on conflict (campaign_id) do update set rules = excluded.rules, updated_at = now()`,
-    [campaignId, programId, rules] as never[],
-  );
-}
-
-/**
- * The campaign a receipt sent now counts for: running (not a draft), taking receipts, open to the
- * participant's role; the most recently started wins when several run at once.
- */
-export async function findCampaignForReceipt(
-  db: Db,
-  q: { programId: string; at: Date; role: string | null },
-): Promise<CampaignForReceipt | null> {
-  const [row] = await db.unsafe<CampaignForReceipt[]>(
-    `select c.id as campaign_id, c.program_id, c.starts_at, c.ends_at, r.rules
-     from campaigns c join campaign_receipt_rules r on r.campaign_id = c.id
-     where c.program_id = $1 and c.status <> 'draft' and c.starts_at <= $2 and c.ends_at > $2
-       and (cardinality(c.audience_roles) = 0 or $3::text = any (c.audience_roles))
-     order by c.starts_at desc, c.created_at desc, c.id limit 1`,
-    [q.programId, q.at, q.role] as never[],
-  );
-  return row ?? null;
-}
-
-// ---- review cards ----
-
-export async function recordReviewCard(db: Db, receiptId: string, moderatorId: string): Promise<boolean> {
-  const rows = await db.unsafe(
-    `insert into receipt_review_cards (receipt_id, moderator_id) values ($1, $2) on conflict do nothing returning 1`,
-    [receiptId, moderatorId],
-  );
-  return rows.length > 0;
-}
-
-export async function reviewCardModerators(db: Db, receiptId: string): Promise<string[]> {
-  const rows = await db.unsafe<Array<{ moderatorId: string }>>(
-    `select moderator_id from receipt_review_cards where receipt_id = $1`,
-    [receiptId],
-  );
-  return rows.map((r) => r.moderatorId);
-}
-
-export async function programTimeZone(db: Db, programId: string): Promise<string> {
-  const [row] = await db.unsafe<Array<{ timeZone: string }>>(`select time_zone from programs where id = $1`, [programId]);
-  return row?.timeZone ?? 'Europe/Warsaw';
-}
-
 export async function countReceiptsOf(db: Db, participantId: string): Promise<number> {
   const [row] = await db<{ n: number }[]>`select count(*)::int as n from receipts where participant_id = ${participantId}`;
   return row?.n ?? 0;
+}
+
+/**
+ * Erasure: what was read from a participant's receipts that can identify a person (buyer tax id,
+ * raw QR text, caption) is cleared; decisions, points and the document key stay. Answers each
+ * receipt's photo and whether another participant's receipt has the very same file.
+ */
+export async function forgetReceiptsOf(db: Db, participantId: string): Promise<Array<{ mediaKey: string; shared: boolean }>> {
+  return db.unsafe<Array<{ mediaKey: string; shared: boolean }>>(
+    `update receipts r set caption = null, qr_texts = '{}', fields = r.fields - 'B' - 'S' - 'ocrTaxIdUnverified'
+     where participant_id = $1
+     returning media_key, exists (select 1 from receipts o where o.media_key = r.media_key and o.participant_id <> $1) as shared`,
+    [participantId],
+  );
 }

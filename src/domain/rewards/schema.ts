@@ -11,12 +11,31 @@ const localizedText = (max: number) =>
     .partial()
     .refine((v) => Object.values(v).some((s) => s !== undefined), 'give the text in at least one language (pl, pt, be)');
 
+/** The largest cash-out a rule may offer, in whole units of money (zł, €, R$, Br). */
+export const MAX_CASH_OUT = 100_000;
+/** Points are stored as 32-bit integers: no order may cost more. */
+export const MAX_ORDER_POINTS = 2_147_483_647;
+
+const money = (what: string) =>
+  z
+    .number()
+    .int(`${what} must be a whole amount of money`)
+    .positive(`${what} must be at least 1`)
+    .max(MAX_CASH_OUT, `${what} must be at most ${MAX_CASH_OUT}`);
+
+/** Why a cash-out rule cannot be paid at `cost` points per unit of money, or undefined. */
+export function cashOutCostProblem(cost: number, rule: { max: number }): string | undefined {
+  return cost * rule.max > MAX_ORDER_POINTS
+    ? `cost × cashOut.max is ${cost * rule.max} points; an order may cost at most ${MAX_ORDER_POINTS}`
+    : undefined;
+}
+
 export const CashOutRuleSchema = z
   .object({
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as PLN, EUR, BRL, BYN'),
-    step: z.number().int().positive(),
-    min: z.number().int().positive(),
-    max: z.number().int().positive(),
+    step: money('step'),
+    min: money('min'),
+    max: money('max'),
   })
   .refine((r) => r.max >= r.min, 'max must be at least min')
   .refine((r) => (r.max - r.min) % r.step === 0, 'max − min must be a multiple of step');
@@ -45,6 +64,8 @@ export const RewardCreateSchema = z
   .superRefine((r, ctx) => {
     if (r.type === 'cash_out' && !r.cashOut) ctx.addIssue({ code: 'custom', path: ['cashOut'], message: 'a cash-out reward needs cashOut {currency, step, min, max}' });
     if (r.type !== 'cash_out' && r.cashOut) ctx.addIssue({ code: 'custom', path: ['cashOut'], message: 'only cash-out rewards take cashOut' });
+    const tooDear = r.cashOut ? cashOutCostProblem(r.cost, r.cashOut) : undefined;
+    if (tooDear) ctx.addIssue({ code: 'custom', path: ['cashOut', 'max'], message: tooDear });
     if (r.type !== 'physical' && r.stock != null) ctx.addIssue({ code: 'custom', path: ['stock'], message: 'only physical rewards have a stock (e-voucher stock is its code pool)' });
     if (r.availableFrom && r.availableUntil && r.availableUntil <= r.availableFrom) {
       ctx.addIssue({ code: 'custom', path: ['availableUntil'], message: 'must be after availableFrom' });

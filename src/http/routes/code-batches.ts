@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { codeBatchInput, isoDate } from '../../domain/campaigns/rules-schema.js';
 import { PARTICIPANT_ROLES } from '../../domain/campaigns/campaign.js';
 import { splitCsvLine } from '../../domain/sales/sales.js';
+import { STANDARD_CSV, writeCsv, type CsvFormat } from '../../shared/csv.js';
+import { csvFormatOf, csvFormatQuery, wantsCsv } from '../csv-format.js';
 import type { CodesService } from '../../services/codes/index.js';
 import { AppError } from '../../shared/errors.js';
 import { requireRole } from '../plugins/admin-auth.js';
@@ -32,7 +34,8 @@ const batchJson = (b: Awaited<ReturnType<CodesService['createBatch']>>['batch'])
   createdAt: b.createdAt.toISOString(),
 });
 
-const wantsCsv = (accept: string | undefined) => /\btext\/csv\b/i.test(accept ?? '');
+/** Code files have always ended lines with LF; the Excel form (`?format=excel`) is the shared one. */
+const CODES_CSV: CsvFormat = { ...STANDARD_CSV, eol: '\n' };
 
 /** The first column of a CSV (header optional: a first cell named "code" is skipped). */
 export function codesFromCsv(text: string): string[] {
@@ -54,7 +57,9 @@ export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {
           preHandler: requireRole('manager'),
           schema: {
             summary: 'Generate a batch of codes (up to 1,000,000); the codes are shown only in this answer',
-            description: 'Send `Accept: text/csv` for a CSV file (one code a line) instead of JSON.',
+            description:
+              'Send `Accept: text/csv` for a CSV file (one code a line) instead of JSON; `?format=excel` for the form Excel opens as it is (UTF-8 BOM, semicolons for pl/pt/be readers).',
+            querystring: csvFormatQuery,
             tags: ['codes'],
             params: idParams,
             body: codeBatchInput,
@@ -63,12 +68,12 @@ export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {
         async (request, reply) => {
           const { batch, codes } = await deps.codes.createBatch(request.params.id, request.body, actorOf(request));
           reply.code(201).header('cache-control', 'no-store');
-          if (wantsCsv(request.headers.accept)) {
+          if (wantsCsv(request)) {
             return reply
               .type('text/csv; charset=utf-8')
               .header('content-disposition', `attachment; filename="codes-${batch.id}.csv"`)
               .header('x-batch-id', batch.id)
-              .send(`code\n${codes.join('\n')}\n`);
+              .send(writeCsv([['code'], ...codes.map((c) => [c])], csvFormatOf(request, CODES_CSV)));
           }
           return reply.type('application/json').send(JSON.stringify({ ...batchJson(batch), codes }));
         },
@@ -81,7 +86,8 @@ export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {
           bodyLimit: 64 * 1024 * 1024,
           schema: {
             summary: 'Import pre-printed codes from CSV (first column); stored as keyed hashes like generated ones',
-            description: 'Body: text/csv. Batch settings in the query string.',
+            description:
+              'Body: text/csv. Batch settings in the query string. The report is JSON (lists cut at 1,000), or with `Accept: text/csv` / `?format=csv|excel` a CSV of every duplicate and invalid code.',
             tags: ['codes'],
             params: idParams,
             querystring: z.object({
@@ -90,7 +96,7 @@ export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {
               usesPerCode: z.coerce.number().int().min(1).optional(),
               audienceRole: z.enum(PARTICIPANT_ROLES).optional(),
               label: z.string().max(200).optional(),
-            }),
+            }).extend(csvFormatQuery.shape),
           },
         },
         async (request, reply) => {
@@ -98,7 +104,18 @@ export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {
           const codes = codesFromCsv(request.body);
           if (!codes.length) throw new AppError('invalid_input', 'The CSV holds no codes');
           if (codes.length > 1_000_000) throw new AppError('invalid_input', 'At most 1,000,000 codes per import');
-          const r = await deps.codes.importBatch(request.params.id, { ...request.query, codes }, actorOf(request));
+          const { format: _format, locale: _locale, ...settings } = request.query;
+          const r = await deps.codes.importBatch(request.params.id, { ...settings, codes }, actorOf(request));
+          if (wantsCsv(request)) {
+            const rows = [['code', 'problem'], ...r.duplicates.map((c) => [c, 'duplicate']), ...r.invalid.map((c) => [c, 'invalid'])];
+            return reply
+              .code(201)
+              .type('text/csv; charset=utf-8')
+              .header('content-disposition', `attachment; filename="import-${r.batch.id}.csv"`)
+              .header('x-batch-id', r.batch.id)
+              .header('x-imported', String(r.imported))
+              .send(writeCsv(rows, csvFormatOf(request, CODES_CSV)));
+          }
           return reply.code(201).send({
             ...batchJson(r.batch),
             imported: r.imported,
@@ -137,16 +154,16 @@ export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {
             querystring: z.object({
               limit: z.coerce.number().int().min(1).max(10_000).optional(),
               after: z.coerce.number().int().min(0).optional(),
-            }),
+            }).extend(csvFormatQuery.shape),
           },
         },
         async (request, reply) => {
           const b = await deps.codes.batch(request.params.id);
           if (!b) throw new AppError('not_found', 'No such batch');
-          const rows = await deps.codes.usedCodes(b.id, request.query);
-          if (wantsCsv(request.headers.accept)) {
-            const lines = rows.map((r) => [r.codeId, r.redeemedAt.toISOString(), r.participantId, r.points, r.channel ?? ''].join(','));
-            return reply.type('text/csv; charset=utf-8').send(`codeId,redeemedAt,participantId,points,channel\n${lines.join('\n')}\n`);
+          const rows = await deps.codes.usedCodes(b.id, { limit: request.query.limit, after: request.query.after });
+          if (wantsCsv(request)) {
+            const table = [['codeId', 'redeemedAt', 'participantId', 'points', 'channel'], ...rows.map((r) => [r.codeId, r.redeemedAt, r.participantId, r.points, r.channel ?? ''])];
+            return reply.type('text/csv; charset=utf-8').send(writeCsv(table, csvFormatOf(request, CODES_CSV)));
           }
           return {
             items: rows.map((r) => ({ ...r, redeemedAt: r.redeemedAt.toISOString() })),

@@ -61,7 +61,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
     const app = scope.withTypeProvider<ZodTypeProvider>();
     const Params = z.object({ id: z.uuid() });
     const load = async (id: string) => {
-      const p = await deps.participants.getById(id);
+      const p = await deps.participants.getById(deps.sql, id);
       if (!p) throw new AppError('not_found', 'No such participant');
       return p;
     };
@@ -87,7 +87,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
       },
       async (request) => {
         const q = request.query;
-        const { items, total } = await deps.participants.list({ ...q, role: q.role as Participant['role'] & string });
+        const { items, total } = await deps.participants.list(deps.sql, { ...q, role: q.role as Participant['role'] & string });
         return { items: items.map(toOut), total, limit: q.limit, offset: q.offset };
       },
     );
@@ -105,9 +105,9 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
       async (request) => {
         const p = await load(request.params.id);
         const [balance, identities, history] = await Promise.all([
-          deps.ledger.balance(p.programId, p.id),
-          deps.participants.identities(p.id),
-          deps.ledger.history(p.programId, p.id, { limit: 20 }),
+          deps.ledger.balance(deps.sql, p.programId, p.id),
+          deps.participants.identities(deps.sql, p.id),
+          deps.ledger.history(deps.sql, p.programId, p.id, { limit: 20 }),
         ]);
         return {
           ...toOut(p),
@@ -142,6 +142,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
         if (p.status === 'erased') throw new AppError('conflict', 'This participant was erased');
         const b = request.body;
         const updated = await deps.participants.manage(
+          deps.sql,
           p.id,
           { status: b.status, role: b.role as NonNullable<Participant['role']> | undefined, muted: b.muted },
           `admin:${request.admin!.name}`,
@@ -183,7 +184,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
             details: { available: result.available },
           });
         }
-        const balance = await deps.ledger.balance(p.programId, p.id);
+        const balance = await deps.ledger.balance(deps.sql, p.programId, p.id);
         return reply.code(result.transfer.replayed ? 200 : 201).send({ transferId: result.transfer.id, key, balance });
       },
     );

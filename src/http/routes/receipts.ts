@@ -4,6 +4,7 @@
  * Photos are personal data: the JSON carries a short-lived signed URL to a public media route, so a
  * panel can show them in an <img> without handing out the bearer token.
  */
+import type { Sql } from '../../db/sql.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,6 +19,7 @@ import { requireRole } from '../plugins/admin-auth.js';
 import type { RouteModule } from '../server.js';
 
 export interface ReceiptRoutesDeps {
+  sql: Sql;
   receipts: ReceiptsService;
   i18n: I18n;
   /** Key for signing image URLs (kept in DATA_DIR/secrets, see main.ts). */
@@ -117,7 +119,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
       '/receipts/:id',
       { preHandler: requireRole('moderator'), schema: { tags: ['receipts'], params: idParams } },
       async (request) => {
-        const r = await deps.receipts.get(request.params.id);
+        const r = await deps.receipts.get(deps.sql, request.params.id);
         if (!r) throw new AppError('not_found', 'No such receipt');
         return present(r, url(r.id));
       },
@@ -127,7 +129,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
       '/receipts/:id/image',
       { preHandler: requireRole('moderator'), schema: { summary: 'The receipt photo (bearer-protected)', tags: ['receipts'], params: idParams } },
       async (request, reply) => {
-        const r = await deps.receipts.get(request.params.id);
+        const r = await deps.receipts.get(deps.sql, request.params.id);
         const bytes = r ? await deps.receipts.image(r) : null;
         if (!r || !bytes) throw new AppError('not_found', 'No such receipt image');
         return reply.header('cache-control', 'private, max-age=300').type(r.mimeType).send(bytes);
@@ -146,7 +148,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
         },
       },
       async (request) => {
-        const result = await deps.receipts.approve({ receiptId: request.params.id, points: request.body?.points, actor: actorOf(request) });
+        const result = await deps.receipts.approve(deps.sql, { receiptId: request.params.id, points: request.body?.points, actor: actorOf(request) });
         switch (result.status) {
           case 'approved':
             return { ...present(result.receipt, url(result.receipt.id)), balance: { available: result.balance } };
@@ -187,7 +189,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
         },
       },
       async (request) => {
-        const result = await deps.receipts.reject({
+        const result = await deps.receipts.reject(deps.sql, {
           receiptId: request.params.id,
           reason: request.body.reason ?? null,
           note: request.body.note ?? null,
@@ -224,7 +226,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
 }
 
 /** The public side of signed image URLs: `/media/receipts/:id?exp&sig`. */
-export function receiptMediaRoutes(deps: Pick<ReceiptRoutesDeps, 'receipts' | 'mediaSecret' | 'clock'>): RouteModule {
+export function receiptMediaRoutes(deps: Pick<ReceiptRoutesDeps, 'sql' | 'receipts' | 'mediaSecret' | 'clock'>): RouteModule {
   const clock = deps.clock ?? systemClock;
   return async (app: FastifyInstance) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
@@ -244,7 +246,7 @@ export function receiptMediaRoutes(deps: Pick<ReceiptRoutesDeps, 'receipts' | 'm
         const given = Buffer.from(sig);
         if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AppError('forbidden', 'Invalid signature');
         if (exp * 1000 < clock.now().getTime()) throw new AppError('forbidden', 'This link has expired');
-        const r = await deps.receipts.get(id);
+        const r = await deps.receipts.get(deps.sql, id);
         const bytes = r ? await deps.receipts.image(r) : null;
         if (!r || !bytes) throw new AppError('not_found', 'No such image');
         return reply.header('cache-control', 'private, max-age=300').type(r.mimeType).send(bytes);

@@ -5,7 +5,7 @@
  */
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
-import * as repo from '../../db/broadcasts/repo.js';
+import * as repo from '../../db/broadcasts/deliveries-repo.js';
 import { reportDbFailure } from '../../db/availability.js';
 
 export interface DeliveryMarks {

@@ -18,16 +18,17 @@
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
-import type { ChannelId, Outbound, SendResult } from '../../dialog/types.js';
+import type { ChannelId } from '../../dialog/types.js';
 import type { I18n, Locale } from '../../i18n/index.js';
 import * as repo from '../../db/broadcasts/repo.js';
-import * as participantsRepo from '../../db/participants/participants-repo.js';
-import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
-import { templateTranslator } from '../../services/broadcasts/index.js';
-import type { ChannelGate } from './channel-gate.js';
+import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
+import * as programsRepo from '../../db/programs/repo.js';
+import type { Broadcast } from '../../domain/broadcasts/index.js';
+import { deliverOne } from './deliver-one.js';
+import type { ChannelGate } from '../rate-gate.js';
 import { reportDbFailure } from '../../db/availability.js';
-import { createDeliveryMarks } from './delivery-marks.js';
 import { incident } from '../../shared/incidents.js';
+import { createDeliveryMarks } from './delivery-marks.js';
 
 export interface DeliveryOptions {
   /** Sends in flight at once per lane. */
@@ -64,7 +65,6 @@ export interface DeliveryLanes {
 
 const DEFAULT_CONCURRENCY: Record<ChannelId, number> = { telegram: 64, whatsapp: 1, web: 8 };
 
-
 export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   const o = {
     staleClaimMs: deps.options?.staleClaimMs ?? 60_000,
@@ -85,7 +85,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     if (hit && Date.now() - hit.at < 5_000) return hit;
     const b = await repo.getById(sql, id);
     if (!b) return undefined;
-    const entry = { b, programDefault: await repo.programDefaultLocale(sql, b.programId), at: Date.now() };
+    const entry = { b, programDefault: await programsRepo.programDefaultLocale(sql, b.programId), at: Date.now() };
     cache.set(id, entry);
     return entry;
   }
@@ -95,10 +95,9 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   let active: { ids: string[]; at: number } = { ids: [], at: 0 };
   let refreshing: Promise<string[]> | undefined;
   function refreshActive(): Promise<string[]> {
-    refreshing ??= sql<{ id: string }[]>`
-      select id from broadcasts where status in ('fanning_out', 'sending') order by created_at, id`
-      .then((rows) => {
-        active = { ids: rows.map((r) => r.id), at: Date.now() };
+    refreshing ??= repo.liveIds(sql)
+      .then((ids) => {
+        active = { ids, at: Date.now() };
         return active.ids;
       })
       .finally(() => {
@@ -113,9 +112,9 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     return active.ids;
   }
 
+  // Sent marks and outcomes the database did not take (delivery-marks.ts): held and written again
+  // until it does, so a lost connection cannot make a sent row look unsent.
   const marks = createDeliveryMarks({ sql, logger, everyMs: o.markEveryMs, retryMs: o.markRetryMs });
-  const markSent = marks.markSent;
-  const giveBack = marks.giveBack;
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -128,57 +127,8 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       wakers.add(wake);
     });
 
-  function render(entry: { b: Broadcast; programDefault: Locale }, d: repo.ClaimedDelivery): Outbound | undefined {
-    return renderFor(entry.b, d, entry.programDefault, templateTranslator(deps.i18n.t(d.locale), d.locale));
-  }
-
-  async function deliver(adapter: ChannelAdapter, d: repo.ClaimedDelivery): Promise<void> {
-    try {
-      const entry = await broadcastOf(d.broadcastId);
-      const message = entry && render(entry, d);
-      if (!message) {
-        await repo.markFinal(sql, d.id, 'failed', 'no text for this recipient');
-        return;
-      }
-      let result: SendResult;
-      try {
-        // The key names the delivery: a channel that dedupes (WhatsApp) sends it once even if a
-        // crash makes us hand it over again.
-        result = await adapter.send({ channel: d.channel, externalId: d.externalId, chatId: d.chatId }, message, {
-          key: `broadcast:${d.id}`,
-          kind: 'broadcast',
-        });
-      } catch (error) {
-        result = { status: 'failed', reason: error instanceof Error ? error.message : String(error), retryable: true };
-      }
-      switch (result.status) {
-        case 'sent':
-          markSent(d.id, result.providerMessageId);
-          return;
-        case 'rate_limited':
-          // The whole channel waits, not only this row; the row keeps its place without an attempt.
-          if (deps.gate.hasRate(d.channel)) await deps.gate.pause(d.channel, result.retryAfterMs);
-          await repo.requeue(sql, d.id, deps.gate.hasRate(d.channel) ? 0 : result.retryAfterMs, false, 'rate limited');
-          return;
-        case 'unreachable':
-          await sql.begin(async (tx) => {
-            await repo.markFinal(tx, d.id, 'unreachable', result.reason);
-            await participantsRepo.markUnreachable(tx, d.channel, d.externalId, result.reason);
-          });
-          return;
-        case 'failed':
-          if (result.retryable && d.attempts + 1 < o.maxAttempts) {
-            await repo.requeue(sql, d.id, retryDelayMs(d.attempts + 1), true, result.reason);
-          } else {
-            await repo.markFinal(sql, d.id, 'failed', result.reason);
-          }
-          return;
-      }
-    } catch (error) {
-      reportDbFailure(logger, error, 'broadcast: could not record a delivery', { deliveryId: d.id });
-      giveBack([d.id]);
-    }
-  }
+  const deliver = (adapter: ChannelAdapter, d: deliveries.ClaimedDelivery) =>
+    deliverOne({ ...deps, maxAttempts: o.maxAttempts, broadcastOf, markSent: marks.markSent, giveBack: marks.giveBack }, adapter, d);
 
   async function lane(adapter: ChannelAdapter): Promise<void> {
     const channel = adapter.id;
@@ -195,27 +145,27 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
      * a moment. All of it runs while the previous batch is being sent, so the lane goes from one
      * batch to the next without waiting for the database.
      */
-    const claimNext = async (): Promise<repo.ClaimedDelivery[]> => {
-      let batch: repo.ClaimedDelivery[] = [];
+    const claimNext = async (): Promise<deliveries.ClaimedDelivery[]> => {
+      let batch: deliveries.ClaimedDelivery[] = [];
       for (const id of await activeIds()) {
-        batch = await repo.claim(sql, id, channel, claimSize);
+        batch = await deliveries.claim(sql, id, channel, claimSize);
         if (batch.length) break;
       }
       if (!batch.length) return [];
       const muted = batch.filter((d) => d.muted);
-      for (const d of muted) await repo.markFinal(sql, d.id, 'opted_out', 'muted');
+      for (const d of muted) await deliveries.markFinal(sql, d.id, 'opted_out', 'muted');
       // Someone chatting with the bot right now gets the broadcast a moment later, after the replies.
-      const busy = await repo.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
-      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await repo.requeue(sql, d.id, 1_500, false);
+      const busy = await deliveries.busyChats(sql, channel, batch.filter((d) => !d.muted).map((d) => d.chatId), 1_000).catch(() => new Set<string>());
+      for (const d of batch) if (!d.muted && busy.has(d.chatId)) await deliveries.requeue(sql, d.id, 1_500, false);
       const toSend = batch.filter((d) => !d.muted && !busy.has(d.chatId));
       // A batch of only muted or busy rows: look again at once rather than idle.
       return toSend.length || batch.length === 0 ? toSend : claimNext();
     };
     // The next claim runs while the current batch is being sent, so the lane never stops taking
     // slots to wait for the database (a slot not taken in time is lost).
-    let prefetched: Promise<repo.ClaimedDelivery[]> | undefined;
+    let prefetched: Promise<deliveries.ClaimedDelivery[]> | undefined;
     while (!stopping) {
-      let toSend: repo.ClaimedDelivery[] = [];
+      let toSend: deliveries.ClaimedDelivery[] = [];
       try {
         toSend = await (prefetched ?? claimNext());
         prefetched = undefined;
@@ -267,13 +217,13 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       }
       if (i < toSend.length) {
         const rest = toSend.slice(i).map((d) => d.id);
-        await repo.unclaim(sql, rest).catch(() => giveBack(rest));
+        await deliveries.unclaim(sql, rest).catch(() => marks.giveBack(rest));
       }
       if (pausedFor) await idle(Math.min(pausedFor - 1_000, 30_000));
     }
     if (prefetched) {
-      const left = await prefetched.catch(() => [] as repo.ClaimedDelivery[]);
-      await repo.unclaim(sql, left.map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+      const left = await prefetched.catch(() => [] as deliveries.ClaimedDelivery[]);
+      await deliveries.unclaim(sql, left.map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
     }
     await Promise.allSettled(inflight);
   }
@@ -302,6 +252,6 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       await Promise.allSettled(lanes);
       await marks.drain(5_000);
     },
-    releaseStale: () => repo.releaseStale(sql, o.staleClaimMs),
+    releaseStale: () => deliveries.releaseStale(sql, o.staleClaimMs),
   };
 }

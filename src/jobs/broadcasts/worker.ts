@@ -15,9 +15,10 @@ import type { ChannelRegistry } from '../../channels/channel.js';
 import type { I18n } from '../../i18n/index.js';
 import { QUEUES, BroadcastJob, jobId } from '../contracts.js';
 import * as repo from '../../db/broadcasts/repo.js';
+import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
 import { createDueAutomatic, type AutomaticOptions } from '../../services/broadcasts/automatic.js';
 import { startDeliveryLanes, type DeliveryLanes, type DeliveryOptions } from './delivery.js';
-import type { ChannelGate } from './channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 import { reportErrorsOf, quietErrorsOf } from '../../shared/incidents.js';
 import { repeatEvery, stopRepeating } from '../repeating.js';
 import { reportDbFailure } from '../../db/availability.js';
@@ -72,14 +73,12 @@ export async function startBroadcastWorker(deps: BroadcastWorkerDeps): Promise<B
 
   /** Fan-out, batch by batch; each batch is its own transaction holding the broadcast row. */
   async function fanout(broadcastId: string): Promise<void> {
-    const [due] = await sql`select 1 from broadcasts where id = ${broadcastId} and send_at <= now()`;
-    if (!due) return; // the tick starts it when its time comes
+    if (!(await repo.isDue(sql, broadcastId))) return; // the tick starts it when its time comes
     const started = await repo.transition(sql, broadcastId, ['scheduled'], 'fanning_out');
     if (started) lanes.poke();
     for (;;) {
       const n = await sql.begin(async (tx) => {
-        const [b] = await tx<{ status: string }[]>`select status from broadcasts where id = ${broadcastId} and send_at <= now() for update`;
-        if (!b || b.status !== 'fanning_out') return -1;
+        if ((await repo.lockDue(tx, broadcastId)) !== 'fanning_out') return -1;
         const fresh = (await repo.getById(tx, broadcastId))!;
         if (fresh.fanoutDone) return 0;
         const covered = await repo.fanoutBatch(tx, fresh, batchSize);
@@ -101,7 +100,7 @@ export async function startBroadcastWorker(deps: BroadcastWorkerDeps): Promise<B
     for (const id of await repo.dueForFanout(sql)) {
       await queue.add('fanout', { broadcastId: id }, { jobId: jobId('f', id), removeOnComplete: true, removeOnFail: 1000 });
     }
-    const done = await repo.completeFinished(sql);
+    const done = await deliveries.completeFinished(sql);
     if (done.length) logger.info({ done }, 'broadcasts finished');
   }
 

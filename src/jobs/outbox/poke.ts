@@ -11,7 +11,7 @@
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChannelId } from '../../dialog/types.js';
-import { OUTBOX_NOTIFY_CHANNEL } from '../../db/participants/outbox-repo.js';
+import { OUTBOX_NOTIFY_CHANNEL } from '../../db/outbox/repo.js';
 import type { OutboxSender } from './sender.js';
 
 export type Chat = { channel: ChannelId; chatId: string };
@@ -19,11 +19,11 @@ export type Chat = { channel: ChannelId; chatId: string };
 export function createOutboxPoke(deps: {
   sql: Sql;
   logger?: Logger;
-  /** The in-process sender, when there is one (looked up at call time: it starts after the engine). */
-  sender?: () => Pick<OutboxSender, 'poke'> | undefined;
+  /** The in-process sender, when this process runs one. */
+  sender?: Pick<OutboxSender, 'poke'>;
 }): (chats: Chat[]) => void {
+  const { sender } = deps;
   return (chats) => {
-    const sender = deps.sender?.();
     for (const chat of chats) {
       const poked = sender
         ? sender.poke(chat)

@@ -28,9 +28,10 @@ import type { Logger } from '../../shared/logger.js';
 import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js';
 import type { ChannelId, SendResult } from '../../dialog/types.js';
 import { OutboxJob, jobId, outboxQueueName } from '../contracts.js';
-import * as outbox from '../../db/participants/outbox-repo.js';
+import * as outbox from '../../db/outbox/repo.js';
+import { pruneInbox } from '../../db/participants/participants-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
-import type { ChannelGate } from '../broadcasts/channel-gate.js';
+import type { ChannelGate } from '../rate-gate.js';
 import { reportErrorsOf } from '../../shared/incidents.js';
 import { reportDbFailure } from '../../db/availability.js';
 
@@ -231,7 +232,7 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
     if (Date.now() - lastPrune > 3_600_000) {
       lastPrune = Date.now();
       // Platforms re-deliver within minutes to hours; two weeks of message ids is plenty to dedupe.
-      await sql`delete from inbox where received_at < now() - interval '14 days'`;
+      await pruneInbox(sql, 14);
     }
     const released = await outbox.releaseStale(sql, staleClaimMs);
     if (released) logger.warn({ released }, 're-sending outbox rows abandoned mid-send');

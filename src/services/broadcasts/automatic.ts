@@ -6,6 +6,8 @@
  */
 import type { Db } from '../../db/sql.js';
 import * as repo from '../../db/broadcasts/repo.js';
+import * as campaignsRepo from '../../db/campaigns/repo.js';
+import * as programsRepo from '../../db/programs/repo.js';
 import type { Audience, Broadcast } from '../../domain/broadcasts/index.js';
 import type { ParticipantRole } from '../../domain/participants/index.js';
 
@@ -23,7 +25,7 @@ export async function createDueAutomatic(db: Db, options: Partial<AutomaticOptio
   const o = { ...DEFAULT_AUTOMATIC, ...options };
   const created: Broadcast[] = [];
   for (const edge of ['start', 'end'] as const) {
-    for (const c of await repo.campaignsAtEdge(db, edge, o.lookbackMs)) {
+    for (const c of await campaignsRepo.campaignsAtEdge(db, edge, o.lookbackMs)) {
       const audience: Audience = {
         ...(c.audienceRoles.length ? { roles: c.audienceRoles as ParticipantRole[] } : {}),
         ...(c.stores.length ? { stores: c.stores } : {}),
@@ -46,8 +48,8 @@ export async function createDueAutomatic(db: Db, options: Partial<AutomaticOptio
       if (b) created.push(b);
     }
   }
-  for (const program of await repo.programIds(db)) {
-    const day = await repo.localDayPlus(db, program.timeZone, o.expiryReminderDays);
+  for (const program of await programsRepo.listPrograms(db)) {
+    const day = await programsRepo.localDayPlus(db, program.timeZone, o.expiryReminderDays);
     const b = await repo.insert(db, {
       programId: program.id,
       kind: 'expiry_reminder',

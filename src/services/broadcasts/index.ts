@@ -8,9 +8,12 @@
  */
 import type { Db, Sql } from '../../db/sql.js';
 import { formatDate, type Locale, type Translate } from '../../i18n/index.js';
-import type { EnqueueOutbound } from '../participants/outbox.js';
+import type { EnqueueOutbound } from '../outbox/enqueue-outbound.js';
 import * as repo from '../../db/broadcasts/repo.js';
+import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
+import * as managersRepo from '../../db/participants/managers-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
+import * as programsRepo from '../../db/programs/repo.js';
 import { AppError } from '../../shared/errors.js';
 import type { ChannelId } from '../../shared/messages.js';
 import {
@@ -104,7 +107,7 @@ export function createBroadcasts(deps: BroadcastsDeps): BroadcastsService {
   }
 
   async function view(db: Db, b: Broadcast): Promise<BroadcastView> {
-    const c = await repo.counts(db, b.id);
+    const c = await deliveries.counts(db, b.id);
     return {
       id: b.id,
       kind: b.kind,
@@ -120,9 +123,8 @@ export function createBroadcasts(deps: BroadcastsDeps): BroadcastsService {
 
   async function control(id: string, from: BroadcastStatus[], to: (b: Broadcast) => BroadcastStatus, after?: (b: Broadcast) => Promise<void>): Promise<ControlResult> {
     return deps.sql.begin(async (tx) => {
-      const [locked] = await tx`select id from broadcasts where id = ${id} for update`;
-      if (!locked) return { status: 'not_found' as const };
-      const current = (await repo.getById(tx, id))!;
+      const current = await repo.lockById(tx, id);
+      if (!current) return { status: 'not_found' as const };
       if (!from.includes(current.status)) return { status: 'invalid_state' as const, current: current.status };
       const changed = (await repo.transition(tx, id, [current.status], to(current)))!;
       await after?.(changed);
@@ -165,13 +167,13 @@ export function createBroadcasts(deps: BroadcastsDeps): BroadcastsService {
         ['scheduled', 'fanning_out', 'sending', 'paused'],
         () => 'cancelled',
         async (b) => {
-          await repo.cancelQueued(deps.sql, b.id);
+          await deliveries.cancelQueued(deps.sql, b.id);
         },
       ),
     async testSend(db, id, participantId) {
       const b = await repo.getById(db, id);
       if (!b) return { status: 'not_found' };
-      const programDefault = await repo.programDefaultLocale(db, b.programId);
+      const programDefault = await programsRepo.programDefaultLocale(db, b.programId);
       let empty = false;
       const r = await deps.enqueueOutbound(db, {
         participantId,
@@ -187,15 +189,11 @@ export function createBroadcasts(deps: BroadcastsDeps): BroadcastsService {
       if (r.status === 'unreachable') return { status: 'unreachable' };
       return { status: 'queued' };
     },
-    async setMuted(db, participantId, muted) {
-      const rows = await db`update participants set muted = ${muted}, updated_at = now()
-                             where id = ${participantId} and muted <> ${muted} returning 1`;
-      return rows.length > 0;
-    },
+    setMuted: (db, participantId, muted) => participantsRepo.setMuted(db, participantId, muted),
     async kick(id) {
       await deps.kick?.(id);
     },
-    managerChats: (channel) => repo.managerChats(deps.sql, channel),
+    managerChats: (channel) => managersRepo.managerChats(deps.sql, channel),
   };
   return service;
 }

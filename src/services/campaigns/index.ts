@@ -16,6 +16,7 @@ import {
 } from '../../domain/campaigns/campaign.js';
 import type { CampaignCreateInput, CampaignPatchInput, ProductRuleInput } from '../../domain/campaigns/rules-schema.js';
 import * as repo from '../../db/campaigns/repo.js';
+import * as programs from '../../db/programs/repo.js';
 import type { Notifier } from './notifier.js';
 import { audit } from '../../db/audit-repo.js';
 
@@ -69,7 +70,7 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
   const tzCache = new Map<string, string>();
   let programId: string | undefined;
 
-  const defaultProgram = async (db: Db = sql) => (programId ??= await repo.defaultProgramId(db));
+  const defaultProgram = async (db: Db = sql) => (programId ??= await programs.defaultProgramId(db));
 
   async function view(db: Db, c: Campaign): Promise<CampaignView> {
     const rules = await repo.productRules(db, [c.id]);
@@ -166,7 +167,7 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
     async reserveAward(db, c, participantId, points) {
       if (c.capPerDay !== null) {
         let tz = tzCache.get(c.programId);
-        if (!tz) tzCache.set(c.programId, (tz = await repo.programTimeZone(db, c.programId)));
+        if (!tz) tzCache.set(c.programId, (tz = await programs.programTimeZone(db, c.programId)));
         const ok = await reserveTally(db, c.id, participantId, localDay(clock.now(), tz), points, c.capPerDay);
         if (!ok) return { status: 'daily_cap', cap: c.capPerDay };
       }
@@ -185,7 +186,7 @@ export function createCampaigns(deps: CampaignsDeps): CampaignsService {
     },
 
     async releaseAward(db, c, participantId, points, at) {
-      const tz = tzCache.get(c.programId) ?? (await repo.programTimeZone(db, c.programId));
+      const tz = tzCache.get(c.programId) ?? (await programs.programTimeZone(db, c.programId));
       await db`
         update campaign_tallies set points = greatest(points - ${points}, 0)
         where campaign_id = ${c.id} and participant_id = ${participantId} and period in ('total', ${localDay(at, tz)})`;

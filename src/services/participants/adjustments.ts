@@ -19,17 +19,14 @@ export interface PointAdjustment {
 
 export async function adjustPoints(deps: { sql: Sql; ledger: Pick<Ledger, 'adjust'> }, a: PointAdjustment): Promise<AdjustResult> {
   return deps.sql.begin(async (tx) => {
-    const r = await deps.ledger.adjust(
-      {
+    const r = await deps.ledger.adjust(tx, {
         programId: a.programId,
         participantId: a.participantId,
         amount: a.amount,
         key: a.key,
         actor: a.actor,
         reason: { key: 'bot:ledger.adjustment', params: { note: a.note } },
-      },
-      tx,
-    );
+      });
     if (r.status === 'adjusted' && !r.transfer.replayed) {
       await audit(tx, a.actor, 'participant.adjust', `participant:${a.participantId}`, { amount: a.amount, reason: a.note, key: a.key });
     }

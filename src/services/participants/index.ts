@@ -1,8 +1,9 @@
 /**
- * Participants as the rest of Punkto uses them: lookups, profile changes, consent, blocking,
- * muting, erasure, and reachability of their chats. Every method takes an optional `db` so it can
- * run inside a caller's transaction (the dialog engine's message transaction); without it, it runs
- * on the pool.
+ * Participants as the rest of Punkto uses them: lookups, registration, profile changes, consent,
+ * blocking, muting, erasure, and reachability of their chats. Every method takes the database handle
+ * first: the caller's transaction (the dialog engine's message transaction) or the pool. The
+ * writes that must be all or nothing (erasure, a manager's change) open a transaction when handed
+ * the pool.
  */
 import type { Db, Sql } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
@@ -20,11 +21,19 @@ import * as repo from '../../db/participants/participants-repo.js';
 import { audit } from '../../db/audit-repo.js';
 import { localeOf } from './locale.js';
 import { toProgramInfo } from './program.js';
+import { eraseParticipant, type ErasureHook } from './erase-participant.js';
+import {
+  linkVerifiedPhone,
+  recordConsent,
+  registerParticipant,
+  type LinkVerifiedPhoneInput,
+  type RegisterParticipantInput,
+} from './register-participant.js';
 
-export type { Participant, ParticipantRole, ParticipantStatus, ChannelIdentityRow, ProgramInfo };
+export type { Participant, ParticipantRole, ParticipantStatus, ChannelIdentityRow, ProgramInfo, ErasureHook };
+export type { GivenConsent, LinkVerifiedPhoneInput, RegisterParticipantInput } from './register-participant.js';
 export { localeOf };
 export { adjustPoints, type PointAdjustment } from './adjustments.js';
-export { createEnqueueOutbound, type EnqueueOutbound, type EnqueueInput, type EnqueueResult } from './outbox.js';
 
 export interface ListParticipantsQuery {
   programId?: string;
@@ -36,39 +45,48 @@ export interface ListParticipantsQuery {
   offset?: number;
 }
 
+/** What a participant may change about themselves in the chat (registration, profile questions). */
+export type ProfileChanges = Partial<Pick<Participant, 'name' | 'role' | 'store' | 'profile' | 'registeredAt'>> & { locale?: Locale };
+
 export interface ParticipantsService {
-  getById(id: string, db?: Db): Promise<Participant | undefined>;
-  findByIdentity(identity: { channel: ChannelId; externalId: string; programId?: string }, db?: Db): Promise<Participant | undefined>;
-  list(query: ListParticipantsQuery, db?: Db): Promise<{ items: Participant[]; total: number }>;
-  identities(participantId: string, db?: Db): Promise<ChannelIdentityRow[]>;
+  getById(db: Db, id: string): Promise<Participant | undefined>;
+  findByIdentity(db: Db, identity: { channel: ChannelId; externalId: string; programId?: string }): Promise<Participant | undefined>;
+  /** The active participant owning this verified phone (row locked for the transaction). */
+  findByVerifiedPhone(db: Db, programId: string, phone: string): Promise<Participant | undefined>;
+  list(db: Db, query: ListParticipantsQuery): Promise<{ items: Participant[]; total: number }>;
+  identities(db: Db, participantId: string): Promise<ChannelIdentityRow[]>;
+  /** Consents as given, oldest first (what /mydata shows). */
+  consents(db: Db, participantId: string): Promise<Array<{ termsVersion: string; accepted: boolean; at: Date }>>;
   /** The participant's language (choice → channel hint → phone → program default). */
-  locale(participant: Participant, db?: Db): Promise<Locale>;
-  setRole(id: string, role: ParticipantRole, db?: Db): Promise<Participant | undefined>;
-  setLocale(id: string, locale: Locale, db?: Db): Promise<Participant | undefined>;
-  setStatus(id: string, status: 'active' | 'blocked', db?: Db): Promise<Participant | undefined>;
+  locale(db: Db, participant: Participant): Promise<Locale>;
+  /** A new participant from a chat that gave its phone, with the consent given there. */
+  register(db: Db, input: RegisterParticipantInput): Promise<Participant>;
+  /** Links a chat to the owner of a verified phone; undefined when nobody owns it. */
+  linkVerifiedPhone(db: Db, input: LinkVerifiedPhoneInput): Promise<Participant | undefined>;
+  /** Stores an answer to the terms; returns the participant when it became their current consent. */
+  recordConsent(db: Db, input: { participantId: string; termsVersion: string; accepted: boolean; at: Date }): Promise<Participant | undefined>;
+  updateProfile(db: Db, id: string, changes: ProfileChanges): Promise<Participant | undefined>;
+  setRole(db: Db, id: string, role: ParticipantRole): Promise<Participant | undefined>;
+  setLocale(db: Db, id: string, locale: Locale): Promise<Participant | undefined>;
+  setStatus(db: Db, id: string, status: 'active' | 'blocked'): Promise<Participant | undefined>;
   /** Muted participants get no broadcasts (replies and notices still arrive). */
-  setMuted(id: string, muted: boolean, db?: Db): Promise<Participant | undefined>;
+  setMuted(db: Db, id: string, muted: boolean): Promise<Participant | undefined>;
   /** A manager's change of status, role or muting: one update and its audit entry, together. */
   manage(
+    db: Db,
     id: string,
     changes: { status?: 'active' | 'blocked'; role?: ParticipantRole; muted?: boolean },
     actor: string,
   ): Promise<Participant | undefined>;
   /** Marks a chat unreachable (user blocked the bot); the sender stops sending to it. */
-  markUnreachable(identity: { channel: ChannelId; externalId: string }, reason: string, db?: Db): Promise<void>;
+  markUnreachable(db: Db, identity: { channel: ChannelId; externalId: string }, reason: string): Promise<void>;
   /** Erases personal data (name, phone, store, profile, identities, conversation); ledger rows stay, anonymous. */
-  erase(id: string, db?: Db): Promise<void>;
+  erase(db: Db, id: string): Promise<void>;
   /** Participants with a role (e.g. moderators to notify of a receipt to review). */
-  withRole(role: ParticipantRole, programId?: string, db?: Db): Promise<Participant[]>;
-  program(programId?: string, db?: Db): Promise<ProgramInfo>;
-  defaultProgramId(db?: Db): Promise<string>;
+  withRole(db: Db, role: ParticipantRole, programId?: string): Promise<Participant[]>;
+  program(db: Db, programId?: string): Promise<ProgramInfo>;
+  defaultProgramId(db: Db): Promise<string>;
 }
-
-/**
- * Runs inside the erasure's transaction, for personal data other features keep (receipt photos,
- * delivery addresses): they register here instead of this service importing them.
- */
-export type ErasureHook = (db: Db, participantId: string) => Promise<unknown>;
 
 export function createParticipants(deps: {
   sql: Sql;
@@ -80,8 +98,11 @@ export function createParticipants(deps: {
   const { sql } = deps;
   const clock = deps.clock ?? systemClock;
   let defaultProgram: string | undefined;
+  /** On the caller's transaction, or in one of its own when handed the pool. */
+  const atomically = <T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> =>
+    db === sql ? (sql.begin((tx) => fn(tx)) as Promise<T>) : fn(db);
 
-  const defaultProgramId = async (db: Db = sql) => {
+  const defaultProgramId = async (db: Db) => {
     if (!defaultProgram) {
       const row = await repo.programBySlug(db, 'default');
       if (!row) throw new Error('The default program is missing (migration 0001)');
@@ -90,20 +111,21 @@ export function createParticipants(deps: {
     return defaultProgram;
   };
 
-  const program = async (programId?: string, db: Db = sql): Promise<ProgramInfo> => {
+  const program = async (db: Db, programId?: string): Promise<ProgramInfo> => {
     const row = await repo.programById(db, programId ?? (await defaultProgramId(db)));
     if (!row) throw new Error(`Program ${programId} not found`);
     return toProgramInfo(row, deps.defaultLocale);
   };
 
-  const service: ParticipantsService = {
-    getById: (id, db = sql) => repo.getById(db, id),
-    async findByIdentity(identity, db = sql) {
+  return {
+    getById: (db, id) => repo.getById(db, id),
+    async findByIdentity(db, identity) {
       const programId = identity.programId ?? (await defaultProgramId(db));
       const row = await repo.findIdentity(db, programId, identity.channel, identity.externalId);
       return row?.participantId ? repo.getById(db, row.participantId) : undefined;
     },
-    async list(query, db = sql) {
+    findByVerifiedPhone: (db, programId, phone) => repo.findByVerifiedPhone(db, programId, phone),
+    async list(db, query) {
       return repo.list(db, {
         programId: query.programId ?? (await defaultProgramId(db)),
         search: query.search?.trim() || undefined,
@@ -113,53 +135,32 @@ export function createParticipants(deps: {
         offset: Math.max(query.offset ?? 0, 0),
       });
     },
-    identities: (participantId, db = sql) => repo.identitiesOf(db, participantId),
-    async locale(participant, db = sql) {
+    identities: (db, participantId) => repo.identitiesOf(db, participantId),
+    consents: (db, participantId) => repo.consents(db, participantId),
+    async locale(db, participant) {
       const [identity] = await repo.identitiesOf(db, participant.id);
-      const p = await program(participant.programId, db);
+      const p = await program(db, participant.programId);
       return localeOf({ participant, identity, fallback: p.defaultLocale });
     },
-    setRole: (id, role, db = sql) => repo.update(db, id, { role }),
-    setLocale: (id, locale, db = sql) => repo.update(db, id, { locale }),
-    setStatus: (id, status, db = sql) => repo.update(db, id, { status }),
-    setMuted: (id, muted, db = sql) => repo.update(db, id, { muted }),
-    manage: (id, changes, actor) =>
-      sql.begin(async (tx) => {
+    register: registerParticipant,
+    linkVerifiedPhone,
+    recordConsent,
+    updateProfile: (db, id, changes) => repo.update(db, id, changes),
+    setRole: (db, id, role) => repo.update(db, id, { role }),
+    setLocale: (db, id, locale) => repo.update(db, id, { locale }),
+    setStatus: (db, id, status) => repo.update(db, id, { status }),
+    setMuted: (db, id, muted) => repo.update(db, id, { muted }),
+    manage: (db, id, changes, actor) =>
+      atomically(db, async (tx) => {
         const updated = await repo.update(tx, id, changes);
         if (updated) await audit(tx, actor, 'participant.update', `participant:${id}`, changes);
         return updated;
-      }) as Promise<Participant | undefined>,
-    async markUnreachable(identity, reason, db = sql) {
+      }),
+    async markUnreachable(db, identity, reason) {
       await repo.markUnreachable(db, identity.channel, identity.externalId, reason);
     },
-    async erase(id, db = sql) {
-      const run = async (tx: Db) => {
-        await repo.lockById(tx, id);
-        await repo.update(tx, id, {
-          status: 'erased',
-          name: null,
-          phone: null,
-          phoneVerified: false,
-          store: null,
-          profile: {},
-          erasedAt: clock.now(),
-        });
-        // The web chat's stored messages and uploads are personal data of those chats too.
-        const webChats = (await repo.identitiesOf(tx, id)).filter((i) => i.channel === 'web').map((i) => i.chatId);
-        if (webChats.length) {
-          await tx`delete from web_messages where chat_id = any(${webChats})`;
-          await tx`delete from web_uploads where chat_id = any(${webChats})`;
-        }
-        const identityIds = await repo.deleteIdentitiesOf(tx, id);
-        // Delivered messages may quote personal data; what is still waiting (the goodbye) is kept.
-        await tx`delete from outbox where participant_id = ${id} and status <> 'pending'`;
-        if (identityIds.length) await tx`delete from conversations where identity_id = any(${identityIds})`;
-        for (const hook of deps.onErase ?? []) await hook(tx, id);
-      };
-      if (db === sql) await sql.begin((tx) => run(tx));
-      else await run(db);
-    },
-    async withRole(role, programId, db = sql) {
+    erase: (db, id) => atomically(db, (tx) => eraseParticipant(tx, id, clock.now(), deps.onErase ?? [])),
+    async withRole(db, role, programId) {
       const pid = programId ?? (await defaultProgramId(db));
       const { items } = await repo.list(db, { programId: pid, role, status: 'active', limit: 1000, offset: 0 });
       return items;
@@ -167,7 +168,6 @@ export function createParticipants(deps: {
     program,
     defaultProgramId,
   };
-  return service;
 }
 
 export { toProgramInfo };

@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { localized, type Reward } from '../../domain/rewards/index.js';
 import type { Ledger } from '../ledger/index.js';
-import type { EnqueueOutbound } from '../participants/outbox.js';
+import type { EnqueueOutbound } from '../outbox/index.js';
 import type { ParticipantsService } from '../participants/index.js';
 import type { VoucherCipher } from './voucher-cipher.js';
 

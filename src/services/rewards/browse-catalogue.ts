@@ -10,7 +10,7 @@ import type { CatalogueItem, QuoteResult } from './types.js';
 export async function showCatalogue(db: Db, area: RewardsArea, participant: Participant): Promise<{ items: CatalogueItem[]; available: number }> {
   const now = area.clock.now();
   const all = await rewardsRepo.list(db, participant.programId, { status: 'active' });
-  const { available } = await area.ledger.balance(participant.programId, participant.id, db);
+  const { available } = await area.ledger.balance(db, participant.programId, participant.id);
   const items: CatalogueItem[] = [];
   for (const reward of all.filter((r) => isOffered(r, participant.role, now))) {
     const points = entryPoints(reward);
@@ -39,7 +39,7 @@ export async function quoteOrder(db: Db, area: RewardsArea, participant: Partici
     if (used >= reward.limitPerParticipant) return { status: 'limit_reached', reward, limit: reward.limitPerParticipant };
   }
   const points = orderPoints(reward, cashAmount);
-  const { available } = await area.ledger.balance(participant.programId, participant.id, db);
+  const { available } = await area.ledger.balance(db, participant.programId, participant.id);
   if (available < points) return { status: 'insufficient', reward, points, available, missing: points - available };
   return { status: 'ok', reward, points, available, balanceAfter: available - points };
 }

@@ -4,7 +4,7 @@ import { runInTransaction } from '../../db/savepoint.js';
 import * as rewardsRepo from '../../db/rewards/rewards-repo.js';
 import { audit } from '../../db/audit-repo.js';
 import type { Reward } from '../../domain/rewards/index.js';
-import type { RewardCreateInput, RewardPatchInput } from '../../domain/rewards/schema.js';
+import { cashOutCostProblem, type RewardCreateInput, type RewardPatchInput } from '../../domain/rewards/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { mustGetReward, type RewardsArea } from './area.js';
 
@@ -27,7 +27,14 @@ function toWrite(input: RewardCreateInput, base?: Reward): rewardsRepo.RewardWri
   };
 }
 
+/** A cash-out whose dearest amount costs more points than an order can hold is refused, naming the field. */
+function checkCashOutCost(write: rewardsRepo.RewardWrite): void {
+  const problem = write.cashOut ? cashOutCostProblem(write.cost, write.cashOut) : undefined;
+  if (problem) throw new AppError('invalid_input', `cashOut.max: ${problem}`, { details: { field: 'cashOut.max' } });
+}
+
 export function createReward(db: Db, area: RewardsArea, input: RewardCreateInput, actor: string): Promise<Reward> {
+  checkCashOutCost(toWrite(input));
   return runInTransaction(db, async (tx) => {
     const programId = await area.participants.defaultProgramId(tx);
     const reward = await rewardsRepo.insert(tx, programId, toWrite(input));
@@ -48,6 +55,7 @@ export function updateReward(db: Db, id: string, input: RewardPatchInput, actor:
     const merged = { type: base.type, name: base.names, cost: base.cost, ...rest } as RewardCreateInput;
     const write = toWrite(merged, base);
     if (base.type === 'e_voucher') write.stock = null;
+    checkCashOutCost(write);
     if (write.availableFrom && write.availableUntil && write.availableUntil <= write.availableFrom) {
       throw new AppError('invalid_input', 'availableUntil must be after availableFrom');
     }

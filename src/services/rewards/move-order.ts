@@ -43,9 +43,9 @@ export async function moveOrder(
     return now.status === target ? { status: 'unchanged', order: now } : { status: 'not_allowed', order: now };
   }
   if (postsPoints(current.status, target)) {
-    await ledger.postHold(holdKey(orderId), { actor }, db);
+    await ledger.postHold(db, holdKey(orderId), { actor });
   } else if (target === 'cancelled') {
-    await ledger.voidHold(holdKey(orderId), { actor, reason: { key: 'rewards:ledger.cancelled' } }, db);
+    await ledger.voidHold(db, holdKey(orderId), { actor, reason: { key: 'rewards:ledger.cancelled' } });
     const reward = await rewardsRepo.get(db, moved.rewardId);
     if (reward?.type === 'physical' && reward.stock !== null) await rewardsRepo.returnStock(db, reward.id);
   }

@@ -32,7 +32,7 @@ export async function alertLowStock(db: Db, area: RewardsArea, reward: Reward): 
   const at = area.clock.now();
   if (!(await rewardsRepo.markLowStockAlerted(db, reward.id, at))) return;
   await audit(db, 'system', 'reward.low_stock', `reward:${reward.id}`, { left: fresh.stock, type: fresh.type });
-  const managers = await area.participants.withRole('manager', reward.programId, db);
+  const managers = await area.participants.withRole(db, 'manager', reward.programId);
   for (const m of managers) {
     await area.enqueueOutbound(db, {
       participantId: m.id,

@@ -70,10 +70,7 @@ async function place(tx: Db, area: RewardsArea, input: PlaceInput): Promise<Plac
       // A concurrent twin of this request committed first: its order stands.
       if (!order) throw new Refused(await duplicateOf(sp, area, (await ordersRepo.byRequestKey(sp, participant.programId, input.requestKey))!));
 
-      const held = await ledger.hold(
-        { programId: participant.programId, participantId: participant.id, amount: q.points, key: holdKey(order.id), reason: reasonFor(r), actor: `participant:${participant.id}` },
-        sp,
-      );
+      const held = await ledger.hold(sp, { programId: participant.programId, participantId: participant.id, amount: q.points, key: holdKey(order.id), reason: reasonFor(r), actor: `participant:${participant.id}` });
       if (held.status === 'insufficient') {
         throw new Refused({ status: 'insufficient', reward: r, points: q.points, available: held.available, missing: q.points - held.available });
       }
@@ -86,7 +83,7 @@ async function place(tx: Db, area: RewardsArea, input: PlaceInput): Promise<Plac
         const voucher = await rewardsRepo.takeVoucher(sp, r.id, order.id, at);
         if (!voucher) throw new Refused({ status: 'out_of_stock', reward: r });
         await ordersRepo.setVoucher(sp, order.id, voucher.id);
-        await ledger.postHold(holdKey(order.id), { actor: 'system' }, sp);
+        await ledger.postHold(sp, holdKey(order.id), { actor: 'system' });
         final = (await ordersRepo.move(sp, order.id, 'ordered', 'delivered', { at }))!;
         voucherCode = cipher.decrypt(voucher.codeEnc);
       }

@@ -28,7 +28,7 @@ export async function decideSale(
   if (sale.status === 'pending') {
     if (verdict === 'confirm') {
       await repo.lockTargets(tx, sale.campaignId, sale.participantId, sale.store);
-      await ledger.confirmPending(key, { actor }, tx);
+      await ledger.confirmPending(tx, key, { actor });
       await repo.decide(tx, sale.id, { status: 'confirmed', at: now, by: actor, note });
       await awardTargets(tx, area, sale);
       await notifier?.notifyParticipant(tx, sale.participantId, (t) => ({
@@ -36,7 +36,7 @@ export async function decideSale(
       }));
       return { outcome: 'confirmed' };
     }
-    await ledger.dropPending(key, { actor }, tx);
+    await ledger.dropPending(tx, key, { actor });
     await repo.decide(tx, sale.id, { status: 'rejected', at: now, by: actor, note });
     await releaseAward(tx, area, sale.campaignId, sale.participantId, sale.points, sale.createdAt);
     await notifier?.notifyParticipant(tx, sale.participantId, (t) => ({

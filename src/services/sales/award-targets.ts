@@ -42,8 +42,7 @@ export async function awardTargets(
           refused = gate;
           throw ROLLBACK;
         }
-        await area.ledger.earn(
-          {
+        await area.ledger.earn(sp, {
             programId,
             participantId: pid,
             amount: t.bonusPoints,
@@ -51,9 +50,7 @@ export async function awardTargets(
             key: bonusKey(t.id, pid, generation),
             campaignId,
             reason: { key: 'sales:reason_target', params: { goal: t.goal, metric: t.metric } },
-          },
-          sp,
-        );
+          });
         return true;
       });
       if (refused) {

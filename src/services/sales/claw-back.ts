@@ -25,7 +25,7 @@ async function collect(tx: Db, area: SalesArea, cb: repo.ClawbackRow, actor: str
   let due = cb.points - cb.taken;
   let taken = 0;
   if (cb.taken === 0) {
-    const r = await ledger.reverse({ transferKey: cb.transferKey, key: `${cb.transferKey}:clawback`, actor, reason }, tx);
+    const r = await ledger.reverse(tx, { transferKey: cb.transferKey, key: `${cb.transferKey}:clawback`, actor, reason });
     if (r.status === 'reversed' || r.status === 'already_reversed') [taken, due] = [due, 0];
     else if (r.status !== 'insufficient') {
       // Nothing was paid under that key (or it cannot be reversed): nothing to owe either.
@@ -36,13 +36,10 @@ async function collect(tx: Db, area: SalesArea, cb: repo.ClawbackRow, actor: str
   }
   // Two tries: the available balance can drop between the read and the debit (a reward order).
   for (let attempt = 0; due > 0 && attempt < 2; attempt++) {
-    const { available } = await ledger.balance(cb.programId, cb.participantId, tx);
+    const { available } = await ledger.balance(tx, cb.programId, cb.participantId);
     const n = Math.min(due, available);
     if (n <= 0) break;
-    const a = await ledger.adjust(
-      { programId: cb.programId, participantId: cb.participantId, amount: -n, key: `${cb.transferKey}:clawback:${cb.taken + taken}`, actor, reason },
-      tx,
-    );
+    const a = await ledger.adjust(tx, { programId: cb.programId, participantId: cb.participantId, amount: -n, key: `${cb.transferKey}:clawback:${cb.taken + taken}`, actor, reason });
     if (a.status === 'adjusted') [taken, due] = [taken + n, due - n];
   }
   if (taken > 0) {

@@ -56,10 +56,10 @@ export async function logSale(db: Db, area: SalesArea, input: LogSaleInput): Pro
     campaignId: campaign.id,
     reason: { key: 'sales:reason_sale', params: { sku: offer.sku, quantity: input.quantity, invoice: sale.invoice } },
   };
-  if (pending) await ledger.pendingCredit(earn, db);
-  else await ledger.earn(earn, db);
+  if (pending) await ledger.pendingCredit(db, earn);
+  else await ledger.earn(db, earn);
   const bonuses = pending ? [] : await awardTargets(db, area, { campaignId: campaign.id, participantId: p.id, store: p.store ?? null, programId: p.programId });
-  const balance = await ledger.balance(p.programId, p.id, db);
+  const balance = await ledger.balance(db, p.programId, p.id);
   return {
     status: 'logged',
     saleId: sale.id,

@@ -46,7 +46,7 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
   async function approvedReply(ctx: FlowContext, result: ApproveResult, receiptId: string): Promise<FlowTurn> {
     switch (result.status) {
       case 'approved': {
-        const owner = await ctx.services.participants.getById(result.receipt.participantId, ctx.db);
+        const owner = await ctx.services.participants.getById(ctx.db, result.receipt.participantId);
         return { replies: [ctx.t('receipts:mod.approved', { points: result.receipt.points, name: owner?.name ?? '—' })] };
       }
       case 'already_decided':
@@ -84,10 +84,10 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
       const reviewer = reviewerOf(ctx);
       switch (action.action) {
         case 'approve':
-          return approvedReply(ctx, await receipts.approve({ receiptId: action.receiptId, actor, reviewer }, ctx.db), action.receiptId);
+          return approvedReply(ctx, await receipts.approve(ctx.db, { receiptId: action.receiptId, actor, reviewer }), action.receiptId);
         case 'points':
         case 'reasons': {
-          const r = await receipts.get(action.receiptId, ctx.db);
+          const r = await receipts.get(ctx.db, action.receiptId);
           if (!r || r.programId !== reviewer.programId) return { replies: [ctx.t('receipts:mod.not_found')] };
           if (r.participantId === reviewer.participantId) return refusedReply(ctx, 'own_receipt');
           if (action.action === 'reasons') return { replies: [{ text: ctx.t('receipts:mod.choose_reason'), choices: reasonChoices(ctx.t, action.receiptId) }] };
@@ -97,7 +97,7 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
           return { replies: [ctx.t('receipts:mod.ask_points')], next: { step: POINTS_STEP, data: { receiptId: action.receiptId } } };
         }
         case 'reject': {
-          const result = await receipts.reject({ receiptId: action.receiptId, reason: action.reason, actor, reviewer }, ctx.db);
+          const result = await receipts.reject(ctx.db, { receiptId: action.receiptId, reason: action.reason, actor, reviewer });
           if (result.status === 'not_allowed') return refusedReply(ctx, result.why);
           if (result.status === 'rejected') return { replies: [ctx.t('receipts:mod.rejected', { reason: ctx.t(`receipts:reason.${action.reason}`) })] };
           if (result.status === 'already_decided') {
@@ -118,10 +118,7 @@ export function createReceiptsFlow(deps: ReceiptsFlowDeps): FlowModule {
         if (ctx.inbound.kind !== 'text') return { replies: [ctx.t('receipts:mod.ask_points')], next: 'keep' };
         const text = ctx.inbound.text.trim().replace(/\s+/g, '');
         if (!/^\d{1,7}$/.test(text) || Number(text) <= 0) return { replies: [ctx.t('receipts:mod.bad_points')], next: 'keep' };
-        const result = await receipts.approve(
-          { receiptId, points: Number(text), actor: `participant:${ctx.participant.id}`, reviewer: reviewerOf(ctx) },
-          ctx.db,
-        );
+        const result = await receipts.approve(ctx.db, { receiptId, points: Number(text), actor: `participant:${ctx.participant.id}`, reviewer: reviewerOf(ctx) });
         return approvedReply(ctx, result, receiptId);
       },
     },

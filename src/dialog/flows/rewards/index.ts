@@ -43,7 +43,7 @@ export function createRewardsFlow(deps: { rewards: RewardsService }): FlowModule
         if (draft && ctx.state?.step === 'rewards.method') {
           return arg === 'p'
             ? askStore(ctx, draft)
-            : { replies: [{ text: ctx.t('rewards:ask.address'), choices: [cancelRow(ctx)] }], next: step('address', { ...draft, method: 'address' }) };
+            : { replies: [{ text: ctx.t('rewards:ask.address'), choices: [cancelRow(ctx)], answer: 'free' }], next: step('address', { ...draft, method: 'address' }) };
         }
         break;
       case 'st':

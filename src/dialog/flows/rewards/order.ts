@@ -28,7 +28,7 @@ export function askName(ctx: FlowContext, draft: Draft): FlowTurn {
   const choices: Choice[][] = [];
   if (ctx.participant.name) choices.push([{ label: clip(ctx.t('rewards:button.use', { value: ctx.participant.name })), value: 'rewards:nm' }]);
   choices.push(cancelRow(ctx));
-  return { replies: [{ text: ctx.t('rewards:ask.name'), choices }], next: step('name', draft) };
+  return { replies: [{ text: ctx.t('rewards:ask.name'), choices, answer: 'free' }], next: step('name', draft) };
 }
 
 export function askMethod(ctx: FlowContext, draft: Draft): FlowTurn {
@@ -51,7 +51,7 @@ export function askStore(ctx: FlowContext, draft: Draft): FlowTurn {
   const choices: Choice[][] = [];
   if (ctx.participant.store) choices.push([{ label: clip(ctx.t('rewards:button.use', { value: ctx.participant.store })), value: 'rewards:st' }]);
   choices.push(cancelRow(ctx));
-  return { replies: [{ text: ctx.t('rewards:ask.store'), choices }], next: step('store', { ...draft, method: 'pickup' }) };
+  return { replies: [{ text: ctx.t('rewards:ask.store'), choices, answer: 'free' }], next: step('store', { ...draft, method: 'pickup' }) };
 }
 
 export function askAmount(ctx: FlowContext, draft: Draft, reward: Reward, available: number, prefix?: string): FlowTurn {
@@ -69,7 +69,7 @@ export function askAmount(ctx: FlowContext, draft: Draft, reward: Reward, availa
     step: money(ctx.locale, c.step, c.currency),
     points: pts(ctx, available),
   });
-  return { replies: [{ text: prefix ? `${prefix}\n\n${text}` : text, choices: rows }], next: step('amount', draft) };
+  return { replies: [{ text: prefix ? `${prefix}\n\n${text}` : text, choices: rows, answer: 'free' }], next: step('amount', draft) };
 }
 
 export async function takeAmount(ctx: FlowContext, rewards: RewardsService, draft: Draft, amount: number): Promise<FlowTurn> {
@@ -78,7 +78,7 @@ export async function takeAmount(ctx: FlowContext, rewards: RewardsService, draf
   const q = await rewards.quote(ctx.db, ctx.participant, reward.id, amount);
   if (q.status === 'ok') {
     return {
-      replies: [{ text: ctx.t('rewards:ask.payout'), choices: [cancelRow(ctx)] }],
+      replies: [{ text: ctx.t('rewards:ask.payout'), choices: [cancelRow(ctx)], answer: 'free' }],
       next: step('payout', { ...draft, cashAmount: amount }),
     };
   }

@@ -42,6 +42,7 @@ export function createSalesFlow(deps: { sales: SalesService; readBarcode?: Barco
         {
           text: ctx.t('sales:ask_quantity', { product: productName(ctx, offer), points: pointsText(ctx.t, offer.pointsPerUnit) }),
           choices: [cancelRow(ctx)],
+          answer: 'free',
         },
       ],
       next: { step: 'sales.quantity', data: { productId: offer.productId } },
@@ -128,16 +129,16 @@ export function createSalesFlow(deps: { sales: SalesService; readBarcode?: Barco
       },
       'sales.quantity': (ctx) => {
         const n = ctx.inbound.kind === 'text' ? parseQuantity(ctx.inbound.text) : undefined;
-        if (n === undefined) return { replies: [{ text: ctx.t('sales:bad_quantity'), choices: [cancelRow(ctx)] }], next: 'keep' };
+        if (n === undefined) return { replies: [{ text: ctx.t('sales:bad_quantity'), choices: [cancelRow(ctx)], answer: 'free' }], next: 'keep' };
         return {
-          replies: [{ text: ctx.t('sales:ask_invoice'), choices: [cancelRow(ctx)] }],
+          replies: [{ text: ctx.t('sales:ask_invoice'), choices: [cancelRow(ctx)], answer: 'free' }],
           next: { step: 'sales.invoice', data: { ...data(ctx), quantity: n } },
         };
       },
       'sales.invoice': (ctx) => {
         const invoice = ctx.inbound.kind === 'text' ? ctx.inbound.text.trim() : '';
         if (invoice.length < 3 || invoice.length > 40) {
-          return { replies: [{ text: ctx.t('sales:bad_invoice'), choices: [cancelRow(ctx)] }], next: 'keep' };
+          return { replies: [{ text: ctx.t('sales:bad_invoice'), choices: [cancelRow(ctx)], answer: 'free' }], next: 'keep' };
         }
         return {
           replies: [

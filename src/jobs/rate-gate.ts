@@ -13,7 +13,7 @@
  * for a minute (the platform's count and ours disagree: network jitter, a busy machine).
  */
 import type { Redis } from 'ioredis';
-import type { ChannelId } from '../../dialog/types.js';
+import type { ChannelId } from '../shared/messages.js';
 
 export type GateKind = 'reply' | 'broadcast';
 

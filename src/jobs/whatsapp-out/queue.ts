@@ -20,11 +20,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
-import type { ChannelAdapter } from '../channel.js';
-import type { ChannelAddress, Outbound, SendResult } from '../../dialog/types.js';
-import { QUEUES, jobId } from '../../jobs/contracts.js';
+import type { ChannelAdapter } from '../../channels/channel.js';
+import type { ChannelAddress, Outbound, SendResult } from '../../shared/messages.js';
+import { QUEUES, jobId } from '../contracts.js';
 import type { Logger } from '../../shared/logger.js';
-import type { WhatsAppSendMeta, WhatsAppSendResult } from './adapter.js';
+import type { WhatsAppSendMeta, WhatsAppSendResult } from '../../channels/whatsapp/adapter.js';
 import { reportErrorsOf, quietErrorsOf } from '../../shared/incidents.js';
 
 const ChoiceSchema = z.object({ label: z.string(), value: z.string() });
@@ -36,6 +36,7 @@ export const WhatsAppOutJob = z.object({
     choices: z.array(z.array(ChoiceSchema)).optional(),
     requestPhone: z.object({ label: z.string() }).optional(),
     image: z.object({ url: z.string().optional(), mediaKey: z.string().optional() }).optional(),
+    answer: z.literal('free').optional(),
   }),
   kind: z.enum(['reply', 'notice', 'broadcast']).optional(),
   /** The sender's message key (`outbox:<id>`): the WhatsApp process sends a key once. */
@@ -160,7 +161,6 @@ export function startWhatsAppOutWorker(deps: WhatsAppOutWorkerDeps): { worker: W
   const holdUpTo = deps.holdJobsUpToMs ?? 60_000;
   // Queue-wide hold for rate limits: one WhatsApp number, one pace.
   const holder = new Queue(QUEUES.whatsappOut, { connection: deps.connection, ...(deps.prefix ? { prefix: deps.prefix } : {}) });
-  reportErrorsOf(holder, log, 'redis');
   const worker = new Worker(
     QUEUES.whatsappOut,
     async (job): Promise<SendResult> => {
@@ -199,6 +199,7 @@ export function startWhatsAppOutWorker(deps: WhatsAppOutWorkerDeps): { worker: W
     },
   );
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'whatsapp-out job failed'));
+  reportErrorsOf(holder, log, 'redis');
   reportErrorsOf(worker, log, 'redis');
   return {
     worker,

@@ -191,3 +191,8 @@ export async function recentSends(db: Db, channel: ChannelId, chatId: string, n:
      order by sent_at desc limit ${n}`;
   return rows.map((r) => r.sentAt);
 }
+
+/** A participant's delivered (or given-up) messages; what is still pending stays. */
+export async function deleteSettledOf(db: Db, participantId: string): Promise<void> {
+  await db`delete from outbox where participant_id = ${participantId} and status <> 'pending'`;
+}

@@ -1,58 +1,40 @@
 /**
- * Built-in answers that work from anywhere: help, language, my data, delete, my balance.
+ * The system flow's answers: the language question, help, /mydata and "my balance", rendered in
+ * the participant's language.
  */
-import { LOCALES, type Locale, type Translate } from '../i18n/index.js';
-import { isLocalizedText, pickLocalized, type LocalizedText } from '../shared/locale.js';
-import type { Db } from '../db/sql.js';
-import * as repo from '../db/participants/participants-repo.js';
-import type { Participant } from '../domain/participants/index.js';
-import type { DeliveryDetails } from '../domain/rewards/index.js';
-import type { Balance, HistoryEntry } from '../services/ledger/index.js';
-import type { Outbound } from './types.js';
-import type { Turn } from './turn.js';
+import { LOCALES, type Locale, type Translate } from '../../../i18n/index.js';
+import { isLocalizedText, pickLocalized } from '../../../shared/locale.js';
+import type { Participant, ProgramInfo } from '../../../domain/participants/index.js';
+import type { HistoryEntry } from '../../../services/ledger/index.js';
+import type { Outbound } from '../../types.js';
+import type { ChatContext } from '../../flow.js';
+import type { BalanceSource, PersonalDataSource } from './balance-source.js';
 
-export interface AnswerContext {
+export type { AnswerContext, BalanceSource, PersonalDataSource, PersonalRecord, ProgressLines } from './balance-source.js';
+
+/** Where an answer is written: the message's context, in the language the chat speaks now. */
+export interface Speaker {
+  ctx: Pick<ChatContext, 'db' | 'program' | 'services'>;
   t: Translate;
   locale: Locale;
 }
 
-/** Lines a feature adds under "my balance" (sales: target progress for staff); [] for nothing. */
-export type ProgressLines = (db: Db, participant: Participant, ctx: AnswerContext) => Promise<string[]>;
-
-/** What another feature keeps about a person; /mydata renders it in their language. */
-export type PersonalRecord =
-  /** Reward orders, newest first; `total` counts all of them when only some are given. */
-  | { kind: 'orders'; total: number; items: Array<{ at: Date; reward: string | LocalizedText; delivery: DeliveryDetails }> }
-  | { kind: 'count'; what: 'sales' | 'receipts'; n: number };
-
-export type PersonalDataSource = (db: Db, participant: Participant) => Promise<PersonalRecord[]>;
-
-/**
- * What the engine needs for "my balance" and /mydata: the ledger, plus optional hooks through which
- * features the dialog layer does not know (sales, rewards, receipts) add their part. Wired in main.ts.
- */
-export interface BalanceSource {
-  balance(programId: string, participantId: string, db?: Turn['db']): Promise<Balance>;
-  history(programId: string, participantId: string, options?: { limit?: number }, db?: Turn['db']): Promise<HistoryEntry[]>;
-  progress?: ProgressLines;
-  personalData?: PersonalDataSource[];
-}
-
-export function languageChoices(translate: (l: Locale) => Turn['t'], t: Turn['t']): Outbound {
+export function languageChoices(translate: (l: Locale) => Translate, t: Translate): Outbound {
   return {
     text: t('bot:language.choose'),
     choices: [LOCALES.map((l) => ({ label: translate(l)('common:language_name'), value: `lang:${l}` }))],
   };
 }
 
-export function helpText(turn: Turn): string {
-  return turn.t('bot:help', { program: turn.program.name });
+export function helpText(t: Translate, program: Pick<ProgramInfo, 'name'>): string {
+  return t('bot:help', { program: program.name });
 }
 
-export async function myData(turn: Turn, participant: Participant, sources?: Pick<BalanceSource, 'personalData'>): Promise<string> {
+export async function myData(turn: Speaker, participant: Participant, sources?: Pick<BalanceSource, 'personalData'>): Promise<string> {
   const { t } = turn;
-  const identities = await repo.identitiesOf(turn.db, participant.id);
-  const consents = await repo.consents(turn.db, participant.id);
+  const { db, services } = turn.ctx;
+  const identities = await services.participants.identities(db, participant.id);
+  const consents = await services.participants.consents(db, participant.id);
   const none = t('bot:mydata.none');
   const lines = [
     t('bot:mydata.title'),
@@ -78,16 +60,17 @@ export async function myData(turn: Turn, participant: Participant, sources?: Pic
   return lines.join('\n');
 }
 
-export async function balanceMessage(turn: Turn, participant: Participant, ledger: BalanceSource | undefined): Promise<string> {
+export async function balanceMessage(turn: Speaker, participant: Participant, ledger: BalanceSource | undefined): Promise<string> {
   const { t } = turn;
+  const { db } = turn.ctx;
   if (!ledger) return t('bot:balance.unavailable');
-  const b = await ledger.balance(participant.programId, participant.id, turn.db);
-  const history = await ledger.history(participant.programId, participant.id, { limit: 5 }, turn.db);
+  const b = await ledger.balance(db, participant.programId, participant.id);
+  const history = await ledger.history(db, participant.programId, participant.id, { limit: 5 });
   const lines = [t('bot:balance.available', { count: b.available })];
   if (b.pending) lines.push(t('bot:balance.pending', { count: b.pending }));
   if (b.held) lines.push(t('bot:balance.held', { count: b.held }));
   if (b.expiringSoon) lines.push(t('bot:balance.expiring', { count: b.expiringSoon.amount, at: b.expiringSoon.at }));
-  const progress = ledger.progress ? await ledger.progress(turn.db, participant, { t, locale: turn.locale }) : [];
+  const progress = ledger.progress ? await ledger.progress(db, participant, { t, locale: turn.locale }) : [];
   if (progress.length) lines.push('', t('bot:balance.targets'), ...progress);
   if (history.length) {
     lines.push('', t('bot:balance.recent'));
@@ -98,7 +81,7 @@ export async function balanceMessage(turn: Turn, participant: Participant, ledge
   return lines.join('\n');
 }
 
-function historyLine(turn: Turn, e: HistoryEntry): string {
+function historyLine(turn: Speaker, e: HistoryEntry): string {
   const { t } = turn;
   const amount = e.amount !== 0 ? e.amount : e.pendingAmount;
   const sign = amount > 0 ? '+' : amount < 0 ? '−' : '';
@@ -119,11 +102,11 @@ export function localizeParams(params: Record<string, unknown>, locale: Locale):
   return out;
 }
 
-async function personalLines(turn: Turn, participant: Participant, sources: PersonalDataSource[]): Promise<string[]> {
+async function personalLines(turn: Speaker, participant: Participant, sources: PersonalDataSource[]): Promise<string[]> {
   const { t, locale } = turn;
   const lines: string[] = [];
   for (const source of sources) {
-    for (const record of await source(turn.db, participant)) {
+    for (const record of await source(turn.ctx.db, participant)) {
       if (record.kind === 'count') {
         if (record.n > 0) lines.push(t(`bot:mydata.${record.what}`, { n: record.n }));
         continue;

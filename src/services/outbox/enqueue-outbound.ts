@@ -15,10 +15,10 @@
 import type { Db } from '../../db/sql.js';
 import type { ChannelAddress, Outbound } from '../../shared/messages.js';
 import type { Locale, Translate } from '../../i18n/index.js';
-import * as outbox from '../../db/participants/outbox-repo.js';
+import * as outbox from '../../db/outbox/repo.js';
 import * as repo from '../../db/participants/participants-repo.js';
-import { localeOf } from './locale.js';
-import { toProgramInfo } from './program.js';
+import { localeOf } from '../participants/locale.js';
+import { toProgramInfo } from '../participants/program.js';
 
 export type OutboxKind = outbox.OutboxKind;
 
