@@ -46,9 +46,6 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     queue_timeout: options.queueTimeout ?? 10,
     query_timeout: options.queryTimeout ?? 120,
     keep_alive: 10,
-    // Reconnect attempts at most a second apart (the driver's default grows to 20 s): the pool is
-    // back within a second of the database, not ten or more after a restart of a few seconds.
-    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1) * (0.75 + Math.random() / 4),
     transform: postgres.camel,
     types: { int8 },
     onnotice: options.onnotice ?? (() => undefined),
