@@ -1,12 +1,14 @@
 # Production-like image: Debian with Debian's chromium (for the WhatsApp client); no browser or
 # binary is downloaded during the npm install (allowScripts denies puppeteer's download).
-FROM node:20-bookworm-slim AS deps
+# Node 24, the maintained LTS line (Node 20 reached its end of life in April 2026); the code keeps
+# running on Node 20 (package.json engines, CI) as well.
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 ENV PUPPETEER_SKIP_DOWNLOAD=1
 COPY package.json package-lock.json .puppeteerrc.cjs ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends chromium fonts-dejavu-core ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*

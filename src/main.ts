@@ -6,7 +6,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, docsAccess, type Config } from './config.js';
+import { resolveRedisPrefix } from './jobs/redis-prefix.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { createSql, type Sql } from './db/sql.js';
 import { migrate } from './db/migrate.js';
@@ -111,6 +112,8 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
         ],
         ...(channels.readiness ? { readinessDetails: channels.readiness } : {}),
         backlogMs: () => engine.backlogMs(),
+        trustProxy: config.TRUST_PROXY,
+        docs: docsAccess(config),
       });
       life.add('http', () => app.close());
       url = await app.listen({ port: config.PORT, host: config.HOST });
@@ -135,7 +138,7 @@ async function startStorage(config: Config, logger: Logger, life: Lifecycle, app
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redisServer = await ensureRedis(config.REDIS_URL, config.DATA_DIR, logger);
   life.add('redis-server', redisServer.stop);
-  const redis = createRedisConnections(config.REDIS_URL, logger);
+  const redis = createRedisConnections(config.REDIS_URL, await resolveRedisPrefix(sql, config.REDIS_PREFIX), logger);
   life.add('redis', redis.close);
   return { sql, redis };
 }

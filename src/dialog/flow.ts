@@ -33,7 +33,7 @@
  *      }
  *
  * 2. Put its texts in `locales/{pl,pt,be}/<feature>.json` and use `ctx.t('<feature>:key')`.
- * 3. Register it in main.ts: `createFlows([createCodesFlow({ codes }), ...])`.
+ * 3. Add it to its area's `Feature` in src/features/areas.ts (`flows: [createCodesFlow({ codes })]`).
  *
  * Rules
  * - Everything a handler writes goes through `ctx.db`: the message's transaction. Effects, state and

@@ -4,14 +4,15 @@
  * (states and replies), and what the failure reply needs to find its chat.
  */
 import { jsonText, type Db } from '../db/sql.js';
-import * as conversations from '../db/participants/participants-repo.js';
+import * as conversations from '../db/participants/conversations-repo.js';
+import * as participants from '../db/participants/participants-repo.js';
 import * as outbox from '../db/outbox/repo.js';
 import type { ChannelIdentityRow, Participant } from '../domain/participants/index.js';
 import type { Inbound, Outbound } from './types.js';
 import type { Turn } from './turn.js';
 
 export type OpenedConversation = conversations.OpenedConversation;
-export type ProgramRow = conversations.ProgramRow;
+export type ProgramRow = participants.ProgramRow;
 
 /** A turn the flows have run, with the state as it was loaded (written only if it changed). */
 export interface HandledTurn {
@@ -68,9 +69,9 @@ export async function openForFailure(
   inbound: Inbound,
 ): Promise<{ accepted: false } | { accepted: true; program?: ProgramRow; identity?: ChannelIdentityRow; participant?: Participant }> {
   if (!(await conversations.acceptInbox(db, inbound.from.channel, inbound.messageId))) return { accepted: false };
-  const program = await conversations.programBySlug(db, programSlug);
-  const identity = program ? await conversations.findIdentity(db, program.id, inbound.from.channel, inbound.from.externalId) : undefined;
-  const participant = identity?.participantId ? await conversations.getById(db, identity.participantId) : undefined;
+  const program = await participants.programBySlug(db, programSlug);
+  const identity = program ? await participants.findIdentity(db, program.id, inbound.from.channel, inbound.from.externalId) : undefined;
+  const participant = identity?.participantId ? await participants.getById(db, identity.participantId) : undefined;
   return { accepted: true, program, identity, participant };
 }
 

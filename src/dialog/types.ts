@@ -58,6 +58,11 @@ export type Inbound = InboundBody & {
   messageId: string;
   from: ChannelIdentity;
   receivedAt: Date;
+  /**
+   * The sender's network address when the channel sees one (the web chat: the client IP, through
+   * TRUST_PROXY), so code guessing can be limited per address as well as per participant.
+   */
+  network?: string;
 };
 
 export type { Locale };

@@ -2,6 +2,7 @@
  * The feature areas, each with its service, chat flow, HTTP routes and workers. Areas that others
  * build on come first (campaigns before codes and sales, which notify through the outbox).
  */
+import { createReconciliation } from '../services/ledger/reconcile.js';
 import path from 'node:path';
 import { ledgerRoutes } from '../http/routes/ledger.js';
 import { participantRoutes } from '../http/routes/participants.js';
@@ -36,9 +37,9 @@ export const mediaStoreOf = (config: Config): MediaStore => createDirectoryMedia
 export function ledgerFeature(core: Core): Feature {
   const { ledger, redis, logger, life } = core;
   return {
-    apiRoutes: [ledgerRoutes(ledger), participantRoutes({ sql: core.sql, participants: core.participants, ledger })],
+    apiRoutes: [ledgerRoutes(ledger, { sql: core.sql, reconciliation: createReconciliation({ logger: core.logger }) }), participantRoutes({ sql: core.sql, participants: core.participants, ledger })],
     async startWorkers() {
-      const maintenance = await startLedgerMaintenance({ connection: redis.bullmq(), ledger, logger });
+      const maintenance = await startLedgerMaintenance({ connection: redis.bullmq(), prefix: redis.prefix, ledger, logger });
       life.add('ledger maintenance', maintenance.close);
     },
   };
@@ -74,7 +75,7 @@ export function broadcastsFeature(core: Core, kick: (id: string) => Promise<void
  */
 export async function receiptsFeature(core: Core, campaigns: ReturnType<typeof createCampaigns>): Promise<Feature> {
   const { config, sql, redis, logger, life } = core;
-  const receiptQueue = createReceiptQueue({ connection: redis.bullmq });
+  const receiptQueue = createReceiptQueue({ connection: redis.bullmq, prefix: redis.prefix });
   life.add('receipt queue', receiptQueue.close);
   const ocr = config.RECEIPT_OCR === 'on' && core.runs.worker ? createTesseractOcr({ dataDir: config.DATA_DIR, logger }) : undefined;
   if (ocr) {
@@ -100,7 +101,7 @@ export async function receiptsFeature(core: Core, campaigns: ReturnType<typeof c
     erasureHooks: [(db, id) => receipts.forgetParticipant(db, id)],
     personalData: [async (db, participant) => [{ kind: 'count', what: 'receipts', n: await receipts.countOf(db, participant.id) }]],
     async startWorkers() {
-      const worker = startReceiptWorker({ connection: redis.bullmq, receipts, logger });
+      const worker = startReceiptWorker({ connection: redis.bullmq, prefix: redis.prefix, receipts, logger });
       life.add('receipt worker', worker.close);
     },
   };

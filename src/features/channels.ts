@@ -46,7 +46,7 @@ export function createChannels(core: Core): Channels {
     adapters.push(whatsappClient.adapter);
     ({ control: whatsappControl, readiness } = whatsappClient);
   } else if (config.WHATSAPP_ENABLED) {
-    const remote = createWhatsAppRemote({ sql, queueConnection: core.redis.bullmq });
+    const remote = createWhatsAppRemote({ sql, queueConnection: core.redis.bullmq, queuePrefix: core.redis.prefix });
     life.add('whatsapp queue', remote.stop);
     adapters.push(remote.adapter);
     ({ control: whatsappControl, readiness } = remote);
@@ -69,6 +69,7 @@ export function createChannels(core: Core): Channels {
         life.add('whatsapp', whatsappClient.stop);
         const outWorker = startWhatsAppOutWorker({
           connection: core.redis.bullmq(),
+          prefix: core.redis.prefix,
           adapter: whatsappClient.adapter,
           logger,
           onUnreachable: (to, reason) => participants.markUnreachable(sql, to, reason),

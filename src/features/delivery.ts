@@ -19,11 +19,11 @@ export interface Delivery {
 export async function startDelivery(core: Core, adapters: ChannelAdapter[]): Promise<Delivery> {
   const { config, sql, redis, logger, i18n, life } = core;
   if (!core.runs.worker) {
-    const kicker = createBroadcastKicker({ connection: redis.bullmq });
+    const kicker = createBroadcastKicker({ connection: redis.bullmq, prefix: redis.prefix });
     life.add('broadcast kicker', kicker.close);
     return { kick: kicker.kick };
   }
-  const gate = createChannelGate({ redis: redis.client, prefix: 'punkto', rates: { telegram: { perSecond: config.TELEGRAM_RATE_PER_SECOND } } });
+  const gate = createChannelGate({ redis: redis.client, prefix: redis.prefix, rates: { telegram: { perSecond: config.TELEGRAM_RATE_PER_SECOND } } });
   const sender = await createOutboxSender({
     sql,
     connection: redis.bullmq,
@@ -31,9 +31,10 @@ export async function startDelivery(core: Core, adapters: ChannelAdapter[]): Pro
     rates: DEFAULT_RATES(config.TELEGRAM_RATE_PER_SECOND),
     logger,
     gate,
+    prefix: redis.prefix,
   });
   life.add('outbox sender', sender.close);
-  const broadcastWorker = await startBroadcastWorker({ sql, connection: redis.bullmq, channels: createChannelRegistry(adapters), gate, i18n, logger });
+  const broadcastWorker = await startBroadcastWorker({ sql, connection: redis.bullmq, prefix: redis.prefix, channels: createChannelRegistry(adapters), gate, i18n, logger });
   life.add('broadcast worker', broadcastWorker.close);
   return { sender, kick: broadcastWorker.kick };
 }

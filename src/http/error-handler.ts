@@ -55,6 +55,13 @@ export function installErrorHandler(app: FastifyInstance): void {
         ...(status < 500 && error.details ? { details: error.details } : {}),
       });
     }
+    // Postgres class 22 (data exception: out of range, bad encoding, bad JSON text): the input was
+    // wrong, not the service. The input guard names the field for the known causes; this is the net.
+    const sqlState = (error as { code?: unknown; severity?: unknown }).severity ? String((error as { code?: unknown }).code ?? '') : '';
+    if (/^22/.test(sqlState)) {
+      request.log.info({ err: error }, 'request refused by the database as bad input');
+      return reply.code(400).send({ code: 'invalid_input', message: 'A value in the request cannot be stored (out of range or not valid text)' });
+    }
     const status = (error as FastifyError).statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -2,22 +2,36 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import i18next, { type i18n as I18nInstance, type TFunction } from 'i18next';
-import { LOCALES, type Locale } from '../shared/locale.js';
+import { LOCALES, isLocale, type Locale } from '../shared/locale.js';
+import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatNumber } from './format.js';
 
-export { LOCALES, type Locale };
+export { LOCALES, isLocale, type Locale };
+export * from './format.js';
+// The locale rule lives in domain/participants/locale.ts; re-exported for the callers of i18n.
+export { localeFromTag, localeFromPhone, portugueseFor, resolveLocale } from '../domain/participants/locale.js';
 
 export const LOCALES_DIR = fileURLToPath(new URL('../../locales/', import.meta.url));
 
-/** BCP 47 tags for Intl formatting; pt follows the program's market (pt-PT or pt-BR). */
-export const INTL_TAG: Record<Locale, string> = { pl: 'pl-PL', pt: 'pt-PT', be: 'be-BY' };
-
 export type Translate = TFunction;
 
+/**
+ * What a text depends on besides its language: the program's time zone (every date a person sees
+ * is in it) and the channel, whose variant of a text is used when it has one (`key_whatsapp`:
+ * WhatsApp shows numbered options, not buttons).
+ */
+export interface TextScope {
+  timeZone?: string;
+  channel?: 'telegram' | 'whatsapp' | 'web';
+}
+
 export interface I18n {
-  /** A `t` bound to a locale; keys are `namespace:key` (namespace = file name in locales/<lng>/). */
-  t(locale: Locale): Translate;
+  /** A `t` bound to a locale (and scope); keys are `namespace:key` (namespace = file name in locales/<lng>/). */
+  t(locale: Locale, scope?: TextScope): Translate;
   readonly instance: I18nInstance;
 }
+
+/** Channels that have their own variants of texts (i18next context). */
+export const CHANNEL_CONTEXTS = ['whatsapp'] as const;
 
 export function loadResources(dir = LOCALES_DIR): Record<Locale, Record<string, unknown>> {
   const resources = {} as Record<Locale, Record<string, unknown>>;
@@ -38,32 +52,40 @@ export function createI18n(options: { defaultLocale: Locale; timeZone?: string }
   void instance.init({
     resources: resources as never,
     lng: options.defaultLocale,
-    fallbackLng: options.defaultLocale,
+    // Every locale file is complete (a test keeps them so); the fallback only covers a key added
+    // in a hurry, and Portuguese then reads the other variant rather than Polish.
+    fallbackLng: { 'pt-PT': ['pt-BR'], 'pt-BR': ['pt-PT'], default: [options.defaultLocale] },
     supportedLngs: [...LOCALES],
+    load: 'currentOnly',
     ns: namespaces,
     defaultNS: 'common',
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false,
   });
-  // Numbers and dates in messages: {{points, number}}, {{when, datetime}}, formatted per language.
-  instance.services.formatter?.add('points', (value, lng) => formatNumber((lng ?? 'pl') as Locale, Number(value)));
-  instance.services.formatter?.add('date', (value, lng) =>
-    formatDate((lng ?? 'pl') as Locale, value as Date | string, options.timeZone),
-  );
-  instance.services.formatter?.add('datetime', (value, lng) =>
-    formatDateTime((lng ?? 'pl') as Locale, value as Date | string, options.timeZone),
-  );
+  const zoneOf = (o: unknown) => (o as { timeZone?: string } | undefined)?.timeZone ?? options.timeZone ?? DEFAULT_TIME_ZONE;
+  const lngOf = (lng: string | undefined): Locale => (isLocale(lng) ? lng : options.defaultLocale);
+  // One number style per locale tag: {{n, number}} and {{n, points}} both go through formatNumber.
+  for (const name of ['points', 'number']) {
+    instance.services.formatter?.add(name, (value, lng) => formatNumber(lngOf(lng), Number(value)));
+  }
+  instance.services.formatter?.add('date', (value, lng, o) => formatDate(lngOf(lng), value as Date | string, zoneOf(o)));
+  instance.services.formatter?.add('datetime', (value, lng, o) => formatDateTime(lngOf(lng), value as Date | string, zoneOf(o)));
+
   // i18next's getFixedT function copies every option of the instance on each call (it was a third
   // of the CPU of rendering a chat reply); passing the language with the call translates the same.
-  const fixed = new Map<Locale, Translate>();
-  const t = (locale: Locale): Translate => {
-    let f = fixed.get(locale);
+  const fixed = new Map<string, Translate>();
+  const t = (locale: Locale, scope: TextScope = {}): Translate => {
+    const id = `${locale}|${scope.timeZone ?? ''}|${scope.channel ?? ''}`;
+    let f = fixed.get(id);
     if (!f) {
+      const bound: Record<string, unknown> = { lng: locale };
+      if (scope.timeZone) bound.timeZone = scope.timeZone;
+      if (scope.channel && (CHANNEL_CONTEXTS as readonly string[]).includes(scope.channel)) bound.context = scope.channel;
       const slow = instance.getFixedT(locale);
       const translate = (key: string, opts?: unknown, ...rest: unknown[]): string =>
         opts === undefined || (typeof opts === 'object' && opts !== null)
-          ? (instance.t(key, { ...(opts as object | undefined), lng: (opts as { lng?: string } | undefined)?.lng ?? locale }) as string)
+          ? (instance.t(key, { ...bound, ...(opts as object | undefined) }) as string)
           : (slow as unknown as (...a: unknown[]) => string)(key, opts, ...rest);
       // A text that depends only on a number ("250 punktów") is said in most replies: kept once
       // made, since i18next's plural and interpolation steps cost far more than a lookup.
@@ -78,7 +100,7 @@ export function createI18n(options: { defaultLocale: Locale; timeZone?: string }
         }
         return text;
       }) as unknown as Translate;
-      fixed.set(locale, f);
+      fixed.set(id, f);
     }
     return f;
   };
@@ -89,33 +111,4 @@ function onlyCount(opts: unknown): opts is { count: number } {
   if (typeof opts !== 'object' || opts === null || typeof (opts as { count?: unknown }).count !== 'number') return false;
   for (const k in opts) if (k !== 'count') return false;
   return true;
-}
-
-// The locale rule lives in domain/participants/locale.ts; re-exported for the callers of i18n.
-export { isLocale, localeFromTag, localeFromPhone, resolveLocale } from '../domain/participants/locale.js';
-
-// Building an Intl formatter costs far more than formatting with one (it was the largest single
-// cost of a chat reply): one per locale and option set, kept for the process.
-const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
-function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
-  let f = formatters.get(key) as F | undefined;
-  if (!f) formatters.set(key, (f = make()));
-  return f;
-}
-
-export function formatNumber(locale: Locale, value: number): string {
-  return cached(`n|${locale}`, () => new Intl.NumberFormat(INTL_TAG[locale], { maximumFractionDigits: 2 })).format(value);
-}
-
-export function formatDate(locale: Locale, value: Date | string, timeZone = 'Europe/Warsaw'): string {
-  return cached(`d|${locale}|${timeZone}`, () => new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeZone })).format(
-    new Date(value),
-  );
-}
-
-export function formatDateTime(locale: Locale, value: Date | string, timeZone = 'Europe/Warsaw'): string {
-  return cached(
-    `dt|${locale}|${timeZone}`,
-    () => new Intl.DateTimeFormat(INTL_TAG[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone }),
-  ).format(new Date(value));
 }

@@ -10,16 +10,18 @@ export interface RedisConnections {
   client: Redis;
   /** For BullMQ workers and queues: BullMQ needs `maxRetriesPerRequest: null`. */
   bullmq: () => Redis;
+  /** Prefix of every queue and key of this deployment (REDIS_PREFIX, or derived from the database). */
+  prefix: string;
   close(): Promise<void>;
 }
 
 /**
  * Redis away: every connection retries on its own (ioredis reconnects with backoff, capped at 2 s so
  * work resumes soon after Redis returns); their errors go into one 'redis' incident line instead of
- * ioredis's "Unhandled error event" trace per reconnect attempt. `onReady` hears every reconnect
+ * ioredis's "Unhandled error event" trace per reconnect attempt. A reconnect emits 'ready'
  * (jobs/repeating.ts re-creates the repeating jobs then).
  */
-export function createRedisConnections(url: string, logger?: Logger): RedisConnections {
+export function createRedisConnections(url: string, prefix = 'punkto', logger?: Logger): RedisConnections {
   const made: Redis[] = [];
   const retryStrategy = (times: number) => Math.min(100 * 2 ** times, 2000);
   const watch = (r: Redis) => {
@@ -33,6 +35,7 @@ export function createRedisConnections(url: string, logger?: Logger): RedisConne
   const bullOptions: RedisOptions = { maxRetriesPerRequest: null, retryStrategy };
   return {
     client,
+    prefix,
     bullmq: () => watch(new Redis(url, bullOptions)),
     close: async () => {
       await Promise.all(made.map((r) => r.quit().catch(() => r.disconnect())));

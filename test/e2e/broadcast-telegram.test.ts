@@ -97,7 +97,7 @@ describe('broadcast through the fake Telegram server', () => {
         expect(got, chat).toEqual([]);
       } else {
         // Belarusian is missing: those recipients read the program's default language (pl).
-        expect(got, chat).toEqual([p.locale === 'pt' ? texts.pt : texts.pl]);
+        expect(got, chat).toEqual([p.locale === 'pt-PT' ? texts.pt : texts.pl]);
       }
     }
     expect(tg.calls.filter((c) => c.status === 429)).toHaveLength(0);
@@ -148,9 +148,9 @@ describe('broadcast through the fake Telegram server', () => {
     for (const [chat, p] of seeded.chats) {
       const got = tg.messagesTo(chat).map((m) => m.text);
       expect(got, chat).toHaveLength(1);
-      const name = { pl: 'Zimowe rabaty', pt: 'Descontos de inverno', be: 'Зімовыя зніжкі' }[p.locale];
+      const name = { pl: 'Zimowe rabaty', 'pt-PT': 'Descontos de inverno', be: 'Зімовыя зніжкі' }[p.locale];
       expect(got[0]).toContain(`${name}`);
-      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, pt: /^🎉 Começou a campanha/, be: /^🎉 Пачалася акцыя/ }[p.locale]);
+      expect(got[0]).toMatch({ pl: /^🎉 Rusza akcja/, 'pt-PT': /^🎉 Começou a campanha/, be: /^🎉 Пачалася акцыя/ }[p.locale]);
       // The last day, as a date of the program's time zone.
       expect(got[0]).toContain(formatDate(p.locale, new Date(endsAt!.endsAt.getTime() - 1), 'Europe/Warsaw'));
     }

@@ -137,10 +137,10 @@ describe('receipts on Telegram', () => {
 
   it('moderators get the card with the photo; the first decision counts; the participant hears it in Portuguese', { timeout: 60_000 }, async () => {
     await receipts.setRules(campaignId, { autoApprove: false, pointsPerUnit: 2 });
-    const rita = await telegramParticipant(35_100_010, 'Rita Moderadora', 'pt', 'moderator');
+    const rita = await telegramParticipant(35_100_010, 'Rita Moderadora', 'pt-PT', 'moderator');
     const marek = await telegramParticipant(48_100_011, 'Marek Moderator', 'pl', 'moderator');
-    const joao = await telegramParticipant(35_100_012, 'João Silva', 'pt');
-    const pt = i18n.t('pt');
+    const joao = await telegramParticipant(35_100_012, 'João Silva', 'pt-PT');
+    const pt = i18n.t('pt-PT');
     const pl = i18n.t('pl');
 
     joao.user.photo(await receiptPhoto(ptDoc(2, '30.00'), { seed: 4 }), 'Compra de sábado');
@@ -173,9 +173,9 @@ describe('receipts on Telegram', () => {
   });
 
   it('a moderator rejects with a reason from the list; the participant is told why in Belarusian', { timeout: 60_000 }, async () => {
-    const rita = await telegramParticipant(35_100_020, 'Rita Dois', 'pt', 'moderator');
+    const rita = await telegramParticipant(35_100_020, 'Rita Dois', 'pt-PT', 'moderator');
     const ales = await telegramParticipant(37_500_021, 'Алесь', 'be');
-    const pt = i18n.t('pt');
+    const pt = i18n.t('pt-PT');
     ales.user.photo(await receiptPhoto(ptDoc(3), { seed: 6 }));
     await tg.nextMatching(ales.user.id, (m) => m.text === i18n.t('be')('receipts:ack'));
     const card = await tg.nextMatching(rita.user.id, (m) => m.method === 'sendPhoto' && m.text.includes('Алесь'));

@@ -96,10 +96,10 @@ describe('rewards on Telegram', () => {
   });
 
   it('e-voucher in Portuguese: the code arrives in the chat at once', { timeout: 60_000 }, async () => {
-    const t = i18n.t('pt');
+    const t = i18n.t('pt-PT');
     const reward = await rewards.create(db.sql, voucher({ name: { pt: 'Vale Continente 10 €' }, cost: 250 }), 'admin:t');
     await rewards.importVouchers(db.sql, reward.id, 'CONT-7Q2M-0001\n', 'admin:t');
-    const { user, list } = await openRewards(35_100_002, 'pt', 300);
+    const { user, list } = await openRewards(35_100_002, 'pt-PT', 300);
     user.press(list, '✅ Vale Continente 10 €');
     const details = await tg.nextMatching(user.id, (m) => m.text.startsWith('🎁 Vale Continente 10 €'));
     expect(details.text).toContain(t('rewards:details.voucher'));

@@ -181,8 +181,8 @@ describe('Telegram webhook mode', () => {
       rateLimitPerMinute: 2,
     });
     try {
-      const t = s.i18n.t('pt');
-      const rui = tg.user(35_100_006, { firstName: 'Rui', languageCode: 'pt' });
+      const t = s.i18n.t('pt-PT');
+      const rui = tg.user(35_100_006, { firstName: 'Rui', languageCode: 'pt-PT' });
       const update: Update = rui.command('start');
       const post = (secretHeader: string, body: Update = update) =>
         app.inject({ method: 'POST', url: '/telegram/hook', payload: body, headers: { 'x-telegram-bot-api-secret-token': secretHeader } });

@@ -74,7 +74,7 @@ describe('Punkto with Telegram', () => {
   it('takes updates on the webhook path in webhook mode, only with the secret', { timeout: 60_000 }, async () => {
     const punkto = await start({
       TELEGRAM_WEBHOOK_URL: 'https://punkto.example/hooks/telegram',
-      TELEGRAM_WEBHOOK_SECRET: 'main-secret_1',
+      TELEGRAM_WEBHOOK_SECRET: 'main-secret_1-0123456789abcdef',
     });
     try {
       await expect.poll(() => tg.webhook?.url, { timeout: 10_000 }).toBe('https://punkto.example/hooks/telegram');
@@ -87,7 +87,7 @@ describe('Punkto with Telegram', () => {
           body: JSON.stringify(update),
         });
       expect((await post('not-it')).status).toBe(401);
-      expect((await post('main-secret_1')).status).toBe(200);
+      expect((await post('main-secret_1-0123456789abcdef')).status).toBe(200);
       await tg.nextMatching(user.id, (m) => buttons(m).includes(t('bot:reg.consent_accept')));
     } finally {
       await punkto.stop();

@@ -65,7 +65,7 @@ async function register(j: Journey): Promise<SentMessage[]> {
   if (j.picksLanguage) {
     const question = await next('language question', (m) => buttons(m).includes(t('common:language_name')));
     // Asked in all three languages at once: nobody has to guess.
-    for (const l of ['pl', 'pt', 'be'] as const) expect(question.text).toContain(stack.i18n.t(l)('bot:reg.choose_language'));
+    for (const l of ['pl', 'pt-PT', 'be'] as const) expect(question.text).toContain(stack.i18n.t(l)('bot:reg.choose_language'));
     j.user.press(question, t('common:language_name'));
   }
   const consent = await next('consent', (m) => buttons(m).includes(t('bot:reg.consent_accept')));
@@ -113,7 +113,7 @@ describe('registration on Telegram', () => {
 
   it('in Portuguese, from a pt-BR Telegram', { timeout: 60_000 }, async () => {
     const joao = tg.user(35_100_002, { firstName: 'João', languageCode: 'pt-BR' });
-    await register({ user: joao, locale: 'pt', phone: '+351 912 345 678', name: 'João Silva' });
+    await register({ user: joao, locale: 'pt-PT', phone: '+351 912 345 678', name: 'João Silva' });
     expect(await participantOf(joao.id)).toMatchObject({ name: 'João Silva', phone: '+351912345678', phoneVerified: true });
   });
 
@@ -124,8 +124,8 @@ describe('registration on Telegram', () => {
   });
 
   it('keeps a /start deep link through registration and hands it over afterwards', { timeout: 60_000 }, async () => {
-    const ana = tg.user(35_100_004, { firstName: 'Ana', languageCode: 'pt' });
-    await register({ user: ana, locale: 'pt', phone: '351913000444', name: 'Ana Costa', payload: 'c_spring' });
+    const ana = tg.user(35_100_004, { firstName: 'Ana', languageCode: 'pt-PT' });
+    await register({ user: ana, locale: 'pt-PT', phone: '351913000444', name: 'Ana Costa', payload: 'c_spring' });
     await tg.nextMatching(ana.id, (m) => m.text === 'campaign spring for Ana Costa');
     // A registered participant's deep link goes straight to the campaign.
     ana.command('start', 'c_summer');

@@ -5,7 +5,7 @@
 import type { Notifier } from '../../src/services/campaigns/index.js';
 import type { createI18n } from '../../src/i18n/index.js';
 
-type Locale = 'pl' | 'pt' | 'be';
+type Locale = 'pl' | 'pt-PT' | 'be';
 
 export function recordingNotifier(i18n: ReturnType<typeof createI18n>) {
   const notices = new Map<string, string[]>();

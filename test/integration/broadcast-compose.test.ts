@@ -100,8 +100,8 @@ describe('broadcast API', () => {
   it('counts each audience filter the way it reads', async () => {
     const since = new Date(Date.now() + 1000);
     const installer = await person({ role: 'installer', store: 'Leroy Kraków', region: 'małopolskie', locale: 'pl' });
-    const seller = await person({ role: 'retail_staff', store: 'OBI Porto', region: 'norte', locale: 'pt' });
-    const hinted = await person({ locale: null, registeredAt: new Date(Date.now() + 5000) }); // pt from the pt-BR hint
+    const seller = await person({ role: 'retail_staff', store: 'OBI Porto', region: 'norte', locale: 'pt-PT' });
+    const hinted = await person({ locale: null, registeredAt: new Date(Date.now() + 5000) }); // pt-BR from its pt-BR hint
     const muted = await person({ role: 'installer', store: 'Leroy Kraków', muted: true });
     const web = await person({ channel: 'web', locale: 'be' });
     const campaign = await db.sql<{ id: string }[]>`
@@ -114,14 +114,16 @@ describe('broadcast API', () => {
     expect(await count({ ...only, roles: ['installer'] })).toBe(1);
     expect(await count({ ...only, stores: ['OBI Porto'] })).toBe(1);
     expect(await count({ ...only, regions: ['małopolskie', 'norte'] })).toBe(2);
-    expect(await count({ ...only, locales: ['pt'] })).toBe(2);
+    expect(await count({ ...only, locales: ['pt'] })).toBe(2); // pt: both variants
+    expect(await count({ ...only, locales: ['pt-BR'] })).toBe(1);
+    expect(await count({ ...only, locales: ['pt-PT'] })).toBe(1);
     expect(await count({ ...only, channels: ['web'] })).toBe(1);
     expect(await count({ ...only, registeredSince: since.toISOString() })).toBe(1);
     expect(await count({ ...only, campaignId: campaign[0]!.id })).toBe(1);
   });
 
   it('pauses, resumes and cancels with clear conflicts, and test-sends in the manager’s language', async () => {
-    const boss = await person({ role: 'manager', locale: 'pt' });
+    const boss = await person({ role: 'manager', locale: 'pt-PT' });
     const later = new Date(Date.now() + 3600_000).toISOString();
     const { id } = (await api('POST', '/broadcasts', manager, { message: { pl: 'Jutro promocja', pt: 'Amanhã há promoção' }, sendAt: later })).json();
 
@@ -153,8 +155,8 @@ describe('broadcasts in the chat', () => {
     };
     expect((await say(command('broadcast')))[0]!.text).toContain('Polski');
     const more = await say(text('Promocja na kleje od poniedziałku!'));
-    expect(more[0]!.choices!.flat().map((c) => c.value)).toEqual(['bc:lang:pt', 'bc:lang:be', 'bc:next', 'bc:cancel']);
-    expect((await say(choice('bc:lang:pt')))[0]!.text).toContain('Português');
+    expect(more[0]!.choices!.flat().map((c) => c.value)).toEqual(['bc:lang:pt-PT', 'bc:lang:pt-BR', 'bc:lang:be', 'bc:next', 'bc:cancel']);
+    expect((await say(choice('bc:lang:pt-PT')))[0]!.text).toContain('Português');
     await say(text('Promoção de colas a partir de segunda!'));
     const audience = await say(choice('bc:next'));
     expect(audience[0]!.choices!.flat().map((c) => c.value)).toContain('bc:aud:consumers');
@@ -166,7 +168,7 @@ describe('broadcasts in the chat', () => {
     expect(sent[0]!.text).toContain(String(consumers));
     const [b] = await db.sql<{ id: string; message: unknown; audience: unknown; createdBy: string }[]>`
       select id, message, audience, created_by from broadcasts where created_by = ${'participant:' + boss.id}`;
-    expect(b!.message).toEqual({ texts: { pl: 'Promocja na kleje od poniedziałku!', pt: 'Promoção de colas a partir de segunda!' } });
+    expect(b!.message).toEqual({ texts: { pl: 'Promocja na kleje od poniedziałku!', 'pt-PT': 'Promoção de colas a partir de segunda!' } });
     expect(b!.audience).toEqual({ roles: ['consumer'] });
     expect(kicked).toContain(b!.id);
   });
@@ -180,7 +182,7 @@ describe('broadcasts in the chat', () => {
 
   it('mutes on STOP / PARAR / СТОП or /mute and unmutes on START, in the participant’s language', async () => {
     const { engine } = buildEngine(db.sql, [flow()]);
-    for (const [locale, stop, start] of [['pl', 'STOP', 'start'], ['pt', 'Parar', 'VOLTAR'], ['be', 'стоп!', 'СТАРТ']] as const) {
+    for (const [locale, stop, start] of [['pl', 'STOP', 'start'], ['pt-PT', 'Parar', 'NOVIDADES'], ['be', 'стоп!', 'СТАРТ']] as const) {
       const p = await person({ locale });
       const from = { externalId: p.chat, chatId: p.chat };
       const muted = async () => (await db.sql<{ muted: boolean }[]>`select muted from participants where id = ${p.id}`)[0]!.muted;
@@ -213,7 +215,7 @@ describe('broadcasts in the chat', () => {
       },
     };
     const { engine } = buildEngine(db.sql, [flow(), sales]);
-    const p = await person({ locale: 'pt' });
+    const p = await person({ locale: 'pt-PT' });
     const from = { externalId: p.chat, chatId: p.chat };
     const muted = async () => (await db.sql<{ muted: boolean }[]>`select muted from participants where id = ${p.id}`)[0]!.muted;
     await engine.receive(inbound(from, command('sell')));
@@ -222,11 +224,13 @@ describe('broadcasts in the chat', () => {
     expect(answers).toEqual(['Cancelar', 'Parar', 'STOP']);
     await engine.receive(inbound(from, command('mute')));
     expect(await muted()).toBe(true);
-    // Back at the menu an everyday word is not a mute word either; VOLTAR is.
+    // Back at the menu an everyday word is not a mute word either; NOVIDADES is.
     await engine.receive(inbound(from, command('menu')));
     await engine.receive(inbound(from, text('cancelar')));
     expect(await muted()).toBe(true);
     await engine.receive(inbound(from, text('Voltar')));
+    expect(await muted()).toBe(true);
+    await engine.receive(inbound(from, text('Novidades')));
     expect(await muted()).toBe(false);
   });
 });
@@ -282,14 +286,14 @@ describe('automatic announcements', () => {
     // though it is already 1 December 01:00 in Warsaw. Next year's, so the campaign is still ahead.
     const y = new Date().getUTCFullYear() + 1;
     const [lisbon] = await db.sql<{ id: string }[]>`
-      insert into programs (slug, name, default_locale, time_zone) values ('lisboa-m4', 'Lisboa', 'pt', 'Europe/Lisbon') returning id`;
+      insert into programs (slug, name, default_locale, time_zone) values ('lisboa-m4', 'Lisboa', 'pt-PT', 'Europe/Lisbon') returning id`;
     const [c] = await db.sql<{ id: string }[]>`
       insert into campaigns (program_id, name, status, starts_at, ends_at)
       values (${lisbon!.id}, 'Natal', 'active', now() - interval '1 minute', ${`${y}-12-01T00:00:00Z`}) returning id`;
     await createDueAutomatic(db.sql);
     const start = (await repo.bySourceKey(db.sql, `campaign:${c!.id}:start`))!;
-    const read = (locale: 'pl' | 'pt' | 'be') => renderFor(start, { locale }, 'pt', templateTranslator(i18n.t(locale), locale))!.text;
-    expect(read('pt')).toContain(`Decorre até ${formatDate('pt', `${y}-11-30T12:00:00Z`, 'UTC')}.`);
+    const read = (locale: 'pl' | 'pt-PT' | 'be') => renderFor(start, { locale }, 'pt-PT', templateTranslator(i18n.t(locale), locale))!.text;
+    expect(read('pt-PT')).toContain(`Decorre até ${formatDate('pt-PT', `${y}-11-30T12:00:00Z`, 'UTC')}.`);
     expect(read('pl')).toContain(`Potrwa do ${formatDate('pl', `${y}-11-30T12:00:00Z`, 'UTC')} włącznie.`);
     expect(read('pl')).not.toContain(formatDate('pl', `${y}-12-01T12:00:00Z`, 'UTC'));
   });

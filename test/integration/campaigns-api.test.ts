@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp } from '../helpers/app.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/http/server.js';
-import { createAdminTokens } from '../../src/services/admin-tokens.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createCodes, createCodeHasher, type CodesService } from '../../src/services/codes/index.js';
@@ -11,46 +8,28 @@ import { createSales } from '../../src/services/sales/index.js';
 import { campaignRoutes } from '../../src/http/routes/campaigns.js';
 import { codeBatchRoutes } from '../../src/http/routes/code-batches.js';
 import { salesRoutes } from '../../src/http/routes/sales.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { TEST_REDIS_URL } from '../helpers/redis.js';
-import { testLogger } from '../helpers/logger.js';
 import { checkSymbol } from '../../src/domain/codes/code-format.js';
 
-let db: TestDatabase;
-let redis: Redis;
-let app: FastifyInstance;
 let codes: CodesService;
 let auth: { authorization: string };
 let viewerAuth: { authorization: string };
 
 const window = { startsAt: '2026-01-01T00:00:00Z', endsAt: '2030-01-01T00:00:00Z' };
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  const adminTokens = createAdminTokens({ sql: db.sql });
-  auth = { authorization: `Bearer ${(await adminTokens.bootstrap(undefined))!}` };
-  viewerAuth = { authorization: `Bearer ${(await adminTokens.create({ name: 'v', role: 'viewer' })).token}` };
-  const ledger = createLedger({ sql: db.sql });
-  const campaigns = createCampaigns({ sql: db.sql });
-  codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
+const t = buildTestApp((sql) => {
+  const ledger = createLedger({ sql });
+  const campaigns = createCampaigns({ sql });
+  codes = createCodes({ sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)) });
   const sales = createSales({ ledger, campaigns });
-  app = await buildServer({
-    logger: testLogger(),
-    sql: db.sql,
-    redis,
-    adminTokens,
-    apiRoutes: [campaignRoutes({ sql: db.sql, campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sql: db.sql, sales })],
-  });
+  return { apiRoutes: [campaignRoutes({ sql, campaigns, sales }), codeBatchRoutes({ codes }), salesRoutes({ sql, sales })] };
 });
-afterAll(async () => {
-  await app?.close();
-  redis?.disconnect();
-  await db?.drop();
+beforeAll(async () => {
+  auth = t.admin;
+  viewerAuth = await t.as('viewer', 'v');
 });
 
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, payload: payload as never, headers: { ...auth, ...headers } });
+  t.app.inject({ method: 'POST', url, payload: payload as never, headers: { ...auth, ...headers } });
 
 describe('campaigns API', () => {
   it('creates, reads, lists and patches a campaign with rules', async () => {
@@ -76,12 +55,12 @@ describe('campaigns API', () => {
       awarded: 0,
       productRules: [{ sku: 'BOIL-24', ean: '5901234123457', pointsPerUnit: 120 }],
     });
-    const got = await app.inject({ url: `/api/v1/campaigns/${c.id}`, headers: viewerAuth });
+    const got = await t.app.inject({ url: `/api/v1/campaigns/${c.id}`, headers: viewerAuth });
     expect(got.json().multipliers[0].factor).toBe(2);
-    const patched = await app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${c.id}`, headers: auth, payload: { status: 'ended' } });
+    const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${c.id}`, headers: auth, payload: { status: 'ended' } });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ status: 'ended', name: 'Lato z kodami', budget: 100000 });
-    const list = await app.inject({ url: '/api/v1/campaigns?status=ended', headers: viewerAuth });
+    const list = await t.app.inject({ url: '/api/v1/campaigns?status=ended', headers: viewerAuth });
     expect(list.json().items.map((i: { id: string }) => i.id)).toContain(c.id);
   });
 
@@ -94,7 +73,7 @@ describe('campaigns API', () => {
     expect(badRule.json().issues[0].path).toContain('productRules');
     const unknownField = await post('/api/v1/campaigns', { name: 'X', ...window, pointz: 5 });
     expect(unknownField.statusCode).toBe(400);
-    expect((await app.inject({ url: `/api/v1/campaigns/${randomUUID()}`, headers: auth })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: `/api/v1/campaigns/${randomUUID()}`, headers: auth })).statusCode).toBe(404);
     expect((await post('/api/v1/campaigns', { name: 'X', ...window }, viewerAuth)).statusCode).toBe(403);
   });
 });
@@ -123,7 +102,7 @@ describe('code batches API', () => {
     expect(excel.headers['content-type']).toMatch(/text\/csv/);
     expect(excel.body).toMatch(/^\uFEFFcode\r\n([0-9A-Z-]+\r\n){3}$/);
 
-    const stats = await app.inject({ url: `/api/v1/code-batches/${body.id}`, headers: viewerAuth });
+    const stats = await t.app.inject({ url: `/api/v1/code-batches/${body.id}`, headers: viewerAuth });
     expect(stats.json().stats).toMatchObject({ total: 20, used: 0, unused: 20 });
   });
 
@@ -138,7 +117,7 @@ describe('code batches API', () => {
     const first = await post(`/api/v1/campaigns/${campaignId}/code-batches`, { count: 1, points: 5 });
     const existing = first.json().codes[0];
     const csv = `code\nABC-123-XYZ\nabc123xyz\nDEF-456-QRS\n${existing}\nnot a code!\n`;
-    const res = await app.inject({
+    const res = await t.app.inject({
       method: 'POST',
       url: `/api/v1/campaigns/${campaignId}/code-batches/import?points=30`,
       headers: { ...auth, 'content-type': 'text/csv' },
@@ -146,22 +125,22 @@ describe('code batches API', () => {
     });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ imported: 2, duplicateCount: 2, invalidCount: 1, source: 'imported', points: 30 });
-    const p = { id: randomUUID(), programId: (await db.sql`select id from programs`)[0]!.id as string, role: 'consumer' as const };
+    const p = { id: randomUUID(), programId: (await t.sql`select id from programs`)[0]!.id as string, role: 'consumer' as const };
     const out = await codes.redeem(undefined, { participant: p, identity: { channel: 'web', externalId: 'x' }, codes: ['def456qrs'] });
     expect(out[0]).toMatchObject({ status: 'credited', points: 30 });
 
     const batchId = res.json().id;
-    const used = await app.inject({ url: `/api/v1/code-batches/${batchId}/used`, headers: viewerAuth });
+    const used = await t.app.inject({ url: `/api/v1/code-batches/${batchId}/used`, headers: viewerAuth });
     expect(used.json().items).toEqual([expect.objectContaining({ participantId: p.id, points: 30, channel: 'web' })]);
-    const usedCsv = await app.inject({ url: `/api/v1/code-batches/${batchId}/used`, headers: { ...viewerAuth, accept: 'text/csv' } });
+    const usedCsv = await t.app.inject({ url: `/api/v1/code-batches/${batchId}/used`, headers: { ...viewerAuth, accept: 'text/csv' } });
     expect(usedCsv.body).toContain(p.id);
     expect(usedCsv.body.startsWith('codeId,redeemedAt,participantId,points,channel\n')).toBe(true);
-    const usedExcel = await app.inject({ url: `/api/v1/code-batches/${batchId}/used?format=excel&locale=pl`, headers: viewerAuth });
+    const usedExcel = await t.app.inject({ url: `/api/v1/code-batches/${batchId}/used?format=excel&locale=pl`, headers: viewerAuth });
     expect(usedExcel.body.startsWith('\uFEFFcodeId;redeemedAt;participantId;points;channel\r\n')).toBe(true);
     expect(usedExcel.body).toContain(`;${p.id};30;web`);
 
     // The import report as a file: every duplicate and invalid code, Excel-friendly for a Polish reader.
-    const report = await app.inject({
+    const report = await t.app.inject({
       method: 'POST',
       url: `/api/v1/campaigns/${campaignId}/code-batches/import?points=30&format=excel&locale=pl`,
       headers: { ...auth, 'content-type': 'text/csv' },
@@ -173,20 +152,20 @@ describe('code batches API', () => {
   });
 
   it('shows lockouts to managers and lets them clear one', async () => {
-    const p = { id: randomUUID(), programId: (await db.sql`select id from programs`)[0]!.id as string, role: 'consumer' as const };
+    const p = { id: randomUUID(), programId: (await t.sql`select id from programs`)[0]!.id as string, role: 'consumer' as const };
     const guesses = ['QQ000001', 'QQ000002', 'QQ000003', 'QQ000004', 'QQ000005'].map((b) => b + checkSymbol(b));
     await codes.redeem(undefined, { participant: p, identity: { channel: 'web', externalId: 'guesser' }, codes: guesses });
-    const res = await app.inject({ url: '/api/v1/code-lockouts', headers: viewerAuth });
+    const res = await t.app.inject({ url: '/api/v1/code-lockouts', headers: viewerAuth });
     const mine = res.json().items.find((l: { subject: string }) => l.subject === `p:${p.id}`);
     expect(mine).toMatchObject({ participantId: p.id, level: 0 });
-    const del = await app.inject({ method: 'DELETE', url: `/api/v1/code-lockouts/${encodeURIComponent(`p:${p.id}`)}`, headers: auth });
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/code-lockouts/${encodeURIComponent(`p:${p.id}`)}`, headers: auth });
     expect(del.statusCode).toBe(204);
   });
 });
 
 describe('sell-out import report', () => {
   const sellOut = (url: string, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'text/csv', ...headers }, payload: 'invoice,status\nFT-404,confirm\nFT-405,maybe\n' });
+    t.app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'text/csv', ...headers }, payload: 'invoice,status\nFT-404,confirm\nFT-405,maybe\n' });
 
   it('is JSON by default, and a CSV (standard or Excel-friendly) when asked', async () => {
     const json = await sellOut('/api/v1/sales/sell-out');

@@ -59,7 +59,7 @@ describe('code fixes', () => {
     const { codes: list } = await codes.createBatch(c.id, { count: 2, points: 10 }, 'admin:test');
     const elsewhere = (await codes.redeem(undefined, { participant: person({ store: 'Outra loja' }), identity: { channel: 'web', externalId: 'a' }, codes: [list[0]!] }))[0]!;
     expect(elsewhere).toMatchObject({ status: 'not_in_audience' });
-    expect(outcomeLine(i18n.t('pt'), 'pt', elsewhere)).toContain('esta campanha é só para algumas lojas ou regiões');
+    expect(outcomeLine(i18n.t('pt-PT'), 'pt-PT', elsewhere)).toContain('esta campanha é só para algumas lojas ou regiões');
     const demo = await codes.redeem(undefined, { participant: person({ store: 'Demo, Lisboa' }), identity: { channel: 'web', externalId: 'b' }, codes: [list[1]!] });
     expect(demo[0]).toMatchObject({ status: 'credited' });
   });
@@ -70,7 +70,7 @@ describe('code fixes', () => {
     const p = person();
     await codes.redeem(undefined, { participant: p, identity: { channel: 'web', externalId: 'h' }, codes: [list[0]!] });
     const [entry] = await ledger.history(db.sql, programId, p.id, { limit: 1 });
-    expect(entry!.reason).toEqual({ key: 'codes:reason_code', params: { name: { pl: 'Lato', pt: 'Verão', be: 'Лета' } } });
+    expect(entry!.reason).toEqual({ key: 'codes:reason_code', params: { name: { pl: 'Lato', 'pt-PT': 'Verão', 'pt-BR': 'Verão', be: 'Лета' } } });
     const be = i18n.t('be');
     expect(be(entry!.reason.key, { name: (entry!.reason.params!.name as Record<string, string>).be })).toBe('Код у акцыі «Лета»');
   });

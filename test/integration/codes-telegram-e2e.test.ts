@@ -119,19 +119,19 @@ describe('codes on Telegram', () => {
     const joao = tg.user(35_100_002, { firstName: 'João', languageCode: 'pt-BR' });
     const ales = tg.user(37_500_003, { firstName: 'Алесь' });
     await register(kasia, 'pl', '48601000001', 'Kasia');
-    await register(joao, 'pt', '351912000002', 'João');
+    await register(joao, 'pt-PT', '351912000002', 'João');
     await register(ales, 'be', '375291000003', 'Алесь');
     const [c0, c1, c2, c3, c4] = batchCodes as [string, string, string, string, string];
 
     // pl: credited with campaign and balance; then someone else's attempt is "already used".
     await say(kasia, c0, credited('pl', c0, 'Lato', 50));
-    const pt = stack.i18n.t('pt');
+    const pt = stack.i18n.t('pt-PT');
     const used = await say(joao, c0, pt('codes:already_used', { code: c0, when: new Date() }).slice(0, 20));
     expect(used.text).not.toContain('Kasia');
 
     // pt: lower case with spaces, two codes in one message → one line each.
-    const two = await say(joao, `${c1.toLowerCase().replaceAll('-', ' ')}\n${c2}`, credited('pt', c1, 'Verão', 50));
-    expect(two.text.split('\n')).toEqual([credited('pt', c1, 'Verão', 50), credited('pt', c2, 'Verão', 100)]);
+    const two = await say(joao, `${c1.toLowerCase().replaceAll('-', ' ')}\n${c2}`, credited('pt-PT', c1, 'Verão', 50));
+    expect(two.text.split('\n')).toEqual([credited('pt-PT', c1, 'Verão', 50), credited('pt-PT', c2, 'Verão', 100)]);
 
     // be: Cyrillic look-alikes typed on a Belarusian keyboard; a typo; an unknown code.
     const be = stack.i18n.t('be');
@@ -163,8 +163,8 @@ describe('codes on Telegram', () => {
 
   it('a /start deep link with a code redeems it right after registration', { timeout: 60_000 }, async () => {
     const code = batchCodes[5]!;
-    const ana = tg.user(35_100_009, { firstName: 'Ana', languageCode: 'pt' });
-    await register(ana, 'pt', '351913000009', 'Ana', `code_${code.replaceAll('-', '')}`);
-    await tg.nextMatching(ana.id, (m) => m.text.includes(credited('pt', code, 'Verão', 50)));
+    const ana = tg.user(35_100_009, { firstName: 'Ana', languageCode: 'pt-PT' });
+    await register(ana, 'pt-PT', '351913000009', 'Ana', `code_${code.replaceAll('-', '')}`);
+    await tg.nextMatching(ana.id, (m) => m.text.includes(credited('pt-PT', code, 'Verão', 50)));
   });
 });

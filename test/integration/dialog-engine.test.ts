@@ -226,10 +226,10 @@ describe('dialog engine', () => {
     const web = chat(engine, db.sql, { channel: 'web', externalId: 'w1009', localeHint: 'pt' });
     await web.send(command('start'));
     await web.send(choice('reg:consent_yes'));
-    await web.send(text('+351 912 000 009'));
-    const viaWeb = (await participants.findByIdentity(db.sql, { channel: 'web', externalId: 'w1009' }))!;
-    expect(viaWeb.id).not.toBe(p.id);
-    expect(viaWeb.phoneVerified).toBe(false);
+    // Nor is it accepted for a second account (issue 22: twenty sign-ups shared one number).
+    const refused = await web.send(text('+351 912 000 009'));
+    expect(allText(refused)).toContain('Este número já está associado a outra conta');
+    expect(await participants.findByIdentity(db.sql, { channel: 'web', externalId: 'w1009' })).toBeUndefined();
   });
 
   it('tells a blocked participant politely and does nothing else', async () => {

@@ -6,6 +6,7 @@
  * cannot be stored commits nothing, alone or in a batch.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildTestEngine } from '../helpers/engine.js';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { i18n, logger, outboxOf, seedWebChatters } from './dialog-harness.js';
@@ -13,11 +14,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createCampaigns } from '../../src/services/campaigns/index.js';
 import { createCodes, createCodeHasher } from '../../src/services/codes/index.js';
 import { createCodesFlow } from '../../src/dialog/flows/codes/index.js';
-import { createDialogEngine } from '../../src/dialog/engine.js';
-import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
+import { type FlowModule } from '../../src/dialog/flow.js';
 import { createLedger } from '../../src/services/ledger/index.js';
-import { createParticipants } from '../../src/services/participants/index.js';
-import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import type { Inbound } from '../../src/dialog/types.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -46,15 +44,10 @@ function codesEngine(first: FlowModule, engineLogger = logger) {
   const ledger = createLedger({ sql: db.sql, logger });
   const campaigns = createCampaigns({ sql: db.sql, logger });
   const codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)), logger });
-  const engine = createDialogEngine({
-    sql: db.sql,
-    i18n,
-    participants: createParticipants({ sql: db.sql, defaultLocale: 'pl' }),
-    enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
-    flows: createFlows([first, createCodesFlow({ codes })]),
+  const { engine } = buildTestEngine(db.sql, {
+    modules: [first, createCodesFlow({ codes })],
     balances: ledger,
     logger: engineLogger,
-    defaultLocale: 'pl',
     groupCommit: { maxInFlight: 1, maxBatch: 16 },
   });
   return { engine, ledger, campaigns, codes };

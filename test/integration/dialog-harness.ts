@@ -4,14 +4,12 @@
  */
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/logger.js';
+import { buildTestEngine, testI18n } from '../helpers/engine.js';
+import type { Locale } from '../../src/i18n/index.js';
+import type { DialogEngine } from '../../src/dialog/engine.js';
+import type { FlowModule } from '../../src/dialog/flow.js';
 import { testQueuePrefix, clearPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { Redis } from 'ioredis';
-import { createI18n, type Locale } from '../../src/i18n/index.js';
-import { createParticipants } from '../../src/services/participants/index.js';
-import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
-import { createDialogEngine, type DialogEngine } from '../../src/dialog/engine.js';
-import { createFlows, type FlowModule } from '../../src/dialog/flow.js';
-import { createLedger } from '../../src/services/ledger/index.js';
 import { createChannelRegistry, type ChannelAdapter } from '../../src/channels/channel.js';
 import { createOutboxSender, type ChannelRates, type OutboxSender } from '../../src/jobs/outbox/sender.js';
 import { createOutboxPoke } from '../../src/jobs/outbox/poke.js';
@@ -19,28 +17,12 @@ import type { ChannelIdentity, Inbound, InboundBody, Outbound } from '../../src/
 import type { Sql } from '../../src/db/sql.js';
 import { createSql } from '../../src/db/sql.js';
 
-export const i18n = createI18n({ defaultLocale: 'pl' });
+export const i18n = testI18n;
 export const logger = testLogger();
 
+/** The engine as a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the sender a test starts. */
 export function buildEngine(sql: Sql, modules: FlowModule[] = [], defaultLocale: Locale = 'pl', options: { mediaTimeoutMs?: number } = {}) {
-  const participants = createParticipants({ sql, defaultLocale });
-  const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale });
-  const ledger = createLedger({ sql, logger });
-  const engine = createDialogEngine({
-    sql,
-    i18n,
-    participants,
-    enqueueOutbound,
-    flows: createFlows(modules),
-    balances: ledger,
-    logger,
-    defaultLocale,
-    // As a process without its own sender (ROLE=web) wires it: a NOTIFY after commit reaches the
-    // sender a test starts.
-    onCommitted: createOutboxPoke({ sql }),
-    ...options,
-  });
-  return { engine, participants, enqueueOutbound, ledger };
+  return buildTestEngine(sql, { modules, defaultLocale, logger, onCommitted: createOutboxPoke({ sql }), ...options });
 }
 
 let seq = 0;

@@ -6,6 +6,7 @@ import { buildServer } from '../../src/http/server.js';
 import { createAdminTokens } from '../../src/services/admin-tokens.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/index.js';
 import { ledgerRoutes } from '../../src/http/routes/ledger.js';
+import { createReconciliation } from '../../src/services/ledger/reconcile.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
 import { testLogger } from '../helpers/logger.js';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   await adminTokens.bootstrap(undefined);
   viewerToken = (await adminTokens.create({ name: 'auditor', role: 'viewer' })).token;
   ledger = createLedger({ sql: db.sql });
-  app = await buildServer({ logger: testLogger(), sql: db.sql, redis, adminTokens, apiRoutes: [ledgerRoutes(ledger)] });
+  app = await buildServer({ logger: testLogger(), sql: db.sql, redis, adminTokens, apiRoutes: [ledgerRoutes(ledger, { sql: db.sql, reconciliation: createReconciliation() })] });
   const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
   programId = program!.id;
 });
@@ -35,8 +36,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-const getCheck = (token?: string) =>
-  app.inject({ url: '/api/v1/ledger/check', headers: token ? { authorization: `Bearer ${token}` } : {} });
+const getCheck = (token?: string, scope?: string) =>
+  app.inject({ url: `/api/v1/ledger/check${scope ? `?scope=${scope}` : ''}`, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
 describe('GET /api/v1/ledger/check', () => {
   it('needs a bearer token and reports a healthy ledger', async () => {
@@ -47,6 +48,8 @@ describe('GET /api/v1/ledger/check', () => {
     const res = await getCheck(viewerToken);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ ok: true, problems: [] });
+    for (const scope of ['changes', 'full']) expect((await getCheck(viewerToken, scope)).json()).toEqual({ ok: true, problems: [] });
+    expect((await getCheck(viewerToken, 'everything')).statusCode).toBe(400);
   });
 
   it('finds drift written behind the ledger’s back', async () => {
@@ -78,6 +81,14 @@ describe('GET /api/v1/ledger/check', () => {
       ]),
     );
     expect((await ledger.check()).ok).toBe(false);
+    // the changes since the last verified point (the first test's) and the full check range by range find them too
+    for (const scope of ['changes', 'full']) {
+      const scoped = (await getCheck(viewerToken, scope)).json() as typeof body;
+      expect(scoped.ok).toBe(false);
+      expect(scoped.problems.map((x) => `${x.kind}:${x.participantId ?? x.transferId ?? ''}`)).toEqual(
+        expect.arrayContaining([`unbalanced_transfer:${earned.transfer.id}`, `balance_drift:${p.participantId}`, `held_mismatch:${q.participantId}`]),
+      );
+    }
   });
 
   it('finds rows breaking the shape rules the ledger functions keep (no longer CHECK constraints)', async () => {

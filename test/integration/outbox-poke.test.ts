@@ -4,17 +4,14 @@
  * sender of its own (ROLE=web) pokes the workers' senders after commit.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestEngine, type TestEngineOptions } from '../helpers/engine.js';
 import {
-  clearPrefix, createTestDatabase, recordingChannel, testQueuePrefix, text, until, inbound, i18n, logger, type TestDatabase,
+  clearPrefix, createTestDatabase, recordingChannel, testQueuePrefix, text, until, inbound, logger, type TestDatabase,
 } from './dialog-harness.js';
 import { Redis } from 'ioredis';
 import { TEST_REDIS_URL } from '../helpers/redis.js';
 import { createChannelRegistry } from '../../src/channels/channel.js';
 import { createOutboxSender } from '../../src/jobs/outbox/sender.js';
-import { createDialogEngine } from '../../src/dialog/engine.js';
-import { createFlows } from '../../src/dialog/flow.js';
-import { createParticipants } from '../../src/services/participants/index.js';
-import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createOutboxPoke } from '../../src/jobs/outbox/poke.js';
 import { OUTBOX_NOTIFY_CHANNEL } from '../../src/db/outbox/repo.js';
 import type { OutboxSender } from '../../src/jobs/outbox/sender.js';
@@ -34,18 +31,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function bareEngine(onCommitted?: Parameters<typeof createDialogEngine>[0]['onCommitted']) {
-  const sql = db.sql;
-  return createDialogEngine({
-    sql,
-    i18n,
-    participants: createParticipants({ sql, defaultLocale: 'pl' }),
-    enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
-    flows: createFlows([]),
-    logger,
-    defaultLocale: 'pl',
-    ...(onCommitted ? { onCommitted } : {}),
-  });
+function bareEngine(onCommitted?: TestEngineOptions['onCommitted']) {
+  return buildTestEngine(db.sql, { balances: false, logger, ...(onCommitted ? { onCommitted } : {}) }).engine;
 }
 
 describe('outbox poke', () => {

@@ -4,6 +4,7 @@
  * participants service, registered by receipts and rewards after they are created.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestEngine } from '../helpers/engine.js';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -11,14 +12,10 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testLogger } from '../helpers/logger.js';
 import { withTransaction } from '../../src/db/sql.js';
-import { createParticipants, type ErasureHook } from '../../src/services/participants/index.js';
-import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
-import { createLedger } from '../../src/services/ledger/index.js';
-import { createDialogEngine } from '../../src/dialog/engine.js';
-import { createFlows } from '../../src/dialog/flow.js';
+import { type ErasureHook } from '../../src/services/participants/index.js';
 import { createDirectoryMediaStore, createQrDecoder, createReceipts } from '../../src/services/receipts/index.js';
 import { createRewards, createVoucherCipher } from '../../src/services/rewards/index.js';
-import { chat, choice, command, i18n } from './dialog-harness.js';
+import { chat, choice, command } from './dialog-harness.js';
 import { participantWithPoints, physical } from './rewards-helpers.js';
 import { PT_QR, receiptPhoto } from '../fixtures/receipts/images.js';
 
@@ -37,15 +34,12 @@ function world() {
   const { sql } = db;
   const logger = testLogger();
   const hooks: ErasureHook[] = [];
-  const participants = createParticipants({ sql, defaultLocale: 'pl', onErase: hooks });
-  const enqueueOutbound = createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' });
-  const ledger = createLedger({ sql, logger });
+  const { engine, participants, enqueueOutbound, ledger } = buildTestEngine(sql, { erasureHooks: hooks, logger });
   const media = createDirectoryMediaStore(mediaDir);
   const receipts = createReceipts({ sql, ledger, participants, enqueueOutbound, media, decoder: createQrDecoder(), logger });
   const rewards = createRewards({ ledger, participants, enqueueOutbound, cipher: createVoucherCipher(randomBytes(32)), logger });
   hooks.push((tx, id) => receipts.forgetParticipant(tx, id));
   hooks.push((tx, id) => rewards.forgetParticipant(tx, id));
-  const engine = createDialogEngine({ sql, i18n, participants, enqueueOutbound, flows: createFlows([]), balances: ledger, logger, defaultLocale: 'pl' });
   return { engine, participants, ledger, receipts, rewards };
 }
 

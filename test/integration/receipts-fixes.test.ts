@@ -122,7 +122,7 @@ describe('who may decide a receipt', () => {
 
 describe('rejection', () => {
   it('with a reason and a note, the participant reads both', async () => {
-    const p = await w.participant({ locale: 'pt' });
+    const p = await w.participant({ locale: 'pt-PT' });
     const id = await w.submit(p, await receiptPhoto(ptDoc(1601), { seed: 9 }));
     await w.receipts.reject(w.db.sql, { receiptId: id, reason: 'product_not_eligible', note: 'Só contam caldeiras da marca X.', actor: 'admin:test' });
     const [notice] = (await w.outbox(p)).map((n) => n.message.text);

@@ -33,7 +33,7 @@ describe('receipt intake and processing', () => {
   });
 
   it('flags the same fiscal document from a second participant and sends it to moderators instead of paying', async () => {
-    const moderator = await w.participant({ role: 'moderator', locale: 'pt', name: 'Rita' });
+    const moderator = await w.participant({ role: 'moderator', locale: 'pt-PT', name: 'Rita' });
     const bob = await w.participant({ name: 'Bob' });
     // Another photo (other paper, other print) of the very same purchase already paid above.
     const id = await w.submit(bob, await receiptPhoto(PT_QR, { seed: 5, paper: '#ece6d2', rotate: 3 }));
@@ -111,7 +111,7 @@ describe('receipt intake and processing', () => {
   });
 
   it('reads a Brazilian offline NFC-e with its total', async () => {
-    const p = await w.participant({ locale: 'pt' });
+    const p = await w.participant({ locale: 'pt-PT' });
     const id = await w.submit(p, await receiptPhoto(BR_QR, { seed: 31 }));
     expect(await w.receipts.get(w.db.sql, id)).toMatchObject({ reading: 'br_nfce', totalMinor: 4590, currency: 'BRL', sellerTaxId: '11222333000181', issuedOn: '2026-09-18', computedPoints: 45 });
   });

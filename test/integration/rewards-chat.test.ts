@@ -38,9 +38,9 @@ afterAll(async () => {
 const values = (m: Outbound | undefined) => (m?.choices ?? []).flat().map((c) => c.value);
 const labels = (m: Outbound | undefined) => (m?.choices ?? []).flat().map((c) => c.label);
 const allText = (ms: Outbound[]) => ms.map((m) => m.text).join('\n');
-const t = (l: 'pl' | 'pt' | 'be') => i18n.t(l);
+const t = (l: 'pl' | 'pt-PT' | 'be') => i18n.t(l);
 
-async function member(points: number, locale: 'pl' | 'pt' | 'be' = 'pl', role = 'consumer') {
+async function member(points: number, locale: 'pl' | 'pt-PT' | 'be' = 'pl', role = 'consumer') {
   const externalId = String(7_000_000 + Math.floor(Math.random() * 1e6));
   const p = await participantWithPoints(db.sql, env.ledger, points, { externalId, locale, role, name: 'Ola Kowalska' });
   return { p, c: chat(env.engine, db.sql, { externalId }) };
@@ -145,7 +145,7 @@ describe('rewards in chat', () => {
   it('e-voucher in Portuguese: the code arrives at once and stays in "my orders"', async () => {
     const reward = await env.rewards.create(db.sql, voucher({ cost: 300 }), 'admin:t');
     await env.rewards.importVouchers(db.sql, reward.id, 'FNAC-AAAA-0001\nFNAC-AAAA-0002\n', 'admin:t');
-    const { p, c } = await member(450, 'pt');
+    const { p, c } = await member(450, 'pt-PT');
     const [confirm] = await c.send(choice(`rewards:o:${reward.id}`));
     expect(confirm!.text).toContain('Confira a sua encomenda');
     expect(confirm!.text).toContain('Depois da encomenda fica com: 150 pontos');

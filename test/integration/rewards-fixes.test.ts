@@ -38,12 +38,12 @@ it('exports every order waiting to ship, oldest first, however many there are', 
 it('books the reward name in every language for the history', async () => {
   const { rewards, ledger } = buildRewards(db.sql);
   const reward = await rewards.create(db.sql, physical({ name: { pl: 'Kubek', pt: 'Caneca', be: 'Кубак' } }), 'admin:test');
-  const p = await participantWithPoints(db.sql, ledger, 1000, { locale: 'pt' });
+  const p = await participantWithPoints(db.sql, ledger, 1000, { locale: 'pt-PT' });
   const placed = await db.sql.begin((tx) =>
     rewards.placeOrder(tx, { participant: p, rewardId: reward.id, requestKey: randomUUID(), delivery: { method: 'address', name: 'Ana', address: 'Rua 1' } }),
   );
   expect(placed.status).toBe('placed');
   const [entry] = await ledger.history(db.sql, p.programId, p.id, { limit: 1 });
-  expect(entry!.reason).toEqual({ key: 'rewards:ledger.order', params: { name: { pl: 'Kubek', pt: 'Caneca', be: 'Кубак' } } });
-  expect(i18n.t('pt')(entry!.reason.key, { name: 'Caneca' })).toBe('Encomenda do prémio «Caneca»');
+  expect(entry!.reason).toEqual({ key: 'rewards:ledger.order', params: { name: { pl: 'Kubek', 'pt-PT': 'Caneca', 'pt-BR': 'Caneca', be: 'Кубак' } } });
+  expect(i18n.t('pt-PT')(entry!.reason.key, { name: 'Caneca' })).toBe('Encomenda do prémio «Caneca»');
 });

@@ -67,7 +67,7 @@ describe('sales notices', () => {
     const store = `Sklep ${randomUUID().slice(0, 6)}`;
     await sales.createTarget(db.sql, c.id, { store, metric: 'units', goal: 3, bonusPoints: 150 }, 'admin:test');
     const [a, b] = [staff(store), staff(store)];
-    locales.set(b.id, 'pt');
+    locales.set(b.id, 'pt-PT');
     const pid = await productId(a);
     const sa = await log(a, pid, 2, 'N-1');
     const sb = await log(b, pid, 1, 'N-2');
@@ -182,10 +182,10 @@ describe('stores typed freely at registration', () => {
     const p = staff();
     await sales.createTarget(db.sql, c.id, { participantId: p.id, metric: 'units', goal: 10, bonusPoints: 50 }, 'admin:test');
     await log(p, await productId(p), 4, 'PR-1');
-    const participant = { id: p.id, programId, role: 'retail_staff', store: null, profile: {}, locale: 'pt' } as unknown as Participant;
-    const lines = renderProgress(i18n.t('pt'), 'pt', await sales.progressOf(db.sql, participant));
+    const participant = { id: p.id, programId, role: 'retail_staff', store: null, profile: {}, locale: 'pt-PT' } as unknown as Participant;
+    const lines = renderProgress(i18n.t('pt-PT'), 'pt-PT', await sales.progressOf(db.sql, participant));
     expect(lines).toContain('🎯 Caldeiras: 4 de 10 unid. — faltam 6');
-    expect(renderProgress(i18n.t('pt'), 'pt', await sales.progressOf(db.sql, { ...participant, role: 'consumer' }))).toEqual([]);
+    expect(renderProgress(i18n.t('pt-PT'), 'pt-PT', await sales.progressOf(db.sql, { ...participant, role: 'consumer' }))).toEqual([]);
   });
 });
 

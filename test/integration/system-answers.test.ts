@@ -4,11 +4,8 @@
  * read names in the participant's own language.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chat, choice, command, createTestDatabase, i18n, logger, text, type TestDatabase } from './dialog-harness.js';
-import { createParticipants } from '../../src/services/participants/index.js';
-import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
-import { createDialogEngine } from '../../src/dialog/engine.js';
-import { createFlows } from '../../src/dialog/flow.js';
+import { buildTestEngine } from '../helpers/engine.js';
+import { chat, choice, command, createTestDatabase, logger, text, type TestDatabase } from './dialog-harness.js';
 import { createLedger } from '../../src/services/ledger/index.js';
 import type { BalanceSource, PersonalRecord } from '../../src/dialog/flows/system/balance-source.js';
 import type { Participant } from '../../src/domain/participants/index.js';
@@ -25,9 +22,7 @@ const records = new Map<string, PersonalRecord[]>();
 const progressAsked: string[] = [];
 
 function build() {
-  const sql = db.sql;
-  const participants = createParticipants({ sql, defaultLocale: 'pl' });
-  const ledger = createLedger({ sql, logger });
+  const ledger = createLedger({ sql: db.sql, logger });
   const hooks: BalanceSource = {
     balance: (...a) => ledger.balance(...a),
     history: (...a) => ledger.history(...a),
@@ -37,16 +32,7 @@ function build() {
     },
     personalData: [async (_db, p) => records.get(p.id) ?? []],
   };
-  const engine = createDialogEngine({
-    sql,
-    i18n,
-    participants,
-    enqueueOutbound: createEnqueueOutbound({ translate: (l) => i18n.t(l), defaultLocale: 'pl' }),
-    flows: createFlows([]),
-    balances: hooks,
-    logger,
-    defaultLocale: 'pl',
-  });
+  const { engine, participants } = buildTestEngine(db.sql, { balances: hooks, logger });
   return { engine, participants, ledger };
 }
 
@@ -99,8 +85,8 @@ describe('my balance and /mydata', () => {
     ]);
     const data = (await c.send(command('mydata'))).map((m) => m.text).join('\n');
     expect(data).toContain('Encomendas de prémios:');
-    expect(data).toContain('• Caneca (02/11/2026): entrega a Rita Silva, Rua Augusta 10, Lisboa');
-    expect(data).toContain('• Camisola (02/11/2026): levantamento na loja Loja Demo, em nome de Rita Silva');
+    expect(data).toContain('• Caneca (2 de novembro de 2026): entrega a Rita Silva, Rua Augusta 10, Lisboa');
+    expect(data).toContain('• Camisola (2 de novembro de 2026): levantamento na loja Loja Demo, em nome de Rita Silva');
     expect(data).toContain('pagamento para PT50 0002 0123 1234 5678 9015 4');
     expect(data).not.toContain('Vale digital'); // nothing personal kept for it
     expect(data).toContain('(mostramos as 4 mais recentes de 7)');

@@ -41,7 +41,7 @@ import { TEST_REDIS_URL, clearPrefix, testQueuePrefix } from '../helpers/redis.j
 
 const prefix = testQueuePrefix();
 const i18n = createI18n({ defaultLocale: 'pl' });
-const pt = i18n.t('pt');
+const pt = i18n.t('pt-PT');
 
 let db: TestDatabase;
 let redis: RedisConnections;

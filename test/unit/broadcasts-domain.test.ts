@@ -4,7 +4,7 @@ import { muteIntent, pickText, renderFor, retryDelayMs } from '../../src/domain/
 describe('broadcast texts', () => {
   it('gives each reader their language, else the program default, else any text given', () => {
     const texts = { pl: 'Cześć', pt: 'Olá' };
-    expect(pickText(texts, 'pt', 'pl')).toBe('Olá');
+    expect(pickText(texts, 'pt-PT', 'pl')).toBe('Olá');
     expect(pickText(texts, 'be', 'pl')).toBe('Cześć');
     expect(pickText({ pt: 'Olá' }, 'be', 'pl')).toBe('Olá');
     expect(pickText({ pl: '  ' }, 'pl', 'pl')).toBeUndefined();
@@ -20,7 +20,7 @@ describe('broadcast texts', () => {
           { label: { pl: 'Nagrody', pt: 'Prémios' }, action: 'rewards:list' },
         ],
       },
-      { locale: 'pt' },
+      { locale: 'pt-PT' },
       'pl',
       () => 'unused',
     );
@@ -38,13 +38,13 @@ describe('broadcast texts', () => {
 describe('mute words', () => {
   it('knows STOP and START in every language when they are the whole message', () => {
     for (const w of ['STOP', 'stop', 'Parar', 'PARAR!', 'СТОП', 'стоп.']) expect(muteIntent(w), w).toBe('mute');
-    for (const w of ['START', 'Voltar', 'СТАРТ', 'старт!']) expect(muteIntent(w), w).toBe('unmute');
+    for (const w of ['START', 'Novidades', 'СТАРТ', 'старт!']) expect(muteIntent(w), w).toBe('unmute');
     for (const w of ['stop it', 'bus stop please', 'ABC-123', '', 'startup']) expect(muteIntent(w), w).toBeUndefined();
   });
 
   it('leaves everyday words to the conversation they belong to', () => {
     // Answers and button labels of other flows ("Cancelar" in a sale, "Sair", "wyłącz", "спыніць").
-    for (const w of ['Cancelar', 'sair', 'pare', 'wyłącz', 'wypisz', 'włącz', 'wznów', 'ativar', 'retomar', 'спыніць', 'уключыць', 'адпісацца', 'падпісацца']) {
+    for (const w of ['Cancelar', 'sair', 'pare', 'wyłącz', 'wypisz', 'włącz', 'wznów', 'ativar', 'voltar', 'Voltar', 'retomar', 'спыніць', 'уключыць', 'адпісацца', 'падпісацца']) {
       expect(muteIntent(w), w).toBeUndefined();
     }
   });

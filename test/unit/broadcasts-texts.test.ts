@@ -7,7 +7,7 @@ import { createI18n } from '../../src/i18n/index.js';
 
 const i18n = createI18n({ defaultLocale: 'pl' });
 const pl = i18n.t('pl');
-const pt = i18n.t('pt');
+const pt = i18n.t('pt-PT');
 const be = i18n.t('be');
 
 describe('broadcast texts', () => {

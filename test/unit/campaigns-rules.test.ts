@@ -62,8 +62,8 @@ describe('campaign rules', () => {
   });
 
   it('fills every language of a name, so a history line reads in the reader language', () => {
-    expect(allNames({ name: 'Lato', names: { pl: 'Lato', pt: 'Verão' } })).toEqual({ pl: 'Lato', pt: 'Verão', be: 'Lato' });
-    expect(allNames({ name: 'Summer', names: {} })).toEqual({ pl: 'Summer', pt: 'Summer', be: 'Summer' });
+    expect(allNames({ name: 'Lato', names: { pl: 'Lato', pt: 'Verão' } })).toEqual({ pl: 'Lato', 'pt-PT': 'Verão', 'pt-BR': 'Verão', be: 'Lato' });
+    expect(allNames({ name: 'Summer', names: {} })).toEqual({ pl: 'Summer', 'pt-PT': 'Summer', 'pt-BR': 'Summer', be: 'Summer' });
   });
 
   it('takes the largest multiplier in force, never stacking, rounding to whole points', () => {

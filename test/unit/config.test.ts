@@ -47,7 +47,7 @@ describe('loadConfig', () => {
     expect(telegramMode(loadConfig(base))).toBe('polling');
     expect(loadConfig(base).TELEGRAM_API_ROOT).toBe('http://127.0.0.1:9999');
     expect(
-      telegramMode(loadConfig({ ...base, TELEGRAM_WEBHOOK_URL: 'https://x.org/tg', TELEGRAM_WEBHOOK_SECRET: 's3cret_' })),
+      telegramMode(loadConfig({ ...base, TELEGRAM_WEBHOOK_URL: 'https://x.org/tg', TELEGRAM_WEBHOOK_SECRET: 's3cret_0123456789abcdefghij' })),
     ).toBe('webhook');
   });
 

@@ -70,7 +70,7 @@ describe('registration progress', () => {
     expect(normalizePhone('+351 912-345-678')).toBe('+351912345678');
     expect(normalizePhone('00375 29 123 45 67')).toBe('+375291234567');
     expect(normalizePhone('8 029 123 45 67', 'be')).toBe('+375291234567');
-    expect(normalizePhone('912 345 678', 'pt')).toBe('+351912345678');
+    expect(normalizePhone('912 345 678', 'pt-PT')).toBe('+351912345678');
     expect(normalizePhone('hello')).toBeUndefined();
     expect(normalizePhone('12')).toBeUndefined();
     expect(normalizePhone('+48 600 100 200 300 400 500')).toBeUndefined();
@@ -79,18 +79,18 @@ describe('registration progress', () => {
 
 describe('web chat input', () => {
   const sql = {} as Sql;
-  const from = { chatId: 'wabc', localeHint: 'pt' };
+  const from = { chatId: 'wabc', localeHint: 'pt-PT' };
   it('turns page input into Inbound messages: commands with payloads, texts, choices', () => {
-    expect(webToInbound(sql, { kind: 'text', text: '/start c_12' }, from, 'm1')).toMatchObject({ kind: 'command', command: 'start', payload: 'c_12', messageId: 'm1', from: { channel: 'web', externalId: 'wabc', localeHint: 'pt' } });
+    expect(webToInbound(sql, { kind: 'text', text: '/start c_12' }, from, 'm1')).toMatchObject({ kind: 'command', command: 'start', payload: 'c_12', messageId: 'm1', from: { channel: 'web', externalId: 'wabc', localeHint: 'pt-PT' } });
     expect(webToInbound(sql, { kind: 'text', text: '/MyData' }, from, 'm2')).toMatchObject({ kind: 'command', command: 'mydata' });
     expect(webToInbound(sql, { kind: 'text', text: '  olá  ' }, from, 'm3')).toMatchObject({ kind: 'text', text: 'olá' });
     expect(webToInbound(sql, { kind: 'choice', value: 'menu:balance' }, from, 'm4')).toMatchObject({ kind: 'choice', value: 'menu:balance' });
     expect(webToInbound(sql, { kind: 'text', text: '/ 12' }, from, 'm5')).toMatchObject({ kind: 'text' });
   });
   it('picks the browser language among pl, pt, be by preference', () => {
-    expect(localeFromAcceptLanguage('de, be;q=0.5, pt;q=0.6', 'pl')).toBe('pt');
+    expect(localeFromAcceptLanguage('de, be;q=0.5, pt;q=0.6', 'pl')).toBe('pt-PT');
     expect(localeFromAcceptLanguage('en-GB', 'be')).toBe('be');
-    expect(localeFromAcceptLanguage(undefined, 'pt')).toBe('pt');
+    expect(localeFromAcceptLanguage(undefined, 'pt-PT')).toBe('pt-PT');
   });
 });
 
@@ -107,6 +107,6 @@ describe('program language', () => {
     const { toProgramInfo } = await import('../../src/services/participants/program.js');
     const row = { id: 'g', slug: 'default', name: 'P', defaultLocale: 'pl', timeZone: 'UTC', termsVersion: '1', settings: {} };
     expect(toProgramInfo(row, 'be').defaultLocale).toBe('be');
-    expect(toProgramInfo({ ...row, slug: 'brand-x', defaultLocale: 'pt' }, 'be').defaultLocale).toBe('pt');
+    expect(toProgramInfo({ ...row, slug: 'brand-x', defaultLocale: 'pt-PT' }, 'be').defaultLocale).toBe('pt-PT');
   });
 });

@@ -144,6 +144,11 @@ describe('import direction', () => {
     expect(circlesOf(files)).toEqual([]);
   });
 
+  it('src/ has no import circle (type-only imports included)', () => {
+    const files = Object.fromEntries(sourceFiles(SRC).map((f) => [f, readFileSync(path.join(SRC, f), 'utf8')]));
+    expect(circlesOf(files)).toEqual([]);
+  });
+
   it('finds a circle of any length, and only circles', () => {
     expect(
       circlesOf({

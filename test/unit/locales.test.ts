@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadResources, LOCALES, createI18n, formatNumber } from '../../src/i18n/index.js';
 
-const SUFFIX = /_(zero|one|two|few|many|other)$/;
+const SUFFIX = /(_whatsapp)?(_(zero|one|two|few|many|other))?$/;
+const PLURAL = /_(zero|one|two|few|many|other)$/;
 
 function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
@@ -37,7 +38,7 @@ describe('locales', () => {
   ) as Record<(typeof LOCALES)[number], Record<string, string>>;
   const bases = (l: (typeof LOCALES)[number]) => new Set(Object.keys(flat[l]).map((k) => k.replace(SUFFIX, '')));
 
-  it('has the same keys in pl, pt and be', () => {
+  it('has the same keys in pl, pt-PT, pt-BR and be', () => {
     for (const a of LOCALES) for (const b of LOCALES) {
       const missing = [...bases(a)].filter((k) => !bases(b).has(k));
       expect(missing, `keys of ${a} missing in ${b}`).toEqual([]);
@@ -46,7 +47,7 @@ describe('locales', () => {
 
   it('has every plural form each language needs', () => {
     for (const l of LOCALES) {
-      const plurals = new Set(Object.keys(flat[l]).filter((k) => SUFFIX.test(k)).map((k) => k.replace(SUFFIX, '')));
+      const plurals = new Set(Object.keys(flat[l]).filter((k) => PLURAL.test(k)).map((k) => k.replace(PLURAL, '')));
       for (const base of plurals) for (const form of REQUIRED_FORMS[l]) {
         expect(flat[l], `${l} ${base}_${form}`).toHaveProperty([`${base}_${form}`]);
       }
@@ -57,7 +58,7 @@ describe('locales', () => {
     for (const key of bases('pl')) {
       const of = (l: (typeof LOCALES)[number]) =>
         [...new Set(Object.entries(flat[l]).filter(([k]) => k.replace(SUFFIX, '') === key).flatMap(([, v]) => placeholders(v)))].sort();
-      expect(of('pt'), `${key} pt`).toEqual(of('pl'));
+      expect(of('pt-PT'), `${key} pt`).toEqual(of('pl'));
       expect(of('be'), `${key} be`).toEqual(of('pl'));
     }
   });
@@ -70,7 +71,8 @@ describe('locales', () => {
     const i18n = createI18n({ defaultLocale: 'pl' });
     const pl = i18n.t('pl');
     const be = i18n.t('be');
-    const pt = i18n.t('pt');
+    const pt = i18n.t('pt-PT');
+    const br = i18n.t('pt-BR');
     expect(pl('points', { count: 1 })).toBe('1 punkt');
     expect(pl('points', { count: 3 })).toBe('3 punkty');
     expect(pl('points', { count: 12 })).toBe('12 punktów');
@@ -82,6 +84,10 @@ describe('locales', () => {
     expect(pt('points', { count: 0 })).toBe('0 pontos');
     expect(pt('points', { count: 2 })).toBe('2 pontos');
     expect(pt('points', { count: 1_000_000 })).toBe('1\u00a0000\u00a0000 pontos');
+    expect(br('points', { count: 0 })).toBe('0 pontos');
+    expect(br('points', { count: 1 })).toBe('1 ponto');
+    expect(br('points', { count: 1_000_000 })).toBe('1.000.000 pontos');
+    expect(br('points', { count: 12345 })).toBe('12.345 pontos');
     expect(pt('bot:balance.available', { count: 1_000_000 })).toBe(pt('bot:balance.available', { count: 5 }).replace('5', '1\u00a0000\u00a0000'));
     expect(formatNumber('pl', 1234567)).toBe('1\u00a0234\u00a0567');
   });

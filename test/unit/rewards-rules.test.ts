@@ -96,8 +96,11 @@ describe('reward rules', () => {
 
   it('formats money the way each language writes it', () => {
     expect(money('pl', 50, 'PLN').replace(/\s/g, ' ')).toBe('50 zł');
-    expect(money('pt', 50, 'EUR').replace(/\s/g, ' ')).toBe('50 €');
-    expect(money('pt', 50, 'BRL').replace(/\s/g, ' ')).toBe('R$ 50');
+    expect(money('pt-PT', 50, 'EUR').replace(/\s/g, ' ')).toBe('50 €');
+    expect(money('pt-BR', 50, 'BRL').replace(/\s/g, ' ')).toBe('R$ 50');
+    expect(money('pt-BR', 1234.5, 'BRL').replace(/\s/g, ' ')).toBe('R$ 1.234,50');
+    expect(money('pl', 1234.5, 'PLN').replace(/\s/g, ' ')).toBe('1234,50 zł');
+    expect(money('be', 1234.5, 'BYN').replace(/\s/g, ' ')).toBe('1234,50 Br');
   });
 });
 

@@ -135,7 +135,7 @@ describe('telegram bot (long polling)', () => {
 
   it('shows /broadcast in managers’ own chats only, in their language, and takes it back when they stop being managers', async () => {
     let managers = [
-      { chatId: '7001', locale: 'pt' as const },
+      { chatId: '7001', locale: 'pt-PT' as const },
       { chatId: '7002', locale: 'be' as const },
     ];
     await startBot(async () => undefined, { managerChats: async () => managers, commandsRefreshMs: 100 });

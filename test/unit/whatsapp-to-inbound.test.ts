@@ -29,14 +29,14 @@ describe('whatsapp message → Inbound', () => {
     expect(i).toMatchObject({
       kind: 'text',
       text: 'Olá',
-      from: { channel: 'whatsapp', externalId: PT, chatId: `${PT}@c.us`, verifiedPhone: `+${PT}`, localeHint: 'pt', displayName: 'Ana Sousa' },
+      from: { channel: 'whatsapp', externalId: PT, chatId: `${PT}@c.us`, verifiedPhone: `+${PT}`, localeHint: 'pt-PT', displayName: 'Ana Sousa' },
     });
     expect(i.messageId).toMatch(/^false_351912345678@c\.us_/);
   });
 
   it.each([
     ['48601234567', 'pl'],
-    ['5511987654321', 'pt'],
+    ['5511987654321', 'pt-BR'],
     ['375291234567', 'be'],
     ['4915112345678', undefined],
   ])('hints the language of +%s as %s', async (digits, locale) => {
@@ -49,7 +49,7 @@ describe('whatsapp message → Inbound', () => {
       waMessage({ from: '123456789012345@lid', body: 'oi' }),
       deps({ identifyLid: async () => ({ externalId: PT, phoneDigits: PT }) }),
     );
-    expect(resolved.from).toMatchObject({ externalId: PT, verifiedPhone: `+${PT}`, localeHint: 'pt', chatId: '123456789012345@lid' });
+    expect(resolved.from).toMatchObject({ externalId: PT, verifiedPhone: `+${PT}`, localeHint: 'pt-PT', chatId: '123456789012345@lid' });
     const unresolved = await inbound(waMessage({ from: '123456789012345@lid', body: 'oi' }));
     expect(unresolved.from.externalId).toBe('123456789012345@lid');
     expect(unresolved.from.verifiedPhone).toBeUndefined();

@@ -37,6 +37,12 @@ export function createCommandMenus(deps: {
   async function setCommands(): Promise<void> {
     try {
       for (const locale of LOCALES) {
+        // Telegram's language_code is the bare language: the Portuguese list is the program's variant.
+        if (locale === 'pt-PT' || locale === 'pt-BR') {
+          if (locale !== (deps.defaultLocale === 'pt-BR' ? 'pt-BR' : 'pt-PT')) continue;
+          await api.setMyCommands(commandsFor(deps.i18n, locale), { language_code: 'pt' });
+          continue;
+        }
         await api.setMyCommands(commandsFor(deps.i18n, locale), { language_code: locale });
       }
       // Everyone else (a language Punkto does not speak) sees the program's default language.

@@ -8,6 +8,7 @@
  */
 import type { CallbackQuery, Message, PhotoSize, Update, User } from 'grammy/types';
 import type { ChannelIdentity, Inbound, InboundBody, MediaRef } from '../../dialog/types.js';
+import { cleanBody, cleanChatText } from '../clean-text.js';
 
 /** The Bot API refuses to hand bots files above 20 MB (getFile), so such a photo cannot be read. */
 export const TELEGRAM_DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
@@ -36,7 +37,7 @@ export function parseCommand(text: string): { command: string; payload?: string 
 }
 
 function identity(user: User, chatId: number): ChannelIdentity {
-  const displayName = [user.first_name, user.last_name].filter(Boolean).join(' ').trim();
+  const displayName = cleanChatText([user.first_name, user.last_name].filter((x) => typeof x === 'string').join(' ')).trim();
   return {
     channel: 'telegram',
     externalId: String(user.id),
@@ -115,19 +116,42 @@ function messageBody(message: Message, options: ToInboundOptions): InboundBody {
   return { kind: 'unsupported', what: 'other' };
 }
 
-/** Service messages (joins, pins, chat photo changes…) are not something a participant "said". */
+/**
+ * What a person can send in a private chat. A message carrying none of these is a service message
+ * (joins, pins, chat_background_set, refunded_payment, gifts, forum topics…, including kinds added
+ * to the Bot API after this was written): nothing a participant "said", so it is ignored silently.
+ */
+const CONTENT_KEYS = ['text', 'caption', 'photo', 'document', 'contact', 'location', 'venue', 'voice', 'video_note', 'audio', 'sticker', 'video', 'animation', 'dice', 'poll', 'story', 'paid_media', 'game', 'checklist'];
+
 function isServiceMessage(message: Message): boolean {
   const m = message as unknown as Record<string, unknown>;
-  return ['new_chat_members', 'left_chat_member', 'new_chat_title', 'new_chat_photo', 'delete_chat_photo', 'pinned_message', 'group_chat_created', 'migrate_to_chat_id', 'message_auto_delete_timer_changed', 'web_app_data', 'successful_payment', 'users_shared', 'chat_shared', 'write_access_allowed'].some((k) => m[k] !== undefined);
+  return !CONTENT_KEYS.some((k) => m[k] !== undefined && m[k] !== null);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isUser = (v: unknown): v is User => isObject(v) && typeof v.id === 'number' && typeof v.first_name === 'string';
+
+/**
+ * A well-formed update with a valid secret can still be wrong (a message without `chat`, `text:
+ * null`): such an update is dropped, not answered 500 (Telegram would deliver it again and again).
+ */
+function isUsableMessage(message: unknown): message is Message {
+  if (!isObject(message) || !isObject(message.chat) || typeof message.chat.id !== 'number' || typeof message.chat.type !== 'string') return false;
+  if (typeof message.message_id !== 'number' || typeof message.date !== 'number' || !isUser(message.from)) return false;
+  for (const key of ['text', 'caption'] as const) if (message[key] !== undefined && typeof message[key] !== 'string') return false;
+  for (const key of ['photo'] as const) if (message[key] !== undefined && !Array.isArray(message[key])) return false;
+  return true;
 }
 
 function fromMessage(message: Message, options: ToInboundOptions): Inbound | undefined {
-  if (message.chat.type !== 'private' || !message.from || message.from.is_bot) return undefined;
+  if (!isUsableMessage(message)) return undefined;
+  if (message.chat.type !== 'private' || message.from!.is_bot) return undefined;
   if (isServiceMessage(message)) return undefined;
+  const body = messageBody(message, options);
   return {
-    ...messageBody(message, options),
+    ...cleanBody(body),
     messageId: `${message.chat.id}:${message.message_id}`,
-    from: identity(message.from, message.chat.id),
+    from: identity(message.from!, message.chat.id),
     receivedAt: new Date(message.date * 1000),
   };
 }
@@ -135,7 +159,9 @@ function fromMessage(message: Message, options: ToInboundOptions): Inbound | und
 function fromCallback(query: CallbackQuery, options: ToInboundOptions): Inbound | undefined {
   const message = query.message;
   // Buttons of inline-mode messages or group messages are outside Punkto's private conversations.
-  if (!message || message.chat.type !== 'private' || query.data === undefined) return undefined;
+  if (!isObject(query) || typeof query.id !== 'string' || !isUser(query.from) || typeof query.data !== 'string') return undefined;
+  // The message under a button is the bot's own (or an inaccessible one): only its chat matters.
+  if (!isObject(message) || !isObject(message.chat) || typeof message.chat.id !== 'number' || message.chat.type !== 'private') return undefined;
   return {
     kind: 'choice',
     value: query.data,
@@ -147,6 +173,7 @@ function fromCallback(query: CallbackQuery, options: ToInboundOptions): Inbound 
 
 /** The update as an `Inbound`, or `undefined` when it is none of Punkto's business. */
 export function telegramToInbound(update: Update, options: ToInboundOptions): Inbound | undefined {
+  if (!isObject(update)) return undefined;
   if (update.message) return fromMessage(update.message, options);
   if (update.callback_query) return fromCallback(update.callback_query, options);
   // Edits, channel posts, membership changes, inline queries: nothing a flow answers.

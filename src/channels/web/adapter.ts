@@ -1,12 +1,13 @@
 /**
  * The web chat as a channel: `send` stores the message in Postgres (web_messages) and the page
  * fetches it from /chat/api/messages, so the sender may run in another process than the web server.
- * Photos uploaded from the page are kept in web_uploads until the flows have read them.
+ * Photos uploaded from the page are handed to the flows in memory and never stored here.
  */
 import { createHash } from 'node:crypto';
 import type { Db, Sql } from '../../db/sql.js';
 import * as webChat from '../../db/web/web-chat-repo.js';
 import type { ChannelAdapter } from '../channel.js';
+import { cleanChatText } from '../clean-text.js';
 import type { ChannelAddress, ChannelIdentity, Inbound, MediaRef, Outbound, SendResult } from '../../dialog/types.js';
 
 /** A web chat message as the page sees it. */
@@ -20,6 +21,10 @@ export interface WebMessage {
    * from that path with the session header: only this chat may read it.
    */
   image?: { url?: string; media?: string };
+  /** `me`: what the participant sent (shown on the right after a reload); absent: the bot's. */
+  from?: 'me';
+  /** The page's own id of a message the participant sent, so the page that sent it does not show it twice. */
+  clientId?: string;
   at: string;
 }
 
@@ -55,6 +60,7 @@ export async function webMessagesAfter(db: Db, chatId: string, after: number, li
     return {
       id: r.id,
       text: m.text,
+      ...(m.from === 'me' ? { from: 'me' as const, ...(r.clientId ? { clientId: r.clientId } : {}) } : {}),
       ...(m.choices ? { choices: m.choices } : {}),
       ...(m.requestPhone ? { requestPhone: m.requestPhone } : {}),
       ...(m.image?.url ? { image: { url: m.image.url } } : m.image?.mediaKey ? { image: { media: webMediaPath(r.id) } } : {}),
@@ -63,44 +69,29 @@ export async function webMessagesAfter(db: Db, chatId: string, after: number, li
   });
 }
 
-export async function storeWebUpload(db: Db, chatId: string, mimeType: string, bytes: Buffer): Promise<string> {
-  return webChat.insertUpload(db, chatId, mimeType, bytes);
-}
-
-export async function loadWebUpload(db: Db, id: string): Promise<Buffer | undefined> {
-  return webChat.uploadBytes(db, id);
-}
-
 export type WebInput =
   | { kind: 'text'; text: string }
   | { kind: 'choice'; value: string }
-  | { kind: 'photo'; uploadId: string; mimeType: string; size: number; caption?: string };
+  /** The bytes stay in memory: the engine reads them before the message's transaction, and a flow that keeps the photo stores it in the media store. */
+  | { kind: 'photo'; ref: string; bytes: Buffer; mimeType: string; caption?: string };
 
 /** Page input → Inbound. A text starting with '/' is a command, as on Telegram. */
 export function webToInbound(
-  sql: Sql,
+  _sql: Sql,
   input: WebInput,
-  from: { chatId: string; localeHint?: string },
+  from: { chatId: string; localeHint?: string; network?: string },
   messageId: string,
   receivedAt = new Date(),
 ): Inbound {
   const identity: ChannelIdentity = { channel: 'web', externalId: from.chatId, chatId: from.chatId, localeHint: from.localeHint };
-  const base = { messageId, from: identity, receivedAt };
+  const base = { messageId, from: identity, receivedAt, ...(from.network ? { network: from.network } : {}) };
   if (input.kind === 'choice') return { ...base, kind: 'choice', value: input.value };
   if (input.kind === 'photo') {
-    const media: MediaRef = {
-      ref: input.uploadId,
-      mimeType: input.mimeType,
-      size: input.size,
-      load: async () => {
-        const bytes = await loadWebUpload(sql, input.uploadId);
-        if (!bytes) throw new Error(`web upload ${input.uploadId} is gone`);
-        return bytes;
-      },
-    };
-    return { ...base, kind: 'photo', media, ...(input.caption ? { caption: input.caption } : {}) };
+    const media: MediaRef = { ref: input.ref, mimeType: input.mimeType, size: input.bytes.length, load: async () => input.bytes };
+    const caption = input.caption ? cleanChatText(input.caption) : '';
+    return { ...base, kind: 'photo', media, ...(caption ? { caption } : {}) };
   }
-  const text = input.text.trim();
+  const text = cleanChatText(input.text).trim();
   const command = /^\/([A-Za-z_]+)(?:@\w+)?(?:\s+(.+))?$/s.exec(text);
   if (command) {
     return { ...base, kind: 'command', command: command[1]!.toLowerCase(), ...(command[2] ? { payload: command[2].trim() } : {}) };

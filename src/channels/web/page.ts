@@ -71,6 +71,8 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   let token = localStorage.getItem('punkto.chat.token');
   const returning = Boolean(token);
   let after = 0;
+  const sent = new Set();
+  let lost = false;
   const uid = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + '-' + Math.random().toString(16).slice(2));
 
   function bubble(cls, text) {
@@ -81,7 +83,11 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     log.scrollTop = log.scrollHeight;
     return div;
   }
+  // Only the latest choices are live: older buttons are switched off once the conversation moves on.
+  function retireChoices() { log.querySelectorAll('.choices button').forEach((x) => (x.disabled = true)); }
   function render(m) {
+    if (m.from === 'me') { if (!sent.has(m.clientId)) { retireChoices(); bubble('me', m.text); } return; }
+    if (m.choices && m.choices.length) retireChoices();
     const div = bubble('bot', '');
     if (m.image && m.image.url) { const img = document.createElement('img'); img.src = m.image.url; img.alt = ''; div.appendChild(img); }
     else if (m.image && m.image.media) {
@@ -99,7 +105,7 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
       for (const row of m.choices) for (const c of row) {
         const b = document.createElement('button');
         b.type = 'button'; b.textContent = c.label;
-        b.onclick = () => { box.querySelectorAll('button').forEach((x) => (x.disabled = true)); bubble('me', c.label); send({ choice: c.value }); };
+        b.onclick = () => { retireChoices(); bubble('me', c.label); send({ choice: c.value, label: c.label }); };
         box.appendChild(b);
       }
       div.appendChild(box);
@@ -111,7 +117,15 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   async function api(path, options = {}) {
     const headers = Object.assign({ 'x-chat-token': token || '' }, options.headers || {});
     const res = await fetch('/chat/api/' + path, Object.assign({}, options, { headers }));
-    if (!res.ok) { const e = new Error(String(res.status)); e.status = res.status; e.retryAfter = Number(res.headers.get('retry-after')) || 0; throw e; }
+    // A session the server no longer knows: start a new one (the next call creates it).
+    if (res.status === 401 && token) { token = null; lost = true; localStorage.removeItem('punkto.chat.token'); }
+    if (!res.ok) {
+      const problem = await res.json().catch(() => null);
+      const e = new Error(String(res.status));
+      e.status = res.status; e.retryAfter = Number(res.headers.get('retry-after')) || 0;
+      e.text = problem && problem.details && problem.details.text;
+      throw e;
+    }
     return res.status === 204 ? null : res.json();
   }
   // While the service is briefly away (503 with Retry-After, or no answer at all) a message is
@@ -129,13 +143,18 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
   function session() {
     if (token) return Promise.resolve();
     starting = starting || api('session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lang: LANG }) })
-      .then((r) => { token = r.token; localStorage.setItem('punkto.chat.token', token); })
+      .then((r) => {
+        token = r.token; localStorage.setItem('punkto.chat.token', token); after = 0;
+        if (lost) { lost = false; setTimeout(() => send({ text: '/start' }), 0); }
+      })
       .finally(() => { starting = null; });
     return starting;
   }
   async function send(body) {
     try {
-      const message = JSON.stringify(Object.assign({ id: uid(), lang: navigator.language || LANG }, body));
+      const id = uid();
+      sent.add(id);
+      const message = JSON.stringify(Object.assign({ id, lang: navigator.language || LANG }, body));
       await retrying(() => session().then(() => api('messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: message })));
       status.textContent = '';
     } catch (e) { status.textContent = UI.offline; }
@@ -160,6 +179,7 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     const text = input.value.trim();
     if (!text) return;
     input.value = '';
+    retireChoices();
     bubble('me', text);
     send({ text });
   });
@@ -171,10 +191,11 @@ export function renderChatPage(locale: Locale, t: Translate, programName: string
     const div = bubble('me', UI.uploading);
     try {
       const id = uid();
+      sent.add(id);
       await retrying(() => session().then(() => api('photo?id=' + encodeURIComponent(id), { method: 'POST', headers: { 'content-type': f.type || 'image/jpeg' }, body: f })));
       div.textContent = '📷 ' + f.name;
       status.textContent = '';
-    } catch (e) { status.textContent = UI.offline; }
+    } catch (e) { div.remove(); status.textContent = e.text || UI.offline; }
   });
   (async () => {
     try {

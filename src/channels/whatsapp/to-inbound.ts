@@ -10,6 +10,7 @@ import { digitsOfJid, e164, jidKind, phoneFromVCard } from './identity.js';
 import type { LidIdentity } from './lids.js';
 import { matchMenuReply, type MenuOption } from '../numbered-menu.js';
 import type { WaMessage } from './wa-client.js';
+import { cleanBody, cleanChatText } from '../clean-text.js';
 
 export type IgnoreReason = 'own' | 'group' | 'status' | 'broadcast' | 'system' | 'no_sender';
 
@@ -79,14 +80,14 @@ export async function whatsappToInbound(msg: WaMessage, deps: ToInboundDeps): Pr
   }
 
   const phone = phoneDigits ? e164(phoneDigits) : undefined;
-  const displayName = msg._data?.notifyName?.trim() || undefined;
+  const displayName = (typeof msg._data?.notifyName === 'string' && cleanChatText(msg._data.notifyName).trim()) || undefined;
   const localeHint = localeFromPhone(phone);
 
   const body = await bodyOf(msg, { externalId, phone, deps });
   return {
     kind: 'inbound',
     inbound: {
-      ...body,
+      ...cleanBody(body),
       messageId: msg.id._serialized,
       receivedAt: new Date(msg.timestamp > 0 ? msg.timestamp * 1000 : Date.now()),
       from: {

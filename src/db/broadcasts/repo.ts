@@ -120,7 +120,13 @@ export async function liveIds(db: Db): Promise<string[]> {
 // ---- fan-out -------------------------------------------------------------------------------
 
 /** The recipient's language, by the one locale rule (replies use the same). */
-const LOCALE_SQL = localeSql({ chosen: 'p.locale', hint: 'i.locale_hint', phone: 'coalesce(p.phone, i.verified_phone)', fallback: 'prog.default_locale' });
+const LOCALE_SQL = localeSql({
+  chosen: 'p.locale',
+  hint: 'i.locale_hint',
+  phone: 'coalesce(p.phone, i.verified_phone)',
+  market: 'prog.market',
+  fallback: 'prog.default_locale',
+});
 
 /** The WHERE clause and parameters for an audience; `$1` is the program id, parameters continue from `$2`. */
 function audienceWhere(a: Audience, params: unknown[]): string {
@@ -133,7 +139,10 @@ function audienceWhere(a: Audience, params: unknown[]): string {
   // stores / regions: see wordMatcher (matched in code, the way campaigns match them).
   if (a.registeredSince) where.push(`p.registered_at >= ${add(a.registeredSince)}::timestamptz`);
   if (a.participantIds?.length) where.push(`p.id = any(${add(a.participantIds)}::uuid[])`);
-  if (a.locales?.length) where.push(`${LOCALE_SQL} = any(${add(a.locales)}::text[])`);
+  if (a.locales?.length) {
+    const locales = a.locales.flatMap((l) => (l === 'pt' ? ['pt-PT', 'pt-BR'] : [l]));
+    where.push(`${LOCALE_SQL} = any(${add(locales)}::text[])`);
+  }
   if (a.campaignId) {
     const c = add(a.campaignId);
     where.push(`(p.id in (select participant_id from campaign_tallies where campaign_id = ${c}::uuid)

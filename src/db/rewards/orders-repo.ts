@@ -3,6 +3,7 @@
  * <expected>`), so a retried or concurrent fulfil/cancel changes an order at most once.
  */
 import type { Db } from '../sql.js';
+import { pageCursor, parsePageCursor } from '../page-cursor.js';
 import type { DeliveryDetails, Order, OrderStatus, RewardType } from '../../domain/rewards/types.js';
 import type { OrderFilter } from '../../domain/rewards/schema.js';
 
@@ -100,16 +101,22 @@ function matching(db: Db, programId: string, f: Omit<OrderFilter, 'limit' | 'off
     and (${f.to ?? null}::timestamptz is null or o.created_at < ${f.to ?? null})`;
 }
 
-export async function list(db: Db, programId: string, f: OrderFilter): Promise<{ items: OrderRow[]; total: number }> {
+/**
+ * Newest first; `f.after` (the nextCursor of the page before) continues by keyset instead of an
+ * offset, which reads and drops every row before it (index (program_id[, status], created_at desc, id desc)).
+ */
+export async function list(db: Db, programId: string, f: OrderFilter): Promise<{ items: OrderRow[]; total: number; nextCursor: string | null }> {
   const where = matching(db, programId, f);
+  const after = f.after ? parsePageCursor(f.after) : undefined;
   const items = await db<OrderRow[]>`
     select o.*, r.names as reward_names, p.name as participant_name, p.phone as participant_phone
       from reward_orders o join rewards r on r.id = o.reward_id join participants p on p.id = o.participant_id
-     where ${where}
-     order by o.created_at desc, o.id
-     limit ${f.limit} offset ${f.offset}`;
+     where ${where} ${after ? db`and (o.created_at, o.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : db``}
+     order by o.created_at desc, o.id desc
+     limit ${f.limit} offset ${after ? 0 : f.offset}`;
   const [count] = await db<{ n: number }[]>`select count(*)::int as n from reward_orders o where ${where}`;
-  return { items, total: count!.n };
+  const last = items.length === f.limit ? items.at(-1) : undefined;
+  return { items, total: count!.n, nextCursor: last ? pageCursor(last) : null };
 }
 
 /** Every order matching the filter, oldest first, read through a cursor in pages of 500. */

@@ -2,7 +2,7 @@
  * Broadcasts: what a broadcast is, who it is for, and the pure rules of delivering it (which text a
  * recipient reads, how long to wait before retrying). No I/O here.
  */
-import type { Locale } from '../../shared/locale.js';
+import type { Locale, LocaleTag } from '../../shared/locale.js';
 import type { ParticipantRole } from '../participants/index.js';
 import type { ChannelId, Choice, Outbound } from '../../shared/messages.js';
 
@@ -11,7 +11,7 @@ export type BroadcastStatus = 'scheduled' | 'fanning_out' | 'sending' | 'paused'
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'unreachable' | 'opted_out' | 'cancelled';
 
 /** Texts per language written by a manager; a missing language falls back to the program's default. */
-export type LocalizedText = Partial<Record<Locale, string>>;
+export type LocalizedText = Partial<Record<LocaleTag, string>>;
 
 /** A text of locales/<lng>/broadcasts.json with its values: what automatic broadcasts send. */
 export interface TemplateMessage {
@@ -32,7 +32,8 @@ export interface Audience {
   roles?: ParticipantRole[];
   /** Participants who earned points in this campaign. */
   campaignId?: string;
-  locales?: Locale[];
+  /** `pt` means both Portuguese variants. */
+  locales?: LocaleTag[];
   /** Only participants reachable on one of these channels (sent there). */
   channels?: ChannelId[];
   stores?: string[];
@@ -76,10 +77,17 @@ export interface BroadcastCounts {
   cancelled: number;
 }
 
-/** The text for a recipient's language: theirs, else the program's default, else any given one. */
+/**
+ * The text for a recipient's language: theirs (for Portuguese: the variant, else `pt`, else the
+ * other variant), else the program's default, else any given one.
+ */
 export function pickText(texts: LocalizedText, locale: Locale, programDefault: Locale): string | undefined {
-  const own = texts[locale]?.trim();
-  if (own) return own;
+  const lookup: readonly LocaleTag[] =
+    locale === 'pt-PT' ? ['pt-PT', 'pt', 'pt-BR'] : locale === 'pt-BR' ? ['pt-BR', 'pt', 'pt-PT'] : [locale];
+  for (const l of lookup) {
+    const own = texts[l]?.trim();
+    if (own) return own;
+  }
   const fallback = texts[programDefault]?.trim();
   if (fallback) return fallback;
   return Object.values(texts).find((t) => t?.trim())?.trim();
@@ -132,12 +140,15 @@ export const isLive = (s: BroadcastStatus): boolean => s === 'scheduled' || s ==
  */
 export const MUTE_WORDS: Record<Locale, string[]> = {
   pl: ['stop'],
-  pt: ['parar', 'stop'],
+  'pt-PT': ['parar', 'stop'],
+  'pt-BR': ['parar', 'stop'],
   be: ['стоп', 'stop'],
 };
 export const UNMUTE_WORDS: Record<Locale, string[]> = {
   pl: ['start'],
-  pt: ['voltar', 'start'],
+  // Not VOLTAR: people type "voltar" to go back. "Novidades" alone is asking for the news.
+  'pt-PT': ['novidades', 'start'],
+  'pt-BR': ['novidades', 'start'],
   be: ['старт', 'start'],
 };
 

@@ -2,7 +2,7 @@
  * Campaigns and their earning rules, as plain data and pure decisions. Everything that depends on
  * "now" takes it as an argument; the services pass the injected clock's time.
  */
-import type { Locale } from '../../shared/locale.js';
+import { pickLocalized, type Locale, type LocaleTag } from '../../shared/locale.js';
 
 export type CampaignStatus = 'draft' | 'active' | 'ended';
 export const CAMPAIGN_STATUSES = ['draft', 'active', 'ended'] as const;
@@ -12,7 +12,7 @@ export const PARTICIPANT_ROLES = ['consumer', 'retail_staff', 'sales_rep', 'inst
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 export const STAFF_ROLES: readonly ParticipantRole[] = ['retail_staff', 'sales_rep', 'installer'];
 
-export type Localized = Partial<Record<Locale, string>>;
+export type Localized = Partial<Record<LocaleTag, string>>;
 
 export interface Multiplier {
   startsAt: Date;
@@ -107,7 +107,7 @@ export const pointsWithMultiplier = (base: number, multipliers: readonly Multipl
   Math.round(base * multiplierAt(multipliers, now));
 
 export function campaignName(c: Pick<Campaign, 'name' | 'names'>, locale: Locale): string {
-  return c.names[locale] ?? c.name;
+  return pickLocalized(c.names, locale) || c.name;
 }
 
 /**
@@ -115,8 +115,14 @@ export function campaignName(c: Pick<Campaign, 'name' | 'names'>, locale: Locale
  * history reads in the reader's language whenever it is read (`{ name: { pl, pt, be } }`).
  */
 export function allNames(c: { name: string; names: Localized }): Record<Locale, string> {
-  const fallback = c.names.pl ?? c.names.pt ?? c.names.be ?? c.name;
-  return { pl: c.names.pl ?? fallback, pt: c.names.pt ?? fallback, be: c.names.be ?? fallback };
+  const fallback = c.names.pl ?? c.names['pt-PT'] ?? c.names['pt-BR'] ?? c.names.pt ?? c.names.be ?? c.name;
+  const pt = (own: string | undefined, other: string | undefined) => own ?? c.names.pt ?? other ?? fallback;
+  return {
+    pl: c.names.pl ?? fallback,
+    'pt-PT': pt(c.names['pt-PT'], c.names['pt-BR']),
+    'pt-BR': pt(c.names['pt-BR'], c.names['pt-PT']),
+    be: c.names.be ?? fallback,
+  };
 }
 
 /** The calendar day in the program's time zone: daily caps reset at local midnight. */

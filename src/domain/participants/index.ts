@@ -2,7 +2,7 @@
  * Participants: who they are in a program, and the pure rules about them (roles, registration
  * progress, phone numbers). No I/O here.
  */
-import type { Locale } from '../../shared/locale.js';
+import type { Locale, LocaleTag } from '../../shared/locale.js';
 
 export type ParticipantRole = 'consumer' | 'retail_staff' | 'sales_rep' | 'installer' | 'moderator' | 'manager';
 export const PARTICIPANT_ROLES: readonly ParticipantRole[] = [
@@ -61,9 +61,9 @@ export interface ChannelIdentityRow {
 /** One question of a program's optional profile (programs.settings.profileQuestions). */
 export interface ProfileQuestion {
   id: string;
-  text: Partial<Record<Locale, string>>;
+  text: Partial<Record<LocaleTag, string>>;
   /** Offered as buttons; free text when absent. */
-  options?: { value: string; label: Partial<Record<Locale, string>> }[];
+  options?: { value: string; label: Partial<Record<LocaleTag, string>> }[];
   optional?: boolean;
 }
 
@@ -92,28 +92,7 @@ export function nextRegistrationStep(p: Participant, program: ProgramInfo): { st
   return { step: 'done' };
 }
 
-/**
- * A typed phone number to E.164, or undefined if it cannot be one. Accepts spaces, dashes, dots,
- * brackets, a leading 00; a bare 9-digit number is taken as the program's home country.
- */
-export function normalizePhone(input: string, defaultLocale: Locale = 'pl'): string | undefined {
-  const trimmed = input.trim();
-  if (!/^[+\d][\d\s\-().]{5,24}$/.test(trimmed)) return undefined;
-  let digits = trimmed.replace(/\D/g, '');
-  if (trimmed.startsWith('+')) {
-    // already international
-  } else if (digits.startsWith('00')) {
-    digits = digits.slice(2);
-  } else if (digits.length === 9) {
-    const cc = { pl: '48', pt: '351', be: '375' }[defaultLocale];
-    // Belarusian numbers are written 8 0xx … locally; a 9-digit form is the national number.
-    digits = cc + digits;
-  } else if (defaultLocale === 'be' && digits.length === 11 && digits.startsWith('80')) {
-    digits = '375' + digits.slice(2);
-  }
-  if (digits.length < 8 || digits.length > 15) return undefined;
-  return `+${digits}`;
-}
+export { normalizePhone, formatPhone, phoneExample, regionOf } from './phone.js';
 
 export const isStaff = (role: ParticipantRole | null): boolean => role !== null && STAFF_ROLES.includes(role);
 

@@ -6,4 +6,4 @@ export { parseKsefQr, looksLikeKsef } from './pl-ksef.js';
 export { readQrText, bestReading } from './read-qr.js';
 export * from './rules.js';
 export * from './review.js';
-export { readReceiptText, extractTotal, extractDate, extractTaxId, ocrFoundSomething, type OcrFacts, type OcrMarket } from './ocr-text.js';
+export { readReceiptText, OCR_MARKET, extractTotal, extractDate, extractTaxId, ocrFoundSomething, type OcrFacts, type OcrMarket } from './ocr-text.js';

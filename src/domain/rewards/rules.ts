@@ -2,7 +2,7 @@
  * Pure rules of the catalogue: who sees a reward, what it costs, which cash-out amounts exist, and
  * the order lifecycle. No I/O; the service applies them on rows it read inside a transaction.
  */
-import { LOCALES, type Locale } from '../../shared/locale.js';
+import { pickLocalized, type Locale } from '../../shared/locale.js';
 import type { ParticipantRole } from '../participants/index.js';
 import type { CashOutRule, Localized, OrderStatus, Reward, RewardType } from './types.js';
 
@@ -17,7 +17,7 @@ export function isOffered(reward: Reward, role: ParticipantRole | null, now: Dat
 
 /** Text in the reader's language, else the first language that has one. */
 export function localized(text: Localized, locale: Locale): string {
-  return text[locale] ?? LOCALES.map((l) => text[l]).find((v) => v !== undefined && v !== '') ?? '';
+  return pickLocalized(text, locale);
 }
 
 /** Every amount a participant may ask for: min, min+step, … up to max. */

@@ -104,5 +104,7 @@ export const OrderFilterSchema = z.object({
   to: z.coerce.date().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
+  /** The nextCursor of the page before: continues from there (instead of offset). */
+  after: z.string().max(200).optional(),
 });
 export type OrderFilter = z.infer<typeof OrderFilterSchema>;

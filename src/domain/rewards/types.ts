@@ -2,7 +2,7 @@
  * Rewards vocabulary: what a participant can spend points on, and the orders that spending makes.
  * Points are integers; money for cash-outs is in whole units of the program's currency.
  */
-import type { Locale } from '../../shared/locale.js';
+import type { Locale, LocaleTag } from '../../shared/locale.js';
 import type { ParticipantRole } from '../participants/index.js';
 
 export type RewardType = 'physical' | 'e_voucher' | 'cash_out';
@@ -11,7 +11,7 @@ export const REWARD_TYPES: readonly RewardType[] = ['physical', 'e_voucher', 'ca
 /** active: in the catalogue; hidden: kept but not offered; archived: gone for good (orders stay). */
 export type RewardStatus = 'active' | 'hidden' | 'archived';
 
-export type Localized = Partial<Record<Locale, string>>;
+export type Localized = Partial<Record<LocaleTag, string>>;
 
 /** Cash-out / prepaid-card top-up: the participant picks an amount in `step`s between min and max. */
 export interface CashOutRule {

@@ -8,19 +8,22 @@ import { z } from 'zod';
 import type { Sql } from '../../db/sql.js';
 import { requireRole } from '../plugins/admin-auth.js';
 import { AppError } from '../../shared/errors.js';
+import { LOCALE_TAGS, type LocaleTag } from '../../shared/locale.js';
 import type { BroadcastsService, ControlResult } from '../../services/broadcasts/index.js';
 import { PARTICIPANT_ROLES } from '../../domain/participants/index.js';
 import { CHANNEL_IDS } from '../../dialog/types.js';
 
 const Text = z.string().trim().min(1).max(3500);
-const Localized = z.object({ pl: Text.optional(), pt: Text.optional(), be: Text.optional() });
-const Label = z.object({ pl: z.string().trim().min(1).max(60).optional(), pt: z.string().trim().min(1).max(60).optional(), be: z.string().trim().min(1).max(60).optional() });
+// Per language; `pt` is a text for both Portuguese variants (a variant's own text wins over it).
+const perLocale = <T extends z.ZodType>(v: T) => z.object(Object.fromEntries(LOCALE_TAGS.map((l) => [l, v.optional()])) as Record<LocaleTag, z.ZodOptional<T>>);
+const Localized = perLocale(Text);
+const Label = perLocale(z.string().trim().min(1).max(60));
 
 export const AudienceSchema = z
   .object({
     roles: z.array(z.enum(PARTICIPANT_ROLES as [string, ...string[]])).max(10).optional(),
     campaignId: z.uuid().optional(),
-    locales: z.array(z.enum(['pl', 'pt', 'be'])).max(3).optional(),
+    locales: z.array(z.enum(LOCALE_TAGS)).max(5).optional().describe('`pt` means both pt-PT and pt-BR'),
     channels: z.array(z.enum(CHANNEL_IDS as [string, ...string[]])).max(3).optional(),
     stores: z
       .array(z.string().trim().min(1).max(200))

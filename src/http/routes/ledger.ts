@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Sql } from '../../db/sql.js';
 import type { Ledger } from '../../services/ledger/index.js';
+import type { Reconciliation } from '../../services/ledger/reconcile.js';
 import type { RouteModule } from '../server.js';
 import { requireRole } from '../plugins/admin-auth.js';
 
@@ -15,8 +17,12 @@ const Problem = z.object({
   actual: z.number().nullish(),
 });
 
-/** Ledger admin routes under /api/v1: reconciliation for now. */
-export function ledgerRoutes(ledger: Ledger): RouteModule {
+/**
+ * Ledger admin routes under /api/v1: reconciliation for now. `scope=changes` checks only what
+ * changed since the last verified point and `scope=full` everything range by range (both need
+ * `reconcile`); without a scope, ledger_check() as before.
+ */
+export function ledgerRoutes(ledger: Ledger, reconcile?: { sql: Sql; reconciliation: Reconciliation }): RouteModule {
   return (app: FastifyInstance) => {
     app.withTypeProvider<ZodTypeProvider>().get(
       '/ledger/check',
@@ -24,10 +30,15 @@ export function ledgerRoutes(ledger: Ledger): RouteModule {
         preHandler: requireRole('viewer'),
         schema: {
           summary: 'Reconcile the ledger: transfers balance, cached balances equal entries, holds and lots agree',
+          querystring: z.object({ scope: z.enum(['all', 'changes', 'full']).default('all') }),
           response: { 200: z.object({ ok: z.boolean(), problems: z.array(Problem) }) },
         },
       },
-      async () => ledger.check(),
+      async (request) => {
+        const scope = request.query.scope;
+        if (scope === 'all' || !reconcile) return ledger.check();
+        return scope === 'changes' ? reconcile.reconciliation.changes(reconcile.sql) : reconcile.reconciliation.full(reconcile.sql);
+      },
     );
   };
 }

@@ -11,6 +11,8 @@ import { PARTICIPANT_ROLES } from '../../domain/participants/index.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { requireRole } from '../plugins/admin-auth.js';
+import { phoneFor } from '../mask-phone.js';
+import type { AdminPrincipal } from '../../services/admin-tokens.js';
 import type { RouteModule } from '../server.js';
 
 export interface ParticipantRoutesDeps {
@@ -39,13 +41,13 @@ const ParticipantOut = z.object({
 });
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-const toOut = (p: Participant): z.infer<typeof ParticipantOut> => ({
+const toOut = (p: Participant, caller: AdminPrincipal | undefined): z.infer<typeof ParticipantOut> => ({
   id: p.id,
   status: p.status,
   role: p.role,
   locale: p.locale,
   name: p.name,
-  phone: p.phone,
+  phone: phoneFor(caller, p.phone),
   phoneVerified: p.phoneVerified,
   store: p.store,
   profile: p.profile,
@@ -79,16 +81,24 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
             role: z.enum(roles).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(50),
             offset: z.coerce.number().int().min(0).default(0),
+            /** nextCursor of the page before: the next page by keyset (fast at any depth; offset ignored). */
+            after: z.string().max(200).optional(),
           }),
           response: {
-            200: z.object({ items: z.array(ParticipantOut), total: z.number(), limit: z.number(), offset: z.number() }),
+            200: z.object({
+              items: z.array(ParticipantOut),
+              total: z.number(),
+              limit: z.number(),
+              offset: z.number(),
+              nextCursor: z.string().nullable(),
+            }),
           },
         },
       },
       async (request) => {
         const q = request.query;
-        const { items, total } = await deps.participants.list(deps.sql, { ...q, role: q.role as Participant['role'] & string });
-        return { items: items.map(toOut), total, limit: q.limit, offset: q.offset };
+        const { items, total, nextCursor } = await deps.participants.list(deps.sql, { ...q, role: q.role as Participant['role'] & string });
+        return { items: items.map((p) => toOut(p, request.admin)), total, limit: q.limit, offset: q.offset, nextCursor };
       },
     );
 
@@ -110,7 +120,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
           deps.ledger.history(deps.sql, p.programId, p.id, { limit: 20 }),
         ]);
         return {
-          ...toOut(p),
+          ...toOut(p, request.admin),
           balance,
           channels: identities.map((i) => ({
             channel: i.channel,
@@ -147,7 +157,7 @@ export function participantRoutes(deps: ParticipantRoutesDeps): RouteModule {
           { status: b.status, role: b.role as NonNullable<Participant['role']> | undefined, muted: b.muted },
           `admin:${request.admin!.name}`,
         );
-        return toOut(updated!);
+        return toOut(updated!, request.admin);
       },
     );
 

@@ -29,7 +29,7 @@ import type { ChannelAdapter, ChannelRegistry } from '../../channels/channel.js'
 import type { ChannelId, SendResult } from '../../dialog/types.js';
 import { OutboxJob, jobId, outboxQueueName } from '../contracts.js';
 import * as outbox from '../../db/outbox/repo.js';
-import { pruneInbox } from '../../db/participants/participants-repo.js';
+import { pruneInbox } from '../../db/participants/conversations-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import type { ChannelGate } from '../rate-gate.js';
 import { reportErrorsOf } from '../../shared/incidents.js';

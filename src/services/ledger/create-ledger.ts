@@ -5,7 +5,8 @@ import { batched } from '../../db/batched.js';
 import * as repo from '../../db/ledger/ledger-repo.js';
 import { creditCodeUse } from '../../db/ledger/code-use-credit.js';
 import { assertKey, requestHash } from '../../domain/ledger/rules.js';
-import type { EarnSource, HistoryEntry, LedgerProblem, LedgerProblemKind, ResolveResult, Transfer, TransferKind } from '../../domain/ledger/types.js';
+import type { EarnSource, HistoryEntry, ResolveResult, Transfer, TransferKind } from '../../domain/ledger/types.js';
+import { toCheckResult } from './reconcile.js';
 import { systemClock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { retrying } from '../../shared/retry.js';
@@ -204,19 +205,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     },
 
     async check(db) {
-      const rows = await repo.check(db ?? sql);
-      const problems = rows.map(
-        (r): LedgerProblem => ({
-          kind: r.kind as LedgerProblemKind,
-          accountId: r.accountId,
-          transferId: r.transferId,
-          programId: r.programId,
-          participantId: r.participantId,
-          expected: r.expected,
-          actual: r.actual,
-        }),
-      );
-      return { ok: problems.length === 0, problems };
+      return toCheckResult(await repo.check(db ?? sql));
     },
   };
   return ledger;

@@ -6,6 +6,7 @@
 import type { Db } from '../../db/sql.js';
 import * as repo from '../../db/participants/participants-repo.js';
 import * as outbox from '../../db/outbox/repo.js';
+import { deleteConversations } from '../../db/participants/conversations-repo.js';
 import * as webChat from '../../db/web/web-chat-repo.js';
 
 /** Runs inside the erasure's transaction. */
@@ -21,6 +22,6 @@ export async function eraseParticipant(tx: Db, id: string, at: Date, hooks: read
   const identityIds = await repo.deleteIdentitiesOf(tx, id);
   // Delivered messages may quote personal data; what is still waiting (the goodbye) is kept.
   await outbox.deleteSettledOf(tx, id);
-  await repo.deleteConversations(tx, identityIds);
+  await deleteConversations(tx, identityIds);
   for (const hook of hooks) await hook(tx, id);
 }

@@ -5,6 +5,7 @@
  * writes that must be all or nothing (erasure, a manager's change) open a transaction when handed
  * the pool.
  */
+import { pageCursor, parsePageCursor } from '../../db/page-cursor.js';
 import type { Db, Sql } from '../../db/sql.js';
 import type { Clock } from '../../shared/clock.js';
 import { systemClock } from '../../shared/clock.js';
@@ -43,6 +44,8 @@ export interface ListParticipantsQuery {
   role?: ParticipantRole;
   limit?: number;
   offset?: number;
+  /** The nextCursor of the page before: continues from there by keyset (offset ignored). */
+  after?: string;
 }
 
 /** What a participant may change about themselves in the chat (registration, profile questions). */
@@ -53,7 +56,7 @@ export interface ParticipantsService {
   findByIdentity(db: Db, identity: { channel: ChannelId; externalId: string; programId?: string }): Promise<Participant | undefined>;
   /** The active participant owning this verified phone (row locked for the transaction). */
   findByVerifiedPhone(db: Db, programId: string, phone: string): Promise<Participant | undefined>;
-  list(db: Db, query: ListParticipantsQuery): Promise<{ items: Participant[]; total: number }>;
+  list(db: Db, query: ListParticipantsQuery): Promise<{ items: Participant[]; total: number; nextCursor: string | null }>;
   identities(db: Db, participantId: string): Promise<ChannelIdentityRow[]>;
   /** Consents as given, oldest first (what /mydata shows). */
   consents(db: Db, participantId: string): Promise<Array<{ termsVersion: string; accepted: boolean; at: Date }>>;
@@ -126,14 +129,18 @@ export function createParticipants(deps: {
     },
     findByVerifiedPhone: (db, programId, phone) => repo.findByVerifiedPhone(db, programId, phone),
     async list(db, query) {
-      return repo.list(db, {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const page = await repo.list(db, {
         programId: query.programId ?? (await defaultProgramId(db)),
         search: query.search?.trim() || undefined,
         status: query.status,
         role: query.role,
-        limit: Math.min(Math.max(query.limit ?? 50, 1), 500),
+        limit,
         offset: Math.max(query.offset ?? 0, 0),
+        after: query.after ? parsePageCursor(query.after) : undefined,
       });
+      const last = page.items.length === limit ? page.items.at(-1) : undefined;
+      return { ...page, nextCursor: last ? pageCursor(last) : null };
     },
     identities: (db, participantId) => repo.identitiesOf(db, participantId),
     consents: (db, participantId) => repo.consents(db, participantId),

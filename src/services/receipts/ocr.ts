@@ -29,7 +29,7 @@ export interface ReceiptOcr {
  * on npm: `bel` shares most of the Cyrillic alphabet and reads ИТОГО, УНП and the digits; the
  * misreads it makes (ВУМ for BYN, 000 for ООО) are handled by the text extraction.
  */
-export const OCR_LANGUAGES: Record<Locale, string> = { pl: 'pol+eng', pt: 'por+eng', be: 'bel+eng' };
+export const OCR_LANGUAGES: Record<Locale, string> = { pl: 'pol+eng', 'pt-PT': 'por+eng', 'pt-BR': 'por+eng', be: 'bel+eng' };
 
 const PACKAGES = ['pol', 'por', 'bel', 'eng'] as const;
 

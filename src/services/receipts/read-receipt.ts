@@ -17,6 +17,7 @@ import {
   evaluateReceipt,
   rawQrIsDistinctive,
   readReceiptText,
+  OCR_MARKET,
   ocrFoundSomething,
   ReceiptRules,
   type OcrFacts,
@@ -53,7 +54,7 @@ async function readText(ctx: ReceiptsContext, receipt: ReceiptRow, bytes: Buffer
     const locale = participant ? await ctx.participants.locale(ctx.sql, participant) : 'pl';
     const started = Date.now();
     const text = await ctx.ocr.read(bytes, locale);
-    const facts = readReceiptText(text, locale);
+    const facts = readReceiptText(text, OCR_MARKET[locale]);
     ctx.logger?.info({ receiptId: receipt.id, ms: Date.now() - started, found: ocrFoundSomething(facts) }, 'receipt OCR done');
     return facts;
   } catch (error) {
@@ -82,7 +83,9 @@ async function processOnce(ctx: ReceiptsContext, receiptId: string, before: Rece
   const ocr = bytes && (!doc || doc.totalMinor === undefined || !doc.issuedOn) ? await readText(ctx, before, bytes) : null;
   const documentKey = doc
     ? doc.documentKey
-    : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
+    : ocr?.ksefNumber
+      ? `pl:ksef-number:${ocr.ksefNumber}`
+      : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
       ? `qr:${sha256Hex(reading.text)}`
       : null;
 

@@ -90,7 +90,7 @@ export interface RewardsService {
   /** The voucher code handed to an order (decrypted), for "my orders". */
   voucherCode(db: Db, orderId: string): Promise<string | undefined>;
 
-  listOrders(db: Db, filter: OrderFilter): Promise<{ items: OrderRow[]; total: number }>;
+  listOrders(db: Db, filter: OrderFilter): Promise<{ items: OrderRow[]; total: number; nextCursor: string | null }>;
   /** Manager: ship / deliver / approve a payout. `to` defaults to the next step of the order's type. */
   fulfil(db: Db, orderId: string, options: { to?: 'shipped' | 'delivered'; tracking?: string }, actor: string): Promise<ChangeResult>;
   /** Manager: cancel an order (or reject a payout) while its points are only held. */

@@ -107,7 +107,7 @@ export function createBroadcastsFlow(deps: { broadcasts: BroadcastsService }): F
       if (value === 'bc:cancel') return { replies: [ctx.t('broadcasts:compose.cancelled')], next: 'menu' };
       // Buttons of a finished or abandoned draft: nothing to do but the menu.
       if (!isManager(ctx) || !ctx.state?.step.startsWith('bc.') || Object.keys(draft.texts).length === 0) return { next: 'menu' };
-      const lang = /^bc:lang:(pl|pt|be)$/.exec(value)?.[1] as Locale | undefined;
+      const lang = /^bc:lang:(pl|pt-PT|pt-BR|be)$/.exec(value)?.[1] as Locale | undefined;
       if (lang) return askText(ctx, draft, lang);
       if (value === 'bc:next') return askAudience(ctx, draft);
       const audienceKey = /^bc:aud:(\w+)$/.exec(value)?.[1];

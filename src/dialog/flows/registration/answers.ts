@@ -6,6 +6,7 @@
 import { LOCALES, type Locale } from '../../../i18n/index.js';
 import { normalizePhone, SELF_SERVICE_ROLES, type ParticipantRole } from '../../../domain/participants/index.js';
 import type { ChatDraft } from '../chat-draft.js';
+import { phoneHeldByOther } from '../../../db/participants/phone-owner.js';
 import type { Need } from './questions.js';
 
 export type Applied = 'advanced' | 'invalid' | 'not_for_me';
@@ -77,6 +78,10 @@ export async function applyAnswer(chat: ChatDraft, need: Need, askedStep: string
           chat.reply(t('bot:reg.phone_invalid'));
           return 'invalid';
         }
+        if (await phoneHeldByOther(chat.ctx.db, chat.ctx.program.id, phone, chat.participant?.id)) {
+          chat.reply(t('bot:reg.phone_taken'));
+          return 'invalid';
+        }
         await attachPhone(chat, phone, false);
         return 'advanced';
       }
@@ -132,7 +137,7 @@ export async function applyAnswer(chat: ChatDraft, need: Need, askedStep: string
 
 function pickLanguageByText(chat: ChatDraft, text: string): Locale | undefined {
   const lower = text.toLowerCase().trim();
-  const byNumber = /^[123]$/.test(lower) ? LOCALES[Number(lower) - 1] : undefined;
+  const byNumber = new RegExp(`^[1-${LOCALES.length}]$`).test(lower) ? LOCALES[Number(lower) - 1] : undefined;
   if (byNumber) return byNumber;
   return LOCALES.find((l) => {
     const name = chat.ctx.translate(l)('common:language_name').toLowerCase();
