@@ -66,11 +66,14 @@ describe('stored receipt photos', () => {
 
 describe('a receipt sent before any receipt rules exist', () => {
   it('counts for the running campaign, resolves once its rules exist, and is paid inside it', async () => {
+    // The campaign with rules of the tests above is over by now: only the one without rules runs.
+    await w.db.sql`update campaigns set ends_at = '2026-09-02T00:00:00Z' where name = 'Receipts'`;
     const [c] = await w.db.sql<Array<{ id: string }>>`
       insert into campaigns (program_id, name, status, starts_at, ends_at)
       values (${w.programId}, 'Outono', 'active', '2026-09-01T00:00:00Z', '2026-10-01T00:00:00Z') returning id`;
     const p = await w.participant({ locale: 'pt-PT' });
-    const id = await w.submit(p, await receiptPhoto(PT_QR, { seed: 91 }), { process: false });
+    const doc = PT_QR.replace('G:FS 2026/88', 'G:FS 2026/95').replace('H:CSDF7T5H-88', 'H:CSDF7T5H-95');
+    const id = await w.submit(p, await receiptPhoto(doc, { seed: 91 }), { process: false });
     expect((await w.receipts.get(w.db.sql, id))!.campaignId).toBe(c!.id);
 
     // The manager writes the rules after the photo arrived; the worker reads it with them.
