@@ -97,7 +97,7 @@ describe('receipts API', () => {
     const reasons = await app.inject({ method: 'GET', url: '/api/v1/receipts/reject-reasons', headers: auth(moderatorToken) });
     expect(reasons.json().reasons).toContainEqual({
       code: 'duplicate',
-      labels: { pl: 'ten paragon został już zgłoszony', pt: 'este talão já foi enviado', be: 'гэты чэк ужо дасылалі' },
+      labels: { pl: 'ten paragon został już zgłoszony', 'pt-PT': 'este talão já foi enviado', 'pt-BR': 'este talão já foi enviado', be: 'гэты чэк ужо дасылалі' },
     });
     const p = await w.participant();
     const id = await w.submit(p, await receiptPhoto(PT_QR.replace('H:CSDF7T5H-88', 'H:CSDF7T5H-2088').replace('G:FS 2026/88', 'G:FS 2026/2088')));

@@ -185,7 +185,10 @@ describe('cash-out bounds', () => {
     const huge = await call('POST', '/api/v1/rewards', payout({ step: 1e15, min: 1e15, max: 1e15 }));
     expect(huge.statusCode).toBe(400);
     expect(JSON.stringify(huge.json())).toMatch(/cashOut\.(step|min|max)/);
-    expect(JSON.stringify(huge.json())).toContain('100000');
+    const tooMuch = await call('POST', '/api/v1/rewards', payout({ step: 1000, min: 1000, max: 200_000 }));
+    expect(tooMuch.statusCode).toBe(400);
+    expect(JSON.stringify(tooMuch.json())).toContain('cashOut.max');
+    expect(JSON.stringify(tooMuch.json())).toContain('100000');
     const fraction = await call('POST', '/api/v1/rewards', payout({ step: 2.5, min: 5, max: 50 }));
     expect(fraction.statusCode).toBe(400);
     expect(JSON.stringify(fraction.json())).toContain('cashOut.step');

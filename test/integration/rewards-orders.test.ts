@@ -157,7 +157,7 @@ describe('rewards orders', () => {
 
   it('fulfil posts the hold exactly once under retries; the participant is told once per status', async () => {
     const reward = await env.rewards.create(db.sql, physical({ stock: 5 }), 'admin:test');
-    const p = await participantWithPoints(db.sql, env.ledger, 1000, { locale: 'pt' });
+    const p = await participantWithPoints(db.sql, env.ledger, 1000, { locale: 'pt-PT' });
     const placed = await order(p, reward.id, 'ful-1');
     if (placed.status !== 'placed') throw new Error(placed.status);
     const id = placed.order.id;

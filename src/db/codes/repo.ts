@@ -37,6 +37,24 @@ export async function setBatchCount(db: Db, batchId: string, count: number): Pro
   await db`update code_batches set code_count = ${count} where id = ${batchId}`;
 }
 
+/** The shortest and longest code of an imported batch (its codes carry no check symbol). */
+export async function setImportedLengths(db: Db, batchId: string, min: number | null, max: number | null): Promise<void> {
+  await db`update code_batches set min_code_length = ${min}, max_code_length = ${max} where id = ${batchId}`;
+}
+
+/**
+ * Whether the program has an imported batch whose codes may be `length` symbols long: an unknown
+ * code of that length may be a guess at one of them, whatever its check symbol says.
+ */
+export async function importedLengthExists(db: Db, programId: string, length: number): Promise<boolean> {
+  const rows = await db`
+    select 1 from code_batches
+     where program_id = ${programId} and source = 'imported'
+       and (min_code_length is null or ${length}::int between min_code_length and max_code_length)
+     limit 1`;
+  return rows.length > 0;
+}
+
 export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined> {
   const [row] = await db<BatchRow[]>`select * from code_batches where id = ${id}`;
   return row;

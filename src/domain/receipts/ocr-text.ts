@@ -1,6 +1,6 @@
 import type { Locale } from '../../shared/locale.js';
 import type { Currency } from './types.js';
-import { isValidBrCnpj, isValidByUnp, isValidPlNip, isValidPtNif, normalizeByUnp, normalizeTaxId, type TaxIdCountry } from './tax-ids.js';
+import { isValidBrCnpj, isValidByUnp, isValidKsefNumber, isValidPlNip, isValidPtNif, normalizeByUnp, normalizeTaxId, type TaxIdCountry } from './tax-ids.js';
 
 /**
  * What OCR text of a printed receipt tells us: total, purchase date, seller tax id. Pure functions
@@ -25,6 +25,16 @@ export interface OcrFacts {
   sellerTaxId?: string;
   /** A labelled tax id that failed its check digit (shown to the moderator, never used in rules). */
   unverifiedTaxId?: string;
+  /** A KSeF invoice number printed on the document whose CRC-8 checks out: the invoice's own id. */
+  ksefNumber?: string;
+}
+
+const KSEF_NUMBER = /(?<![0-9A-Z])\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}(?![0-9A-Z])/gi;
+
+/** The first printed KSeF number that passes its check (a misread one is ignored). */
+export function extractKsefNumber(text: string): string | undefined {
+  for (const m of text.toUpperCase().matchAll(KSEF_NUMBER)) if (isValidKsefNumber(m[0])) return m[0];
+  return undefined;
 }
 
 /** Keywords of the line holding the amount to pay, most specific first; each a regex source. */
@@ -155,6 +165,8 @@ export function readReceiptText(text: string, market: OcrMarket): OcrFacts {
   if (date) facts.issuedOn = date;
   if (taxId?.valid) facts.sellerTaxId = taxId.id;
   else if (taxId) facts.unverifiedTaxId = taxId.id;
+  const ksef = market === 'pl' ? extractKsefNumber(text) : undefined;
+  if (ksef) facts.ksefNumber = ksef;
   return facts;
 }
 

@@ -5,16 +5,17 @@ import { calendarDay } from './dates.js';
 /**
  * Poland's KSeF invoice QR, "KOD I": `https://qr.ksef.mf.gov.pl/invoice/{NIP}/{DD-MM-YYYY}/{hash}`
  * where hash is the base64url SHA-256 of the invoice XML (43 characters). The July 2025 docs used
- * `/client-app/invoice/…`, and `qr-test.` is the test environment, so both are accepted and the
- * test host is flagged. Receipts (paragony) normally carry no QR; this is for invoices.
+ * `/client-app/invoice/…`, and `qr-test.` and `qr-demo.` are the test and demo environments, so
+ * they are accepted and flagged. Receipts (paragony) normally carry no QR; this is for invoices.
  */
 
 export type PlParse = { ok: true; document: FiscalDocument } | { ok: false; reason: string };
 
-const HOSTS = new Set(['qr.ksef.mf.gov.pl', 'qr-test.ksef.mf.gov.pl']);
+/** Production, and the ministry's test and demo environments (their documents are flagged). */
+const HOSTS = new Set(['qr.ksef.mf.gov.pl', 'qr-test.ksef.mf.gov.pl', 'qr-demo.ksef.mf.gov.pl']);
 
 export function looksLikeKsef(text: string): boolean {
-  return /^https?:\/\/qr(-test)?\.ksef\.mf\.gov\.pl\//i.test(text.trim());
+  return /^https?:\/\/qr(-test|-demo)?\.ksef\.mf\.gov\.pl\//i.test(text.trim());
 }
 
 export function parseKsefQr(text: string): PlParse {
@@ -38,7 +39,7 @@ export function parseKsefQr(text: string): PlParse {
   const problems: DocumentProblem[] = [];
   const sellerTaxIdValid = isValidPlNip(nip!);
   if (!sellerTaxIdValid) problems.push('seller_tax_id_invalid');
-  if (host.startsWith('qr-test.')) problems.push('test_environment');
+  if (host !== 'qr.ksef.mf.gov.pl') problems.push('test_environment');
   return {
     ok: true,
     document: {

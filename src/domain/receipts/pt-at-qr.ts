@@ -16,7 +16,8 @@ export const PT_KEY_ORDER = [
   'L', 'M', 'N', 'O', 'P', 'Q', 'R', 'S',
 ];
 const MANDATORY = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I1', 'N', 'O', 'Q', 'R'] as const;
-const AMOUNT = /^\d{1,13}\.\d{2}$/;
+/** The specification writes amounts with two decimals; printers also write `0` or `12.3`. */
+const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
 
 /** Document types a shop gives a consumer for a purchase: invoice, simplified invoice, invoice-receipt, sale. */
 export const PT_ACCEPTED_TYPES = new Set(['FT', 'FS', 'FR', 'VD', 'TV']);
@@ -24,7 +25,7 @@ export const PT_ACCEPTED_TYPES = new Set(['FT', 'FS', 'FR', 'VD', 'TV']);
 export type PtParse = { ok: true; document: FiscalDocument } | { ok: false; reason: string };
 
 /** Cheap test used to route a QR text to this parser. */
-export const looksLikePtAt = (text: string): boolean => /^A:\d/.test(text.trim()) && text.includes('*B:');
+export const looksLikePtAt = (text: string): boolean => /^A:\s*\d/.test(text.trim()) && /\*\s*B:/.test(text);
 
 function isoDate(yyyymmdd: string): string | null {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(yyyymmdd);
@@ -33,8 +34,8 @@ function isoDate(yyyymmdd: string): string | null {
 }
 
 const toMinor = (amount: string): number => {
-  const [units, cents] = amount.split('.');
-  return Number(units) * 100 + Number(cents);
+  const [units, cents = ''] = amount.split('.');
+  return Number(units) * 100 + Number(cents.padEnd(2, '0'));
 };
 
 export function parsePtAtQr(text: string): PtParse {
@@ -43,8 +44,9 @@ export function parsePtAtQr(text: string): PtParse {
   for (const pair of text.trim().split('*')) {
     const colon = pair.indexOf(':');
     if (colon <= 0) return { ok: false, reason: `malformed pair "${pair.slice(0, 20)}"` };
-    const key = pair.slice(0, colon);
-    const value = pair.slice(colon + 1);
+    // Printers put a space around a field now and then (`H: RQD8L6DG-6145` in the AT examples).
+    const key = pair.slice(0, colon).trim();
+    const value = pair.slice(colon + 1).trim();
     const index = PT_KEY_ORDER.indexOf(key);
     if (index < 0) return { ok: false, reason: `unknown key ${key}` };
     if (index <= lastIndex) return { ok: false, reason: `key ${key} out of order` };
@@ -63,13 +65,16 @@ export function parsePtAtQr(text: string): PtParse {
   if (!issuedOn) return { ok: false, reason: 'F is not a date' };
   if (f.G.length === 0 || f.G.length > 60) return { ok: false, reason: 'G length' };
   if (f.H !== '0' && !/^[A-Z0-9]{8,}-\d+$/.test(f.H)) return { ok: false, reason: 'H is not an ATCUD' };
-  if (!/^(PT|PT-AC|PT-MA|0)$/.test(f.I1)) return { ok: false, reason: 'I1 must be a tax region or 0' };
+  // A region of Portugal, 0 (no VAT), or a foreign country's code (the specification's FR example).
+  if (!/^(PT|PT-AC|PT-MA|0|[A-Z]{2})$/.test(f.I1)) return { ok: false, reason: 'I1 must be a tax region or 0' };
   for (const key of Object.keys(fields)) {
     const isAmount = /^[IJK][2-8]$/.test(key) || ['L', 'M', 'N', 'O', 'P'].includes(key);
     if (isAmount && !AMOUNT.test(fields[key]!)) return { ok: false, reason: `${key} is not an amount` };
   }
   if (f.Q.length !== 4) return { ok: false, reason: 'Q must be 4 characters' };
-  if (!/^\d{4}$/.test(f.R)) return { ok: false, reason: 'R must be 4 digits' };
+  // The certificate number is printed without leading zeros on many receipts (R:432, R:71); 0 is
+  // what unsigned software writes, which the specification does not allow on an invoice.
+  if (!/^\d{1,4}$/.test(f.R) || Number(f.R) === 0) return { ok: false, reason: 'R must be a software certificate number' };
 
   const problems: DocumentProblem[] = [];
   const sellerTaxIdValid = isValidPtNif(f.A);

@@ -6,9 +6,18 @@
 
 const digitsOnly = (s: string): boolean => /^\d+$/.test(s);
 
+/** What people put between the parts of a tax id: spaces (also no-break), dots, slashes, dashes of any kind. */
+const SEPARATORS = /[\s\u00a0\u202f.\/\-\u2010-\u2015\u2212]+/g;
+
+/** A tax id as people write it (`PT-505 856 468`, `PT 500135.495`): upper case, no separators, no country prefix. */
+export function bareTaxId(value: string, prefix?: RegExp): string {
+  const bare = value.toUpperCase().replace(SEPARATORS, '');
+  return prefix ? bare.replace(prefix, '') : bare;
+}
+
 /** Portugal NIF: 9 digits, weights 9..2, mod 11 (remainder < 2 → 0). */
 export function isValidPtNif(value: string): boolean {
-  const nif = value.replace(/\s+/g, '').replace(/^PT/i, '');
+  const nif = bareTaxId(value, /^PT/);
   if (nif.length !== 9 || !digitsOnly(nif)) return false;
   let sum = 0;
   for (let i = 0; i < 8; i++) sum += Number(nif[i]) * (9 - i);
@@ -18,7 +27,7 @@ export function isValidPtNif(value: string): boolean {
 
 /** Poland NIP: strips `PL`, dashes and spaces; `null` when it cannot be a NIP at all. */
 export function normalizePlNip(value: string): string | null {
-  const nip = value.replace(/[\s-]+/g, '').replace(/^PL/i, '');
+  const nip = bareTaxId(value, /^PL/);
   return nip.length === 10 && digitsOnly(nip) ? nip : null;
 }
 
@@ -39,7 +48,7 @@ const CYRILLIC_TO_LATIN: Record<string, string> = {
 };
 
 export function normalizeByUnp(value: string): string {
-  return [...value.toUpperCase().replace(/\s+/g, '').replace(/^(УНП|UNP|BY)/, '')]
+  return [...bareTaxId(value, /^(УНП|UNP|BY)/)]
     .map((ch) => CYRILLIC_TO_LATIN[ch] ?? ch)
     .join('');
 }
@@ -80,7 +89,7 @@ const CNPJ_W1 = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
 const CNPJ_W2 = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
 
 export function normalizeBrCnpj(value: string): string {
-  return value.toUpperCase().replace(/[\s./-]+/g, '');
+  return bareTaxId(value, /^BR/);
 }
 
 /** Brazil CNPJ, numeric or alphanumeric (from July 2026: positions 1–12 may be A–Z). */
@@ -138,9 +147,9 @@ export type TaxIdCountry = 'PT' | 'PL' | 'BY' | 'BR';
 export function normalizeTaxId(country: TaxIdCountry, value: string): string {
   switch (country) {
     case 'PT':
-      return value.replace(/\s+/g, '').replace(/^PT/i, '');
+      return bareTaxId(value, /^PT/);
     case 'PL':
-      return normalizePlNip(value) ?? value.replace(/[\s-]+/g, '').toUpperCase();
+      return normalizePlNip(value) ?? bareTaxId(value);
     case 'BY':
       return normalizeByUnp(value);
     case 'BR':

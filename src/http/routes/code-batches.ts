@@ -37,12 +37,23 @@ const batchJson = (b: Awaited<ReturnType<CodesService['createBatch']>>['batch'])
 /** Code files have always ended lines with LF; the Excel form (`?format=excel`) is the shared one. */
 const CODES_CSV: CsvFormat = { ...STANDARD_CSV, eol: '\n' };
 
-/** The first column of a CSV (header optional: a first cell named "code" is skipped). */
+const CODE_HEADER = /^(codes?|kody?|c[oó]digos?|коды?)$/i;
+
+/**
+ * The codes of a CSV file: the column headed `code` (or kod, código, код), or, in a file of one
+ * column and no such header, every line. A file of several columns without a `code` header is
+ * refused, so a header such as `points,expires` is never imported as a code.
+ */
 export function codesFromCsv(text: string): string[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
   const sep = lines[0]?.includes(';') && !lines[0].includes(',') ? ';' : ',';
-  const cells = lines.map((l) => (splitCsvLine(l, sep)[0] ?? '').trim()).filter(Boolean);
-  return /^codes?$/i.test(cells[0] ?? '') ? cells.slice(1) : cells;
+  const header = splitCsvLine(lines[0] ?? '', sep).map((c) => c.trim());
+  const column = header.findIndex((c) => CODE_HEADER.test(c));
+  if (column < 0 && header.length > 1) {
+    throw new AppError('invalid_input', 'The CSV needs a column headed "code"', { details: { field: 'code', header } });
+  }
+  const rows = column < 0 ? lines : lines.slice(1);
+  return rows.map((l) => (splitCsvLine(l, sep)[Math.max(column, 0)] ?? '').trim()).filter(Boolean);
 }
 
 export function codeBatchRoutes(deps: { codes: CodesService }): RouteModule {

@@ -158,8 +158,17 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): RouteModule {
             throw new AppError('conflict', `The receipt is already ${result.receipt.status}`, {
               details: { status: result.receipt.status, points: result.receipt.points, decidedBy: result.receipt.decidedBy },
             });
-          case 'points_required':
-            throw new AppError('invalid_input', 'The rules give no points for this receipt (total unknown): send {"points": n}');
+          case 'points_required': {
+            const r = result.receipt;
+            // Say why: a total was read, but no rules turn it into points (none yet, or fixed to none).
+            const why =
+              r.totalMinor !== null && r.currency
+                ? `no receipt rules give points for it (total read: ${(r.totalMinor / 100).toFixed(2)} ${r.currency})`
+                : 'its total could not be read';
+            throw new AppError('invalid_input', `The rules give no points for this receipt: ${why}. Send {"points": n}`, {
+              details: { field: 'points', totalMinor: r.totalMinor, currency: r.currency },
+            });
+          }
           case 'campaign_limit':
             throw new AppError('conflict', `The campaign's ${result.limit.replace('_', ' ')} does not allow these points`, {
               details: { limit: result.limit },

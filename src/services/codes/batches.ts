@@ -16,6 +16,10 @@ import type { CodeHasher } from './code-secret.js';
 
 const DEFAULT_LENGTH = 8;
 
+/** The shortest and longest imported code taken. */
+export const IMPORTED_MIN_LENGTH = 4;
+export const IMPORTED_MAX_LENGTH = 64;
+
 export interface BatchCreated {
   batch: repo.BatchRow;
   /** Formatted (`K7QM-3XW9-T`): shown only in this answer. */
@@ -109,7 +113,7 @@ export function createBatches(deps: { sql: Sql; hash: CodeHasher }) {
         const duplicates: string[] = [];
         for (const raw of input.codes) {
           const canonical = normalizeCode(raw);
-          if (!canonical || canonical.length < 4 || canonical.length > 64) invalid.push(raw);
+          if (!canonical || canonical.length < IMPORTED_MIN_LENGTH || canonical.length > IMPORTED_MAX_LENGTH) invalid.push(raw);
           else if (unique.has(canonical)) duplicates.push(raw);
           else unique.set(canonical, raw);
         }
@@ -117,6 +121,13 @@ export function createBatches(deps: { sql: Sql; hash: CodeHasher }) {
         const { inserted, rejected } = await insertCodes(tx, batch.id, batch.usesPerCode, [...unique.keys()]);
         for (const r of rejected) duplicates.push(unique.get(r)!);
         await repo.setBatchCount(tx, batch.id, inserted.length);
+        let min: number | null = null;
+        let max: number | null = null;
+        for (const c of inserted) {
+          if (min === null || c.length < min) min = c.length;
+          if (max === null || c.length > max) max = c.length;
+        }
+        await repo.setImportedLengths(tx, batch.id, min, max);
         await audit(tx, actor, 'code_batch.import', `code_batch:${batch.id}`, {
           imported: inserted.length,
           duplicates: duplicates.length,

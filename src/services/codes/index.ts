@@ -10,10 +10,11 @@ import type { CodeBatchInput } from '../../domain/campaigns/rules-schema.js';
 import * as repo from '../../db/codes/repo.js';
 import * as lockoutsRepo from '../../db/codes/lockouts-repo.js';
 import { audit } from '../../db/audit-repo.js';
+import { normalizeCode } from '../../domain/codes/code-format.js';
 import type { Ledger } from '../ledger/index.js';
 import type { CampaignsService } from '../campaigns/index.js';
 import type { CodeHasher } from './code-secret.js';
-import { createBatches, type BatchCreated, type BatchImported, type ImportInput } from './batches.js';
+import { createBatches, IMPORTED_MAX_LENGTH, IMPORTED_MIN_LENGTH, type BatchCreated, type BatchImported, type ImportInput } from './batches.js';
 import { createRedeem } from './redeem.js';
 import { DEFAULT_GUESS_POLICY, type GuessPolicy, type RedeemInput, type RedeemOutcome } from './types.js';
 
@@ -34,6 +35,11 @@ export interface CodesService {
   usedCodes(batchId: string, options?: { limit?: number; after?: number }): ReturnType<typeof repo.usedCodes>;
   /** Redeems on the caller's transaction (the dialog's), or in one of its own. */
   redeem(db: Db | undefined, input: RedeemInput): Promise<RedeemOutcome[]>;
+  /**
+   * Whether a text that does not look like one of Punkto's codes is an existing code all the same
+   * (pre-printed codes have any shape), so the chat can redeem it from anywhere.
+   */
+  isExistingCode(db: Db, text: string): Promise<boolean>;
   lockouts(options?: { includeExpired?: boolean }): ReturnType<typeof lockoutsRepo.listLockouts>;
   /** Clears a lockout (manager action). */
   unlock(subject: string, actor: string): Promise<boolean>;
@@ -67,6 +73,11 @@ export function createCodes(deps: CodesDeps): CodesService {
 
     usedCodes: (batchId, options) => repo.usedCodes(sql, batchId, Math.min(options?.limit ?? 1000, 10_000), options?.after ?? 0),
     redeem,
+    async isExistingCode(db, text) {
+      const canonical = normalizeCode(text);
+      if (!canonical || canonical.length < IMPORTED_MIN_LENGTH || canonical.length > IMPORTED_MAX_LENGTH) return false;
+      return (await repo.findByHash(db, deps.hash(canonical))) !== undefined;
+    },
     lockouts: (options) => lockoutsRepo.listLockouts(sql, clock.now(), options?.includeExpired ?? false),
 
     async unlock(subject, actor) {

@@ -39,6 +39,18 @@ class Refusal extends Error {
   }
 }
 
+/**
+ * Who a guess counts against: the participant and the chat, and also the phone and the network
+ * address, so new accounts on one number or one address do not get fresh guesses.
+ */
+export function guessSubjects(input: RedeemInput): string[] {
+  const subjects = [`p:${input.participant.id}`, `i:${input.identity.channel}:${input.identity.externalId}`];
+  const digits = input.phone?.replace(/\D/g, '');
+  if (digits) subjects.push(`ph:${digits}`);
+  if (input.network) subjects.push(`n:${input.network}`);
+  return subjects;
+}
+
 export function createRedeem(deps: RedeemDeps): (db: Db | undefined, input: RedeemInput) => Promise<RedeemOutcome[]> {
   const { sql, ledger, campaigns, hash, clock, policy } = deps;
   const campaignCache = createCampaignCache();
@@ -57,7 +69,11 @@ export function createRedeem(deps: RedeemDeps): (db: Db | undefined, input: Rede
     if (lockedUntil) return { status: 'locked', code: shown, until: lockedUntil };
     const campaign = found && campaignVersion !== null ? await campaignCache.get(tx, found.campaignId, campaignVersion) : undefined;
     if (!found || !campaign) {
-      return checkCode(canonical).status === 'mistyped' ? { status: 'mistyped', code: shown } : { status: 'unknown', code: shown };
+      // A wrong check symbol is a typo of one of Punkto's codes, unless pre-printed (imported)
+      // codes of this length exist: they carry no check symbol, so it may be a guess at one.
+      const typo =
+        checkCode(canonical).status === 'mistyped' && !(await repo.importedLengthExists(tx, input.participant.programId, canonical.length));
+      return typo ? { status: 'mistyped', code: shown } : { status: 'unknown', code: shown };
     }
     const p = input.participant;
     if (found.expiresAt && found.expiresAt <= now) return { status: 'expired', code: shown, at: found.expiresAt };
@@ -151,7 +167,7 @@ export function createRedeem(deps: RedeemDeps): (db: Db | undefined, input: Rede
 
   async function redeemAll(tx: postgres.TransactionSql, input: RedeemInput): Promise<RedeemOutcome[]> {
     const now = clock.now();
-    const subjects = [`p:${input.participant.id}`, `i:${input.identity.channel}:${input.identity.externalId}`];
+    const subjects = guessSubjects(input);
     let lockedUntil: Date | undefined;
     const out: RedeemOutcome[] = [];
     for (const raw of input.codes) {

@@ -21,6 +21,10 @@ export interface RedeemInput {
   participant: Earner;
   /** The chat identity that sent the codes: guesses count against it as well as the participant. */
   identity: { channel: string; externalId: string };
+  /** The participant's phone: guesses count against it too, however many accounts share it. */
+  phone?: string | null;
+  /** The sender's network address (`Inbound.network`), when the channel knows it: guesses count against it too. */
+  network?: string;
   /** Raw texts as typed; each is normalised and checked. */
   codes: string[];
 }

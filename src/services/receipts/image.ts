@@ -80,3 +80,28 @@ export function hammingDistance(a: string, b: string): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) d++;
   return d + Math.abs(a.length - b.length);
 }
+
+/**
+ * The photo as it is stored: one that carries metadata (EXIF GPS position, names, device; XMP,
+ * IPTC, comments), which moderators and signed links would otherwise serve back, is turned upright
+ * and re-encoded without it; one without any is stored as it came.
+ * JPEG, PNG and WebP keep their format (JPEG and WebP at quality 95, so a QR stays readable);
+ * other formats become JPEG.
+ */
+export async function withoutMetadata(
+  bytes: Buffer,
+  limits: Pick<ImageLimits, 'maxPixels'> = DEFAULT_IMAGE_LIMITS,
+): Promise<{ bytes: Buffer; mimeType: string; ext: string; width: number; height: number }> {
+  const image = sharp(bytes, { limitInputPixels: limits.maxPixels }).rotate();
+  const meta = await image.metadata();
+  const { format } = meta;
+  // Nothing to remove: stored byte for byte (no re-encoding, the file the sender sent).
+  if (!meta.exif && !meta.xmp && !meta.iptc && !meta.comments?.length && format && FORMATS[format]) {
+    return { bytes, mimeType: FORMATS[format]!.mime, ext: FORMATS[format]!.ext, width: meta.autoOrient?.width ?? meta.width!, height: meta.autoOrient?.height ?? meta.height! };
+  }
+  const out =
+    format === 'png' ? image.png() : format === 'webp' ? image.webp({ quality: 95 }) : image.jpeg({ quality: 95, mozjpeg: false });
+  const { data, info } = await out.toBuffer({ resolveWithObject: true });
+  const kind = format === 'png' || format === 'webp' ? FORMATS[format]! : FORMATS.jpeg!;
+  return { bytes: data, mimeType: kind.mime, ext: kind.ext, width: info.width, height: info.height };
+}

@@ -9,7 +9,7 @@ import * as repo from '../../db/receipts/receipts-repo.js';
 import { findCampaignForReceipt } from '../../db/receipts/rules-repo.js';
 import { sha256Hex } from '../../shared/ids.js';
 import { storable, type ReceiptsContext } from './context.js';
-import { checkImage } from './image.js';
+import { checkImage, withoutMetadata } from './image.js';
 import { receiptMediaKey } from './media-store.js';
 import type { IntakeInput, IntakeResult } from './types.js';
 
@@ -25,10 +25,12 @@ export async function intakeReceipt(ctx: ReceiptsContext, db: Db, input: IntakeI
   }
   const check = await checkImage(bytes, limits);
   if (!check.ok) return { status: 'refused', reason: check.reason };
-  const sha = sha256Hex(bytes);
-  const mediaKey = receiptMediaKey(sha, check.ext);
+  // Stored without its metadata (GPS position, names, device): see withoutMetadata.
+  const stored = await withoutMetadata(bytes, limits);
+  const sha = sha256Hex(stored.bytes);
+  const mediaKey = receiptMediaKey(sha, stored.ext);
   // Stored before the row: content-addressed, so a rolled-back intake leaves a reusable file only.
-  await ctx.media.put(mediaKey, bytes);
+  await ctx.media.put(mediaKey, stored.bytes);
   const campaign = await findCampaignForReceipt(db, { programId: input.programId, at: ctx.clock.now(), role: input.role });
   const { receipt, created } = await repo.insertReceipt(db, {
     programId: input.programId,
@@ -36,10 +38,10 @@ export async function intakeReceipt(ctx: ReceiptsContext, db: Db, input: IntakeI
     campaignId: campaign?.campaignId ?? null,
     sourceRef: input.sourceRef,
     mediaKey,
-    mimeType: check.mimeType,
-    width: check.width,
-    height: check.height,
-    byteSize: bytes.length,
+    mimeType: stored.mimeType,
+    width: stored.width,
+    height: stored.height,
+    byteSize: stored.bytes.length,
     imageSha256: sha,
     caption: (input.caption && storable(input.caption).trim()) || null,
   });

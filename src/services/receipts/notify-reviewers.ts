@@ -11,8 +11,12 @@ export async function notifyReviewers(ctx: ReceiptsContext, db: Db, receipt: Rec
     participants.getById(db, receipt.participantId),
     participants.program(db, receipt.programId),
   ]);
-  const moderators = await participants.withRole(db, 'moderator', receipt.programId);
-  for (const m of moderators) {
+  // Managers may decide receipts too, so they get the card as moderators do.
+  const reviewers = [
+    ...(await participants.withRole(db, 'moderator', receipt.programId)),
+    ...(await participants.withRole(db, 'manager', receipt.programId)),
+  ];
+  for (const m of reviewers) {
     if (m.id === receipt.participantId) continue; // nobody reviews their own receipt
     if (!(await recordReviewCard(db, receipt.id, m.id))) continue;
     await ctx.enqueueOutbound(db, {

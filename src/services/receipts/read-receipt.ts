@@ -83,7 +83,9 @@ async function processOnce(ctx: ReceiptsContext, receiptId: string, before: Rece
   const ocr = bytes && (!doc || doc.totalMinor === undefined || !doc.issuedOn) ? await readText(ctx, before, bytes) : null;
   const documentKey = doc
     ? doc.documentKey
-    : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
+    : ocr?.ksefNumber
+      ? `pl:ksef-number:${ocr.ksefNumber}`
+      : reading?.kind === 'other' && rawQrIsDistinctive(reading.text)
       ? `qr:${sha256Hex(reading.text)}`
       : null;
 

@@ -1,8 +1,8 @@
 /**
  * The codes chat feature: "enter a code" in the main menu, and a global interceptor so a text that
- * looks like one or more codes is redeemed from any point of the conversation (except inside a
- * step that captures free text, e.g. an invoice number). `/start <code>` (or `/start code_<code>`)
- * deep links redeem after registration.
+ * looks like one or more codes, or is an existing pre-printed code of any shape, is redeemed from
+ * any point of the conversation (except inside a step that captures free text, e.g. an invoice
+ * number). `/start <code>` (or `/start code_<code>`) deep links redeem after registration.
  */
 import type { FlowContext, FlowModule, FlowTurn } from '../../flow.js';
 import { extractCodes } from '../../../domain/codes/code-format.js';
@@ -27,6 +27,8 @@ export function createCodesFlow(deps: { codes: CodesService }): FlowModule {
     const outcomes = await deps.codes.redeem(ctx.db, {
       participant: earnerOf(ctx),
       identity: { channel: ctx.identity.channel, externalId: ctx.identity.externalId },
+      phone: ctx.participant.phone,
+      ...(ctx.inbound.network ? { network: ctx.inbound.network } : {}),
       codes,
     });
     return outcomesMessage(ctx.t, ctx.locale, outcomes);
@@ -53,7 +55,9 @@ export function createCodesFlow(deps: { codes: CodesService }): FlowModule {
 
     async intercept(ctx) {
       if (ctx.inbound.kind !== 'text') return undefined;
-      const codes = extractCodes(ctx.inbound.text);
+      const text = ctx.inbound.text.trim();
+      // A pre-printed (imported) code may have any shape: a single short text is looked up as one.
+      const codes = extractCodes(text) ?? (text.length <= 80 && !text.includes('\n') && (await deps.codes.isExistingCode(ctx.db, text)) ? [text] : undefined);
       if (!codes) return undefined;
       const inCodeStep = ctx.state?.step === 'codes.enter';
       return { replies: [await redeem(ctx, codes)], next: inCodeStep ? 'menu' : 'keep' };

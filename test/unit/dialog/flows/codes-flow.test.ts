@@ -10,15 +10,21 @@ const A = code('K7QM3XW9');
 const B = code('P4RT2ZN8');
 const t = i18n.t('pl');
 
-/** The codes service at its port: answers each code as the test says and records what it was asked. */
-function codesFake(answer: (code: string) => RedeemOutcome) {
+/**
+ * The codes service at its port: answers each code as the test says and records what it was asked;
+ * `existing` are the pre-printed codes it knows (any shape).
+ */
+function codesFake(answer: (code: string) => RedeemOutcome, existing: string[] = []) {
   const calls: Array<{ db: Db | undefined; input: RedeemInput }> = [];
   const codes = {
     async redeem(db: Db | undefined, input: RedeemInput) {
       calls.push({ db, input });
       return input.codes.map(answer);
     },
-  } as Pick<CodesService, 'redeem'> as CodesService;
+    async isExistingCode(_db: Db, text: string) {
+      return existing.includes(text);
+    },
+  } as Pick<CodesService, 'redeem' | 'isExistingCode'> as CodesService;
   return { codes, calls };
 }
 
@@ -42,6 +48,7 @@ describe('the codes flow as a unit', () => {
     expect(calls[0]!.input).toEqual({
       participant: { id: 'p-1', programId: 'prog-1', role: 'retail_staff', store: 'Sklep 7', region: null },
       identity: { channel: 'telegram', externalId: '1001' },
+      phone: ctx.participant.phone,
       codes: [A.replaceAll('-', ''), B.replaceAll('-', '')],
     });
     const [reply] = turn!.replies as string[];
@@ -65,6 +72,16 @@ describe('the codes flow as a unit', () => {
     });
     const inStep = await flow.intercept!(fakeFlowContext({ inbound: message({ kind: 'text', text: A }), state: { step: 'codes.enter' } }));
     expect(inStep!.next).toBe('menu');
+  });
+
+  it('redeems a pre-printed code of any shape from anywhere, and only one that exists', async () => {
+    const { codes, calls } = codesFake((c) => credited(c, 7, 7), ['TAMPA VERDE']);
+    const flow = createCodesFlow({ codes });
+    const turn = await flow.intercept!(fakeFlowContext({ inbound: message({ kind: 'text', text: 'TAMPA VERDE' }) }));
+    expect(turn!.next).toBe('keep');
+    expect(calls.map((c) => c.input.codes)).toEqual([['TAMPA VERDE']]);
+    expect(await flow.intercept!(fakeFlowContext({ inbound: message({ kind: 'text', text: 'tampa azul' }) }))).toBeUndefined();
+    expect(calls).toHaveLength(1);
   });
 
   it('asks again in the code step for anything but a short text, and redeems a deep link after registration', async () => {
