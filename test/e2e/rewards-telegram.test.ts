@@ -16,7 +16,7 @@ import { createEnqueueOutbound } from '../../src/services/outbox/index.js';
 import { createRewards, createVoucherCipher, type RewardsService } from '../../src/services/rewards/index.js';
 import { createRewardsFlow } from '../../src/dialog/flows/rewards/index.js';
 import { createI18n, type Locale } from '../../src/i18n/index.js';
-import { participantWithPoints, physical, voucher, cashOut } from '../integration/rewards-helpers.js';
+import { participantWithPoints, physical, voucher, cashOut } from '../helpers/rewards.js';
 
 let db: TestDatabase;
 let tg: FakeTelegram;
