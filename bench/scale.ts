@@ -81,6 +81,12 @@ async function runSize(n: number): Promise<void> {
       ['search-phone-digits', (k) => participantsRepo.list(sql, { programId, search: phoneOf(pick(k)).slice(-7), limit: 50, offset: 0 })],
       ['list-participants-page1', () => participantsRepo.list(sql, { programId, limit: 50, offset: 0 })],
       ['list-participants-deep', (k) => participantsRepo.list(sql, { programId, limit: 50, offset: Math.floor(((k % 10) / 10) * (n - 50)) })],
+      // the same depths by keyset: the cursor of the participant at that depth (seeded newest last)
+      ['list-participants-cursor-deep', async (k) => {
+        const [at] = await sql<{ createdAt: Date; id: string }[]>`
+          select created_at, id from participants where id = ${participantIdOf(n - Math.floor(((k % 10) / 10) * (n - 50)))}::uuid`;
+        return participantsRepo.list(sql, { programId, limit: 50, offset: 0, after: at! });
+      }],
       ['list-receipts-pending', () => listReceipts(sql, { programId, status: 'pending', limit: 50 })],
       ['list-receipts-approved-deep', (k) => listReceipts(sql, { programId, status: 'approved', limit: 50,
         before: new Date(Date.now() - (((k % 10) + 1) / 11) * 700 * 86_400_000) })],

@@ -61,7 +61,7 @@ export async function seedProgram(sql: Sql, shape: SeedShape, log: (step: string
     insert into participants (id, program_id, status, role, locale, name, phone, phone_verified, store, consent_version,
                               consent_at, registered_at, created_at, updated_at)
     select ${participantId('i')}, ${prog}, 'active', case when i % 4 = 0 then 'retail_staff' else 'consumer' end,
-           (array['pl','pt','be'])[1 + i % 3], ${NAME_SQL('i')},
+           (array['pl','pt-BR','be'])[1 + i % 3], ${NAME_SQL('i')},
            case when i % 3 = 1 then '+55119' || lpad(i::text, 8, '0') else '+48' || (500000000 + i) end, true,
            'Sklep ' || (i / 50) || ' Centrum', '1', t, t, t, t
       from generate_series(1, ${N}) i, lateral (select now() - interval '730 days' * (1 - i::float8 / ${N}) as t) x`);
