@@ -51,7 +51,7 @@ async function runSize(n: number): Promise<void> {
     // a random seeded participant per call, the same sequence at every size
     const pick = (k: number) => 1 + ((k * 104_729 + 17) % n);
 
-    const inbound = await createInboundPath(sql, 80_000);
+    const inbound = await createInboundPath(sql, 200_000);
     // 1. redemptions through the whole inbound path, 16 chats, next to pgbench
     const chats = Array.from({ length: 16 }, (_, w) => pick(w * 31 + 5));
     const warm = performance.now() + 1500;
