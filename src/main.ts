@@ -28,6 +28,7 @@ import { createLifecycle, type Core, type Feature, type Lifecycle } from './feat
 import { rolesOf } from './features/roles.js';
 import { createChannels } from './features/channels.js';
 import { startDelivery } from './features/delivery.js';
+import { processIdentity, startRecovery } from './features/recovery.js';
 import { broadcastsFeature, campaignsFeature, ledgerFeature, mediaStoreOf, receiptsFeature, rewardsFeature } from './features/areas.js';
 
 export interface Punkto {
@@ -47,7 +48,8 @@ export interface Punkto {
 export async function startPunkto(config: Config, logger = defaultLogger(config)): Promise<Punkto> {
   const life = createLifecycle(logger);
   try {
-    const { sql, redis } = await startStorage(config, logger, life);
+    const { processId, applicationName } = processIdentity();
+    const { sql, redis } = await startStorage(config, logger, life, applicationName);
     const runs = rolesOf(config.ROLE);
     const i18n = createI18n({ defaultLocale: config.DEFAULT_LOCALE });
     const erasureHooks: ErasureHook[] = [];
@@ -58,6 +60,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
 
     const channels = createChannels(core);
     const delivery = await startDelivery(core, channels.adapters);
+    startRecovery(core, processId, delivery.sender);
     const campaigns = await campaignsFeature(core);
     const broadcasts = broadcastsFeature(core, delivery.kick);
     const receipts = await receiptsFeature(core, campaigns.campaigns);
@@ -108,6 +111,7 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
           webchatRoutes({ sql, engine, i18n, defaultLocale: config.DEFAULT_LOCALE, loadMedia: (key) => core.mediaStore.get(key) }),
         ],
         ...(channels.readiness ? { readinessDetails: channels.readiness } : {}),
+        backlogMs: () => engine.backlogMs(),
         trustProxy: config.TRUST_PROXY,
         docs: docsAccess(config),
       });
@@ -125,16 +129,16 @@ export async function startPunkto(config: Config, logger = defaultLogger(config)
 }
 
 /** Postgres (embedded without DATABASE_URL), migrated, and Redis (started when none answers). */
-async function startStorage(config: Config, logger: Logger, life: Lifecycle): Promise<{ sql: Sql; redis: RedisConnections }> {
+async function startStorage(config: Config, logger: Logger, life: Lifecycle, applicationName: string): Promise<{ sql: Sql; redis: RedisConnections }> {
   const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres(config.DATA_DIR, logger);
   if (embedded) life.add('embedded postgres', embedded.stop);
-  const sql = createSql(config.DATABASE_URL ?? embedded!.url, { max: 16 });
+  const sql = createSql(config.DATABASE_URL ?? embedded!.url, { max: 16, applicationName });
   life.add('sql', () => sql.end({ timeout: 5 }));
   const { applied } = await migrate(sql);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redisServer = await ensureRedis(config.REDIS_URL, config.DATA_DIR, logger);
   life.add('redis-server', redisServer.stop);
-  const redis = createRedisConnections(config.REDIS_URL, await resolveRedisPrefix(sql, config.REDIS_PREFIX));
+  const redis = createRedisConnections(config.REDIS_URL, await resolveRedisPrefix(sql, config.REDIS_PREFIX), logger);
   life.add('redis', redis.close);
   return { sql, redis };
 }

@@ -29,6 +29,8 @@ export interface SqlOptions {
   /** Used by tests and the migration runner: quiet NOTICE messages. */
   onnotice?: (notice: postgres.Notice) => void;
   idleTimeout?: number;
+  /** `punkto:<process id>` in a service process: claims it makes name it (db/liveness.ts). */
+  applicationName?: string;
 }
 
 export function createSql(url: string, options: SqlOptions = {}): Sql {
@@ -47,50 +49,12 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     transform: postgres.camel,
     types: { int8 },
     onnotice: options.onnotice ?? (() => undefined),
-    connection: { application_name: 'punkto' },
+    connection: { application_name: options.applicationName ?? 'punkto' },
   }) as unknown as Sql;
 }
 
 /** SQLSTATEs Postgres documents as "retry the transaction": serialization failure, deadlock. */
 export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
-
-/**
- * The database is away or did not answer in time (connection lost, refused, shut down, starting
- * up, a bounded wait ran out): nothing about the work itself is wrong, it may succeed later. The
- * outcome of a statement that was on the wire is unknown, which the inbox's dedupe and the
- * idempotency keys make safe to retry.
- */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  'QUEUE_TIMEOUT',
-  'QUERY_TIMEOUT',
-  'CANCEL_UNANSWERED',
-  'TRANSACTION_DEADLINE',
-  '57P01', // admin_shutdown (fast stop, pg_terminate_backend)
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up, shutting down)
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-]);
-
-export function isUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    if (UNAVAILABLE_CODES.has((e as { code?: string }).code ?? '')) return true;
-    if (e instanceof AggregateError && e.errors.some((x) => isUnavailable(x))) return true;
-  }
-  return false;
-}
 
 export function isRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');

@@ -47,6 +47,8 @@ export interface DialogEngine {
    * when the database is unavailable (the channel should then let the platform re-deliver).
    */
   receive(inbound: Inbound): Promise<Received>;
+  /** How long the oldest message not yet committed has waited (ms); /readyz reads it. */
+  backlogMs(): number;
 }
 
 type Tx = postgres.TransactionSql<Record<string, unknown>>;
@@ -111,7 +113,7 @@ export function createDialogEngine(deps: DialogEngineDeps): DialogEngine {
     ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
   });
 
-  return { receive: transaction.receive };
+  return { receive: transaction.receive, backlogMs: transaction.backlogMs };
 }
 
 export type { ConversationState };

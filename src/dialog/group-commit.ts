@@ -33,6 +33,8 @@ export interface GroupCommit<T, R> {
   submit(item: T | Promise<T>, key: string): Promise<R>;
   /** Messages waiting for a slot or in a running batch. */
   pending(): number;
+  /** How long the oldest message not yet answered has waited (ms), 0 when none: readiness reads it. */
+  oldestMs(): number;
 }
 
 export function createGroupCommit<T, R>(
@@ -99,9 +101,17 @@ export function createGroupCommit<T, R>(
     }
   }
 
+  // Submission times of the messages not yet answered, oldest first (a Set keeps insertion order).
+  const unanswered = new Set<{ at: number }>();
+
   return {
     submit(item, key) {
-      return new Promise<R>((resolve, reject) => {
+      const mark = { at: Date.now() };
+      unanswered.add(mark);
+      const answered = () => unanswered.delete(mark);
+      return new Promise<R>((resolve0, reject0) => {
+        const resolve = (r: R) => (answered(), resolve0(r));
+        const reject = (e: unknown) => (answered(), reject0(e));
         if (!(item instanceof Promise)) {
           waiting.push({ item, key, resolve, reject, ready: true });
           schedule();
@@ -124,5 +134,9 @@ export function createGroupCommit<T, R>(
       });
     },
     pending: () => waiting.length + running,
+    oldestMs: () => {
+      for (const m of unanswered) return Date.now() - m.at;
+      return 0;
+    },
   };
 }

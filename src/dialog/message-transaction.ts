@@ -19,7 +19,9 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type postgres from 'postgres';
-import { isRetryable, isUnavailable, isUniqueViolation, type Sql } from '../db/sql.js';
+import { isRetryable, isUniqueViolation, type Sql } from '../db/sql.js';
+import { isUnavailable } from '../db/availability.js';
+import { incident } from '../shared/incidents.js';
 import { shareTransaction } from '../db/shared-transaction.js';
 import { CommittedWithoutLast, pipelinedTransaction, type Finished } from '../db/pipelined-transaction.js';
 import type { Logger } from '../shared/logger.js';
@@ -59,7 +61,7 @@ const BATCH_TRANSACTION = { settings: { plan_cache_mode: 'force_generic_plan' } 
 /** Thrown inside the transaction to roll back a repeated delivery. */
 const DUPLICATE = new Error('duplicate inbound message');
 
-export function createMessageTransaction(deps: MessageTransactionDeps): { receive(inbound: Inbound): Promise<Received> } {
+export function createMessageTransaction(deps: MessageTransactionDeps): { receive(inbound: Inbound): Promise<Received>; backlogMs(): number } {
   const { logger, programSlug } = deps;
 
   const group = createGroupCommit<Inbound, Received>(
@@ -119,7 +121,9 @@ export function createMessageTransaction(deps: MessageTransactionDeps): { receiv
         logger.error({ err: error, size: batch.length }, 'batch committed without its states or replies');
         outcome = error.value as Array<HandledTurn | null>;
       } else {
-        logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
+        // The database away or the batch past its deadline: one incident line, not one per batch.
+        if (isUnavailable(error)) incident(logger, 'database').fail(error, { via: 'message batch', size: batch.length });
+        else logger.debug({ err: error, size: batch.length }, 'batch rolled back: its messages run alone');
         await alone();
         return;
       }
@@ -184,5 +188,5 @@ export function createMessageTransaction(deps: MessageTransactionDeps): { receiv
     return { status };
   }
 
-  return { receive };
+  return { receive, backlogMs: () => group.oldestMs() };
 }

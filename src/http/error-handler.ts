@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from '../shared/errors.js';
-import { isUnavailable } from '../db/sql.js';
+import { isUnavailable } from '../db/availability.js';
 import { incident } from '../shared/incidents.js';
 import type { Logger } from '../shared/logger.js';
 

@@ -36,6 +36,8 @@ export interface ServerDeps {
   publicRoutes?: RouteModule[];
   /** Extra readiness details (e.g. WhatsApp) that are reported but never make the service unready. */
   readinessDetails?: () => Promise<Record<string, ReadinessDetail>>;
+  /** Age of the oldest inbound message not yet committed: readiness fails when messages stall. */
+  backlogMs?: () => number;
   /** Requests per minute per client on rate-limited routes. */
   rateLimitPerMinute?: number;
   /** Fastify `trustProxy`: hops or proxy addresses whose X-Forwarded-For gives the client address (TRUST_PROXY). */
@@ -84,7 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   }
 
-  await app.register(healthRoutes, { sql: deps.sql, redis: deps.redis, details: deps.readinessDetails });
+  await app.register(healthRoutes, { sql: deps.sql, redis: deps.redis, details: deps.readinessDetails, backlogMs: deps.backlogMs });
 
   for (const routes of deps.publicRoutes ?? []) await app.register(async (scope) => routes(scope as unknown as FastifyInstance));
 

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
+import { incident } from '../shared/incidents.js';
 
 export interface RedisConnections {
   /** Request path: fails fast when Redis is away instead of queueing commands forever. */
@@ -14,19 +15,28 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-export function createRedisConnections(url: string, prefix = 'punkto'): RedisConnections {
+/**
+ * Redis away: every connection retries on its own (ioredis reconnects with backoff, capped at 2 s so
+ * work resumes soon after Redis returns); their errors go into one 'redis' incident line instead of
+ * ioredis's "Unhandled error event" trace per reconnect attempt. A reconnect emits 'ready'
+ * (jobs/repeating.ts re-creates the repeating jobs then).
+ */
+export function createRedisConnections(url: string, prefix = 'punkto', logger?: Logger): RedisConnections {
   const made: Redis[] = [];
-  const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, lazyConnect: false });
-  made.push(client);
-  const bullOptions: RedisOptions = { maxRetriesPerRequest: null };
+  const retryStrategy = (times: number) => Math.min(100 * 2 ** times, 2000);
+  const watch = (r: Redis) => {
+    made.push(r);
+    if (!logger) return r;
+    r.on('error', (error: Error) => incident(logger, 'redis').fail(error));
+    r.on('ready', () => incident(logger, 'redis').ok());
+    return r;
+  };
+  const client = watch(new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, lazyConnect: false, retryStrategy }));
+  const bullOptions: RedisOptions = { maxRetriesPerRequest: null, retryStrategy };
   return {
     client,
     prefix,
-    bullmq: () => {
-      const r = new Redis(url, bullOptions);
-      made.push(r);
-      return r;
-    },
+    bullmq: () => watch(new Redis(url, bullOptions)),
     close: async () => {
       await Promise.all(made.map((r) => r.quit().catch(() => r.disconnect())));
     },

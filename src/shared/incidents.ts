@@ -60,3 +60,12 @@ function createIncident(logger: Logger, name: string): Incident {
 export function reportErrorsOf(emitter: { on(event: 'error', fn: (error: Error) => void): unknown }, logger: Logger, name: string): void {
   emitter.on('error', (error: Error) => incident(logger, name).fail(error));
 }
+
+/**
+ * For a BullMQ queue made on a connection that already reports into the 'redis' incident
+ * (jobs/redis.ts): its re-emitted copies of those errors are dropped, not printed by BullMQ as a
+ * stack trace each.
+ */
+export function quietErrorsOf(emitter: { on(event: 'error', fn: (error: Error) => void): unknown }): void {
+  emitter.on('error', () => undefined);
+}

@@ -4,7 +4,7 @@
  */
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../shared/logger.js';
-import { isUnavailable } from '../../db/sql.js';
+import { isUnavailable } from '../../db/availability.js';
 import { incident } from '../../shared/incidents.js';
 
 function chatKeyOf(update: Update): string {

@@ -106,6 +106,9 @@ export async function releaseStale(db: Db, olderThanMs: number): Promise<number>
        set status = case when b.status = 'cancelled' then 'cancelled' else 'queued' end, claimed_at = null
       from broadcasts b
      where d.status = 'sending' and d.claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+       -- an owned claim is released when its process stops (db/liveness.ts); one its live process
+       -- forgot (a bug) after ten minutes
+       and (d.claimed_by is null or d.claimed_at < now() - interval '10 minutes')
        and b.id = d.broadcast_id
     returning 1`;
   return rows.length;

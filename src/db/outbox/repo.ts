@@ -129,6 +129,9 @@ export async function releaseStale(db: Db, olderThanMs: number): Promise<number>
   const rows = await db`
     update outbox set status = 'pending', generation = generation + 1, claimed_at = null
      where status = 'sending' and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+       -- an owned claim is released when its process stops (db/liveness.ts); one its live process
+       -- forgot (a bug) after ten minutes
+       and (claimed_by is null or claimed_at < now() - interval '10 minutes')
     returning id`;
   return rows.length;
 }

@@ -9,6 +9,7 @@ import * as participantsRepo from '../../db/participants/participants-repo.js';
 import { renderFor, retryDelayMs, type Broadcast } from '../../domain/broadcasts/index.js';
 import { templateTranslator } from '../../services/broadcasts/index.js';
 import type { ChannelGate } from '../rate-gate.js';
+import { reportDbFailure } from '../../db/availability.js';
 
 export interface DeliverDeps {
   sql: Sql;
@@ -19,8 +20,10 @@ export interface DeliverDeps {
   maxAttempts: number;
   /** The broadcast and its program's default language (cached by the lanes). */
   broadcastOf(id: string): Promise<{ b: Broadcast; programDefault: Locale } | undefined>;
-  /** Records a sent delivery (batched by the lanes). */
-  markSent(id: number, providerMessageId: string | undefined): Promise<void>;
+  /** Records a sent delivery (batched by the lanes, held until the database takes it). */
+  markSent(id: number, providerMessageId: string | undefined): void;
+  /** Claims whose outcome the database did not take: back to the queue once it answers. */
+  giveBack(ids: number[]): void;
 }
 
 function render(deps: DeliverDeps, entry: { b: Broadcast; programDefault: Locale }, d: deliveries.ClaimedDelivery): Outbound | undefined {
@@ -49,7 +52,7 @@ export async function deliverOne(deps: DeliverDeps, adapter: ChannelAdapter, d: 
     }
     switch (result.status) {
       case 'sent':
-        await deps.markSent(d.id, result.providerMessageId);
+        deps.markSent(d.id, result.providerMessageId);
         return;
       case 'rate_limited':
         // The whole channel waits, not only this row; the row keeps its place without an attempt.
@@ -71,7 +74,8 @@ export async function deliverOne(deps: DeliverDeps, adapter: ChannelAdapter, d: 
         return;
     }
   } catch (error) {
-    // The database did not take the mark: the claim stays and is released as stale later.
-    logger.error({ err: error, deliveryId: d.id }, 'broadcast: could not record a delivery');
+    // Not sent (a send is recorded by markSent): the row may be sent again, so it goes back.
+    reportDbFailure(logger, error, 'broadcast: could not record a delivery', { deliveryId: d.id });
+    deps.giveBack([d.id]);
   }
 }

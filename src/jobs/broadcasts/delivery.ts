@@ -26,6 +26,9 @@ import * as programsRepo from '../../db/programs/repo.js';
 import type { Broadcast } from '../../domain/broadcasts/index.js';
 import { deliverOne } from './deliver-one.js';
 import type { ChannelGate } from '../rate-gate.js';
+import { reportDbFailure } from '../../db/availability.js';
+import { incident } from '../../shared/incidents.js';
+import { createDeliveryMarks } from './delivery-marks.js';
 
 export interface DeliveryOptions {
   /** Sends in flight at once per lane. */
@@ -38,6 +41,8 @@ export interface DeliveryOptions {
   idleMs?: number;
   /** Sent marks are written together every this many ms (0: one UPDATE per send). */
   markEveryMs?: number;
+  /** A sent mark the database did not take is written again after this many ms. */
+  markRetryMs?: number;
 }
 
 export interface DeliveryDeps {
@@ -66,6 +71,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     maxAttempts: deps.options?.maxAttempts ?? 5,
     idleMs: deps.options?.idleMs ?? 500,
     markEveryMs: deps.options?.markEveryMs ?? 10,
+    markRetryMs: deps.options?.markRetryMs ?? 1_000,
   };
   const { sql, logger } = deps;
   let stopping = false;
@@ -102,33 +108,13 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
   async function activeIds(): Promise<string[]> {
     if (Date.now() - active.at < 250) return active.ids;
     if (active.at === 0) return refreshActive();
-    void refreshActive().catch((error: unknown) => logger.error({ err: error }, 'broadcast: could not read active broadcasts'));
+    void refreshActive().catch((error: unknown) => reportDbFailure(logger, error, 'broadcast: could not read active broadcasts'));
     return active.ids;
   }
 
-  // Sent marks, written in one statement every few milliseconds: at 1,000 sends/s one UPDATE per
-  // send would crowd the pool the conversations use. A crash loses at most the marks of that
-  // window; those rows are still claimed and are sent again once stale, like a send in flight.
-  let marks: Array<{ id: number; providerMessageId?: string }> = [];
-  let flushing: Promise<void> = Promise.resolve();
-  let flushTimer: NodeJS.Timeout | undefined;
-  function flushMarks(): Promise<void> {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = undefined;
-    const rows = marks;
-    marks = [];
-    if (!rows.length) return flushing;
-    flushing = flushing.then(() =>
-      deliveries.markSentMany(sql, rows).catch((error: unknown) => logger.error({ err: error, n: rows.length }, 'broadcast: could not record sent deliveries')),
-    );
-    return flushing;
-  }
-  async function markSent(id: number, providerMessageId: string | undefined): Promise<void> {
-    if (o.markEveryMs <= 0) return deliveries.markSent(sql, id, providerMessageId);
-    marks.push({ id, ...(providerMessageId ? { providerMessageId } : {}) });
-    if (marks.length >= 200) void flushMarks();
-    else flushTimer ??= setTimeout(() => void flushMarks(), o.markEveryMs);
-  }
+  // Sent marks and outcomes the database did not take (delivery-marks.ts): held and written again
+  // until it does, so a lost connection cannot make a sent row look unsent.
+  const marks = createDeliveryMarks({ sql, logger, everyMs: o.markEveryMs, retryMs: o.markRetryMs });
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -142,7 +128,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     });
 
   const deliver = (adapter: ChannelAdapter, d: deliveries.ClaimedDelivery) =>
-    deliverOne({ ...deps, maxAttempts: o.maxAttempts, broadcastOf, markSent }, adapter, d);
+    deliverOne({ ...deps, maxAttempts: o.maxAttempts, broadcastOf, markSent: marks.markSent, giveBack: marks.giveBack }, adapter, d);
 
   async function lane(adapter: ChannelAdapter): Promise<void> {
     const channel = adapter.id;
@@ -185,7 +171,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
         prefetched = undefined;
       } catch (error) {
         prefetched = undefined;
-        logger.error({ err: error, channel }, 'broadcast: claim failed');
+        reportDbFailure(logger, error, 'broadcast: claim failed', { channel });
         await idle(o.idleMs);
         continue;
       }
@@ -207,7 +193,11 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
         const room = Math.min(concurrency - inflight.size, toSend.length - i);
         let granted = room;
         if (deps.gate.hasRate(channel)) {
-          const g = await deps.gate.take(channel, 'broadcast', room);
+          // Redis away: no slot, so no send; the lane waits and asks again (issue 25: it used to die here).
+          const g = await deps.gate.take(channel, 'broadcast', room).catch((error: unknown) => {
+            incident(logger, 'redis').fail(error, { via: 'broadcast rate gate' });
+            return { granted: 0, waitMs: 500 };
+          });
           if (!g.granted) {
             // A long platform pause: give the claims back rather than sit on them.
             if (g.waitMs > 5_000) {
@@ -225,7 +215,10 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
           inflight.add(p);
         }
       }
-      if (i < toSend.length) await deliveries.unclaim(sql, toSend.slice(i).map((d) => d.id)).catch((error: unknown) => logger.error({ err: error }, 'broadcast: unclaim failed'));
+      if (i < toSend.length) {
+        const rest = toSend.slice(i).map((d) => d.id);
+        await deliveries.unclaim(sql, rest).catch(() => marks.giveBack(rest));
+      }
       if (pausedFor) await idle(Math.min(pausedFor - 1_000, 30_000));
     }
     if (prefetched) {
@@ -235,9 +228,18 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
     await Promise.allSettled(inflight);
   }
 
-  const lanes = deps.channels.list().map((adapter) =>
-    lane(adapter).catch((error: unknown) => logger.error({ err: error, channel: adapter.id }, 'broadcast lane stopped')),
-  );
+  // A lane that fails for any reason starts again a second later: no error stops delivery for good.
+  async function keepRunning(adapter: ChannelAdapter): Promise<void> {
+    while (!stopping) {
+      try {
+        await lane(adapter);
+      } catch (error) {
+        logger.error({ err: error, channel: adapter.id }, 'broadcast lane failed; starting it again');
+        await idle(1_000);
+      }
+    }
+  }
+  const lanes = deps.channels.list().map((adapter) => keepRunning(adapter));
 
   return {
     poke() {
@@ -248,7 +250,7 @@ export function startDeliveryLanes(deps: DeliveryDeps): DeliveryLanes {
       stopping = true;
       for (const wake of [...wakers]) wake();
       await Promise.allSettled(lanes);
-      await flushMarks();
+      await marks.drain(5_000);
     },
     releaseStale: () => deliveries.releaseStale(sql, o.staleClaimMs),
   };

@@ -19,6 +19,9 @@ import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
 import { createDueAutomatic, type AutomaticOptions } from '../../services/broadcasts/automatic.js';
 import { startDeliveryLanes, type DeliveryLanes, type DeliveryOptions } from './delivery.js';
 import type { ChannelGate } from '../rate-gate.js';
+import { reportErrorsOf, quietErrorsOf } from '../../shared/incidents.js';
+import { repeatEvery, stopRepeating } from '../repeating.js';
+import { reportDbFailure } from '../../db/availability.js';
 
 export interface BroadcastWorkerDeps {
   sql: Sql;
@@ -52,6 +55,7 @@ export interface BroadcastWorker {
 /** Producer side only: what the HTTP process needs to kick a fan-out without running workers. */
 export function createBroadcastKicker(deps: { connection: () => Redis; prefix?: string }) {
   const queue = new Queue(QUEUES.broadcast, { connection: deps.connection(), prefix: deps.prefix });
+  quietErrorsOf(queue);
   return {
     kick: async (broadcastId: string) => {
       await queue.add('fanout', { broadcastId }, { jobId: jobId('f', broadcastId), removeOnComplete: true, removeOnFail: 1000 });
@@ -64,6 +68,7 @@ export async function startBroadcastWorker(deps: BroadcastWorkerDeps): Promise<B
   const { sql, logger } = deps;
   const batchSize = deps.fanoutBatchSize ?? 1000;
   const queue = new Queue(QUEUES.broadcast, { connection: deps.connection(), prefix: deps.prefix });
+  reportErrorsOf(queue, logger, 'redis');
   const lanes = startDeliveryLanes({ sql, channels: deps.channels, gate: deps.gate, i18n: deps.i18n, logger, options: deps.delivery });
 
   /** Fan-out, batch by batch; each batch is its own transaction holding the broadcast row. */
@@ -117,13 +122,14 @@ export async function startBroadcastWorker(deps: BroadcastWorkerDeps): Promise<B
     },
     { connection: deps.connection(), prefix: deps.prefix, concurrency: 4 },
   );
-  worker.on('failed', (job, error) => logger.error({ err: error, job: job?.name }, 'broadcast job failed'));
+  worker.on('failed', (job, error) => reportDbFailure(logger, error, 'broadcast job failed', { job: job?.name }));
+  reportErrorsOf(worker, logger, 'redis');
 
-  await queue.upsertJobScheduler('broadcast-tick', { every: deps.tickEveryMs ?? 2_000 }, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await repeatEvery(queue, 'broadcast-tick', deps.tickEveryMs ?? 2_000, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } });
   if (deps.automaticEnabled !== false) {
-    await queue.upsertJobScheduler('broadcast-announce', { every: deps.announceEveryMs ?? 60_000 }, { name: 'announce', opts: { removeOnComplete: true, removeOnFail: 100 } });
+    await repeatEvery(queue, 'broadcast-announce', deps.announceEveryMs ?? 60_000, { name: 'announce', opts: { removeOnComplete: true, removeOnFail: 100 } });
   } else {
-    await queue.removeJobScheduler('broadcast-announce');
+    await stopRepeating(queue, 'broadcast-announce');
   }
 
   return {

@@ -32,6 +32,8 @@ import * as outbox from '../../db/outbox/repo.js';
 import { pruneInbox } from '../../db/participants/conversations-repo.js';
 import * as participantsRepo from '../../db/participants/participants-repo.js';
 import type { ChannelGate } from '../rate-gate.js';
+import { reportErrorsOf } from '../../shared/incidents.js';
+import { reportDbFailure } from '../../db/availability.js';
 
 export interface ChannelRate {
   /** Messages per second over the whole channel (BullMQ limiter); undefined = unlimited. */
@@ -114,14 +116,16 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
   for (const adapter of deps.channels.list()) {
     const rate = rates[adapter.id] ?? {};
     const name = outboxQueueName(adapter.id);
-    queues.set(adapter.id, new Queue(name, { connection: connect(), prefix }));
+    const queue = new Queue(name, { connection: connect(), prefix });
+    reportErrorsOf(queue, logger, 'redis');
+    queues.set(adapter.id, queue);
     const worker: Worker = new Worker(name, (job: Job) => process(adapter, worker, job), {
       connection: connect(),
       prefix,
       concurrency: rate.concurrency ?? 4,
       ...(rate.perSecond ? { limiter: limiterFor(rate.perSecond) } : {}),
     });
-    worker.on('error', (err) => logger.warn({ err, channel: adapter.id }, 'outbox worker error'));
+    reportErrorsOf(worker, logger, 'redis');
     worker.on('failed', (job, err) => logger.warn({ err, jobId: job?.id }, 'outbox job failed'));
     workers.set(adapter.id, worker);
   }
@@ -245,10 +249,10 @@ export async function createOutboxSender(deps: OutboxSenderDeps): Promise<Outbox
     scheduleChat(channel, chatId).catch((err: unknown) => logger.warn({ err }, 'outbox poke failed'));
   });
 
-  let sweeping: Promise<void> = sweep(0).catch((err: unknown) => logger.warn({ err }, 'outbox sweep failed'));
+  let sweeping: Promise<void> = sweep(0).catch((err: unknown) => reportDbFailure(logger, err, 'outbox sweep failed'));
   await sweeping;
   const timer = setInterval(() => {
-    sweeping = sweep(2_000).catch((err: unknown) => logger.warn({ err }, 'outbox sweep failed'));
+    sweeping = sweep(2_000).catch((err: unknown) => reportDbFailure(logger, err, 'outbox sweep failed'));
   }, deps.sweepIntervalMs ?? 2_000);
   timer.unref();
 

@@ -25,6 +25,7 @@ import type { ChannelAddress, Outbound, SendResult } from '../../shared/messages
 import { QUEUES, jobId } from '../contracts.js';
 import type { Logger } from '../../shared/logger.js';
 import type { WhatsAppSendMeta, WhatsAppSendResult } from '../../channels/whatsapp/adapter.js';
+import { reportErrorsOf, quietErrorsOf } from '../../shared/incidents.js';
 
 const ChoiceSchema = z.object({ label: z.string(), value: z.string() });
 
@@ -79,6 +80,8 @@ export function createQueuedWhatsAppAdapter(deps: QueuedWhatsAppAdapterDeps): Qu
   const prefix = deps.prefix ? { prefix: deps.prefix } : {};
   const queue = new Queue(QUEUES.whatsappOut, { connection: deps.connection(), ...prefix });
   const events = new QueueEvents(QUEUES.whatsappOut, { connection: deps.connection(), ...prefix });
+  quietErrorsOf(queue);
+  quietErrorsOf(events);
   const confirmMs = deps.confirmTimeoutMs ?? 45_000;
   const later: SendResult = { status: 'rate_limited', retryAfterMs: deps.retryAfterMs ?? 10_000 };
 
@@ -196,6 +199,8 @@ export function startWhatsAppOutWorker(deps: WhatsAppOutWorkerDeps): { worker: W
     },
   );
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'whatsapp-out job failed'));
+  reportErrorsOf(holder, log, 'redis');
+  reportErrorsOf(worker, log, 'redis');
   return {
     worker,
     close: async () => {

@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Ledger } from '../../services/ledger/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { LedgerJob, QUEUES } from '../contracts.js';
+import { reportErrorsOf } from '../../shared/incidents.js';
+import { repeatEvery } from '../repeating.js';
+import { reportDbFailure } from '../../db/availability.js';
 
 export interface LedgerMaintenanceOptions {
   /** A BullMQ connection (maxRetriesPerRequest: null), e.g. `redis.bullmq()`. */
@@ -24,12 +27,13 @@ export async function startLedgerMaintenance(options: LedgerMaintenanceOptions):
   const { connection, prefix, ledger, logger } = options;
   const every = options.everyMs ?? 60_000;
   const queue = new Queue(QUEUES.ledger, { connection, prefix });
-  await queue.upsertJobScheduler('ledger-expire-lots', { every }, {
+  reportErrorsOf(queue, logger, 'redis');
+  await repeatEvery(queue, 'ledger-expire-lots', every, {
     name: 'expire-lots',
     data: { kind: 'expire-lots' } satisfies LedgerJob,
     opts: { removeOnComplete: 100, removeOnFail: 500 },
   });
-  await queue.upsertJobScheduler('ledger-void-expired-holds', { every }, {
+  await repeatEvery(queue, 'ledger-void-expired-holds', every, {
     name: 'void-expired-holds',
     data: { kind: 'void-expired-holds' } satisfies LedgerJob,
     opts: { removeOnComplete: 100, removeOnFail: 500 },
@@ -43,8 +47,8 @@ export async function startLedgerMaintenance(options: LedgerMaintenanceOptions):
     },
     { connection, prefix, concurrency: 1 },
   );
-  worker.on('failed', (job, err) => logger.error({ err, job: job?.name }, 'ledger maintenance job failed'));
-  worker.on('error', (err) => logger.error({ err }, 'ledger maintenance worker error'));
+  worker.on('failed', (job, err) => reportDbFailure(logger, err, 'ledger maintenance job failed', { job: job?.name }));
+  reportErrorsOf(worker, logger, 'redis');
   return {
     close: async () => {
       await worker.close();

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../shared/logger.js';
 import type { ReceiptJobs, ReceiptsService } from '../../services/receipts/index.js';
 import { QUEUES, ReceiptJob, jobId } from '../contracts.js';
+import { reportErrorsOf, quietErrorsOf } from '../../shared/incidents.js';
 
 export interface ReceiptQueueDeps {
   connection: () => Redis;
@@ -30,6 +31,7 @@ const JOB_OPTIONS = {
 
 export function createReceiptQueue(deps: ReceiptQueueDeps): ReceiptQueue & { queue: Queue } {
   const queue = new Queue(QUEUES.receipts, { connection: deps.connection(), prefix: deps.prefix });
+  quietErrorsOf(queue);
   return {
     queue,
     async enqueue(receiptId) {
@@ -69,7 +71,7 @@ export function startReceiptWorker(deps: ReceiptWorkerDeps): ReceiptWorker {
     { connection: deps.connection(), prefix: deps.prefix, concurrency: deps.concurrency ?? 2 },
   );
   worker.on('failed', (job, err) => deps.logger.warn({ err, receiptId: job?.data?.receiptId, attempts: job?.attemptsMade }, 'receipt job failed'));
-  worker.on('error', (err) => deps.logger.error({ err }, 'receipt worker error'));
+  reportErrorsOf(worker, deps.logger, 'redis');
 
   const sweep = async () => {
     const ids = await deps.receipts.stale(deps.staleAfterMs ?? 60_000);
