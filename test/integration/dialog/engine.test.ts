@@ -74,7 +74,7 @@ describe('dialog engine', () => {
     const { engine } = buildEngine(db.sql);
     const c = chat(engine, db.sql, { externalId: '1002', localeHint: 'en' });
     const first = await c.send(command('start'));
-    expect(values(first.at(-1))).toEqual(['lang:pl', 'lang:pt', 'lang:be']);
+    expect(values(first.at(-1))).toEqual(['lang:pl', 'lang:pt-PT', 'lang:pt-BR', 'lang:be']);
     const picked = await c.send(choice('lang:be'));
     expect(allText(picked)).toContain('па-беларуску');
     expect(values(picked.at(-1))).toEqual(['reg:consent_yes', 'reg:consent_no']);
@@ -158,8 +158,8 @@ describe('dialog engine', () => {
     await c.send(command('start'));
     await c.send(choice('reg:consent_yes'));
     const langs = await c.send(command('language'));
-    expect(values(langs.at(-1))).toEqual(['lang:pl', 'lang:pt', 'lang:be']);
-    const pt = await c.send(choice('lang:pt'));
+    expect(values(langs.at(-1))).toEqual(['lang:pl', 'lang:pt-PT', 'lang:pt-BR', 'lang:be']);
+    const pt = await c.send(choice('lang:pt-PT'));
     expect(allText(pt)).toContain('português');
     expect(pt.at(-1)?.requestPhone?.label).toBe('📱 Partilhar o meu número');
     await c.send({ kind: 'contact', phone: '+48600100207', own: true });
