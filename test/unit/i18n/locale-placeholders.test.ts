@@ -13,6 +13,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { flatten } from '../../helpers/locale-keys.js';
 import { loadResources, LOCALES } from '../../../src/i18n/index.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../../src');
@@ -25,14 +26,6 @@ const KEY = /^([a-z][\w-]*):([\w.]+)$/;
  */
 const KNOWN_ELSEWHERE: string[] = [];
 
-function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v && typeof v === 'object') Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
-    else out[`${prefix}${k}`] = String(v);
-  }
-  return out;
-}
 
 /** Base key (plural suffix dropped) → the placeholder roots its texts use in any language. */
 function placeholdersByKey(): Map<string, Set<string>> {

@@ -4,16 +4,9 @@
  * brings back a word the reviewers struck out fails here, with its key.
  */
 import { describe, expect, it } from 'vitest';
+import { flatten } from '../../helpers/locale-keys.js';
 import { loadResources } from '../../../src/i18n/index.js';
 
-function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v && typeof v === 'object') Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
-    else out[`${prefix}${k}`] = String(v);
-  }
-  return out;
-}
 
 const resources = loadResources() as Record<string, Record<string, unknown>>;
 const texts = (lng: 'pl' | 'be'): [string, string][] =>

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { flatten } from '../../helpers/locale-keys.js';
 import { loadResources, LOCALES, createI18n, formatNumber } from '../../../src/i18n/index.js';
 
 const SUFFIX = /(_whatsapp)?(_(zero|one|two|few|many|other))?$/;
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 
-function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v && typeof v === 'object') Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
-    else out[`${prefix}${k}`] = String(v);
-  }
-  return out;
-}
 
 const placeholders = (s: string) => [...s.matchAll(/{{\s*([\w.]+)/g)].map((m) => m[1]).sort();
 
