@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openLedgerTestBed } from '../../helpers/ledger.js';
 import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
 import { createSql } from '../../../src/db/sql.js';
 import { testLogger } from '../../helpers/logger.js';
@@ -12,10 +13,7 @@ let programId: string;
 const reason = { key: 'rewards:redeemed' };
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 20 });
-  ledger = createLedger({ sql: db.sql });
-  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
-  programId = program!.id;
+  ({ db, ledger, programId } = await openLedgerTestBed({ max: 20 }));
 });
 afterAll(async () => {
   await db.drop();

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openLedgerTestBed } from '../../helpers/ledger.js';
 import { clearPrefix, testQueuePrefix, TEST_REDIS_URL } from '../../helpers/redis.js';
 import { testLogger } from '../../helpers/logger.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
 import { startLedgerMaintenance } from '../../../src/jobs/workers/ledger-maintenance.js';
 
 let db: TestDatabase;
@@ -14,10 +15,7 @@ const prefix = testQueuePrefix();
 const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  ledger = createLedger({ sql: db.sql });
-  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
-  programId = program!.id;
+  ({ db, ledger, programId } = await openLedgerTestBed());
 });
 afterAll(async () => {
   connection.disconnect();

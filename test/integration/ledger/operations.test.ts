@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openLedgerTestBed } from '../../helpers/ledger.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
 import { fixedClock } from '../../../src/shared/clock.js';
 import { AppError } from '../../../src/shared/errors.js';
 
@@ -14,10 +15,7 @@ const days = (n: number) => n * 24 * 3600 * 1000;
 const at = (iso: string) => new Date(iso);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  ledger = createLedger({ sql: db.sql, clock });
-  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
-  programId = program!.id;
+  ({ db, ledger, programId } = await openLedgerTestBed({ clock }));
 });
 afterAll(async () => {
   const result = await ledger.check();

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openLedgerTestBed } from '../../helpers/ledger.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
 
 let db: TestDatabase;
 let ledger: Ledger;
@@ -12,10 +13,7 @@ const base = new Date('2026-06-01T00:00:00Z').getTime();
 const day = 24 * 3600 * 1000;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 20 });
-  ledger = createLedger({ sql: db.sql });
-  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
-  programId = program!.id;
+  ({ db, ledger, programId } = await openLedgerTestBed({ max: 20 }));
 });
 afterAll(async () => {
   await db.drop();

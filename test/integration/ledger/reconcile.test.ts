@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
 import { createReconciliation } from '../../../src/services/ledger/reconcile.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { openLedgerTestBed } from '../../helpers/ledger.js';
 
 let db: TestDatabase;
 let ledger: Ledger;
@@ -32,10 +33,7 @@ async function busyParticipant(): Promise<string> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  ledger = createLedger({ sql: db.sql });
-  const [program] = await db.sql<{ id: string }[]>`select id from programs where slug = 'default'`;
-  programId = program!.id;
+  ({ db, ledger, programId } = await openLedgerTestBed());
 });
 afterAll(async () => {
   await db.drop();
