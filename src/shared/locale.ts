@@ -71,13 +71,23 @@ const LOOKUP: Record<Locale, readonly LocaleTag[]> = {
   be: ['be'],
 };
 
-/** The text in `locale` (for Portuguese: the variant, else `pt`, else the other variant), else in the first language that has one. */
-export function pickLocalized(value: string | LocalizedText, locale: Locale): string {
-  if (typeof value === 'string') return value;
+/**
+ * The text written for `locale` (for Portuguese: the variant, else `pt`, else the other variant), or
+ * '' — for texts that have a default of their own (a campaign's name), which beats another language.
+ */
+export function ownLocalized(value: LocalizedText, locale: Locale): string {
   for (const l of LOOKUP[locale]) {
     const own = value[l]?.trim();
     if (own) return own;
   }
+  return '';
+}
+
+/** The text in `locale` (see ownLocalized), else in the first language that has one. */
+export function pickLocalized(value: string | LocalizedText, locale: Locale): string {
+  if (typeof value === 'string') return value;
+  const own = ownLocalized(value, locale);
+  if (own) return own;
   for (const l of LOCALE_TAGS) if (value[l]?.trim()) return value[l]!.trim();
   return '';
 }

@@ -2,7 +2,7 @@
  * Campaigns and their earning rules, as plain data and pure decisions. Everything that depends on
  * "now" takes it as an argument; the services pass the injected clock's time.
  */
-import { pickLocalized, type Locale, type LocaleTag } from '../../shared/locale.js';
+import { ownLocalized, type Locale, type LocaleTag } from '../../shared/locale.js';
 
 export type CampaignStatus = 'draft' | 'active' | 'ended';
 export const CAMPAIGN_STATUSES = ['draft', 'active', 'ended'] as const;
@@ -107,7 +107,7 @@ export const pointsWithMultiplier = (base: number, multipliers: readonly Multipl
   Math.round(base * multiplierAt(multipliers, now));
 
 export function campaignName(c: Pick<Campaign, 'name' | 'names'>, locale: Locale): string {
-  return pickLocalized(c.names, locale) || c.name;
+  return ownLocalized(c.names, locale) || c.name;
 }
 
 /**

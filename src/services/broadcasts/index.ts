@@ -8,7 +8,7 @@
  */
 import type { Db, Sql } from '../../db/sql.js';
 import { formatDate, type Locale, type Translate } from '../../i18n/index.js';
-import { pickLocalized } from '../../shared/locale.js';
+import { ownLocalized } from '../../shared/locale.js';
 import type { EnqueueOutbound } from '../outbox/enqueue-outbound.js';
 import * as repo from '../../db/broadcasts/repo.js';
 import * as deliveries from '../../db/broadcasts/deliveries-repo.js';
@@ -37,7 +37,7 @@ export type { Audience, Broadcast, BroadcastButton, BroadcastCounts, BroadcastSt
 export function templateTranslator(t: Translate, locale: Locale): (key: string, params: Record<string, unknown>) => string {
   return (key, params) => {
     const names = params.names as Record<string, string> | undefined;
-    const name = (names && pickLocalized(names, locale)) || params.name;
+    const name = (names && ownLocalized(names, locale)) || params.name;
     const endsAt = typeof params.endsAt === 'string' ? params.endsAt : undefined;
     const timeZone = typeof params.timeZone === 'string' ? params.timeZone : undefined;
     return String(t(key, { ...params, name, ...(endsAt ? { endsOn: formatDate(locale, endsAt, timeZone) } : {}) }));

@@ -233,7 +233,7 @@ describe('the WhatsApp adapter', () => {
     fake.world.lids.set(lid, '5511987650000');
     c.receive(waMessage({ from: lid, body: 'oi de novo', contactNumber: '' }));
     await expect.poll(() => received.at(-1)).toMatchObject({ text: 'oi de novo' });
-    expect(received.at(-1)!.from).toMatchObject({ externalId: lid, verifiedPhone: '+5511987650000', localeHint: 'pt' });
+    expect(received.at(-1)!.from).toMatchObject({ externalId: lid, verifiedPhone: '+5511987650000', localeHint: 'pt-BR' });
   });
 
   it('says "later" without spending an attempt while disconnected, and sends again once reconnected', async () => {

@@ -3,7 +3,7 @@
  * the participant's language.
  */
 import { LOCALES, type Locale, type Translate } from '../../../i18n/index.js';
-import { isLocalizedText, pickLocalized } from '../../../shared/locale.js';
+import { isLocalizedText, ownLocalized, pickLocalized } from '../../../shared/locale.js';
 import type { Participant, ProgramInfo } from '../../../domain/participants/index.js';
 import type { HistoryEntry } from '../../../services/ledger/index.js';
 import type { Outbound } from '../../types.js';
@@ -98,7 +98,7 @@ function historyLine(turn: Speaker, e: HistoryEntry): string {
 export function localizeParams(params: Record<string, unknown>, locale: Locale): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) out[k] = isLocalizedText(v) ? pickLocalized(v, locale) : v;
-  if (isLocalizedText(params.names)) out.name = pickLocalized(params.names, locale) || out.name;
+  if (isLocalizedText(params.names)) out.name = ownLocalized(params.names, locale) || out.name;
   return out;
 }
 
