@@ -200,7 +200,13 @@ describe('the service survives Postgres and Redis going away', () => {
         async () => phaseCodes.every((code, i) => repliesFor(users[i % users.length]!, code) >= 1),
         90_000,
         250,
-      );
+      ).catch((e: unknown) => {
+        // Say which codes went unanswered and what their senders were told, so a failure explains itself.
+        const missing = phaseCodes.flatMap((code, i) => (repliesFor(users[i % users.length]!, code) >= 1 ? [] : [{ code, user: users[i % users.length]!.id }]));
+        const told = [...new Set(missing.map((m) => m.user))].slice(0, 3).map((u) => ({ user: u, texts: tg.messagesTo(u).map((m) => m.text).slice(-6) }));
+        console.log(JSON.stringify({ test: 'fault suite', fault: fault.name, unanswered: missing.length, told, lastErrors: logLines.filter((l) => Number(l.level) >= 50).slice(-5) }));
+        throw e;
+      });
       const repliedMs = Date.now() - back;
       for (const b of [now, later]) {
         await waitFor(`broadcast ${b.json.id as string} done`, async () => (await api('GET', `/broadcasts/${b.json.id as string}`)).json.status === 'done', 90_000, 250);
