@@ -1,16 +1,17 @@
 /**
- * Review fixes in sales: notices show their points, clawbacks of spent points stay owed and are
+ * Sales notices and clawbacks: notices show their points, clawbacks of spent points stay owed and are
  * collected later, bonuses of a rejected sale are withdrawn, bonuses respect the campaign budget,
  * store names match as words, and a deadlock in a sell-out import is retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openSalesTestBed } from '../../helpers/sales.js';
 import { recordingNotifier } from '../../helpers/notices.js';
 import { fixedClock } from '../../../src/shared/clock.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
-import { createCampaigns, type CampaignsService } from '../../../src/services/campaigns/index.js';
-import { createSales, type SalesService } from '../../../src/services/sales/index.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
+import type { CampaignsService } from '../../../src/services/campaigns/index.js';
+import type { SalesService } from '../../../src/services/sales/index.js';
 import { renderProgress } from '../../../src/dialog/flows/sales/render.js';
 import { createI18n } from '../../../src/i18n/index.js';
 import type { Earner } from '../../../src/domain/campaigns/campaign.js';
@@ -51,11 +52,7 @@ const spend = (p: Earner, amount: number) =>
   ledger.spend(db.sql, { programId, participantId: p.id, amount, key: `test:spend:${randomUUID()}`, reason: { key: 'test' } });
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 20 });
-  ledger = createLedger({ sql: db.sql, clock });
-  campaigns = createCampaigns({ sql: db.sql, clock, notifier });
-  sales = createSales({ ledger, campaigns, clock, notifier });
-  programId = await campaigns.defaultProgramId();
+  ({ db, ledger, campaigns, sales, programId } = await openSalesTestBed({ clock, notifier, max: 20 }));
 });
 afterAll(async () => {
   await db?.drop();

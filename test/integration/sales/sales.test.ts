@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openSalesTestBed } from '../../helpers/sales.js';
 import { recordingNotifier } from '../../helpers/notices.js';
 import { fixedClock } from '../../../src/shared/clock.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
-import { createCampaigns, type CampaignsService } from '../../../src/services/campaigns/index.js';
-import { createSales, type SalesService } from '../../../src/services/sales/index.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
+import type { CampaignsService } from '../../../src/services/campaigns/index.js';
+import type { SalesService } from '../../../src/services/sales/index.js';
 import { createI18n } from '../../../src/i18n/index.js';
 import type { Earner } from '../../../src/domain/campaigns/campaign.js';
 
@@ -39,11 +40,7 @@ async function staffCampaign(extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 30 });
-  ledger = createLedger({ sql: db.sql, clock });
-  campaigns = createCampaigns({ sql: db.sql, clock, notifier });
-  sales = createSales({ ledger, campaigns, clock, notifier });
-  programId = await campaigns.defaultProgramId();
+  ({ db, ledger, campaigns, sales, programId } = await openSalesTestBed({ clock, notifier, max: 30 }));
 });
 afterAll(async () => {
   await db?.drop();
