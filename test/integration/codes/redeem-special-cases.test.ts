@@ -1,15 +1,16 @@
 /**
- * Review fixes in codes: a multi-use code redeemed by one participant from two chats at once, a
+ * Codes' special cases: a multi-use code redeemed by one participant from two chats at once, a
  * store-limited campaign's own answer, and campaign names in every language in the ledger history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { randomUUID } from 'node:crypto';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openCodesTestBed } from '../../helpers/codes.js';
 import { fixedClock } from '../../../src/shared/clock.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
-import { createCampaigns, type CampaignsService } from '../../../src/services/campaigns/index.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
+import type { CampaignsService } from '../../../src/services/campaigns/index.js';
 import { createSummerCampaign } from '../../fixtures/campaigns.js';
-import { createCodes, createCodeHasher, type CodesService } from '../../../src/services/codes/index.js';
+import type { CodesService } from '../../../src/services/codes/index.js';
 import { outcomeLine } from '../../../src/dialog/flows/codes/render.js';
 import { createI18n } from '../../../src/i18n/index.js';
 import type { Earner } from '../../../src/domain/campaigns/campaign.js';
@@ -27,11 +28,7 @@ const person = (extra: Partial<Earner> = {}): Earner => ({ id: randomUUID(), pro
 const campaign = (extra: Record<string, unknown> = {}) => createSummerCampaign(campaigns, extra);
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 30 });
-  ledger = createLedger({ sql: db.sql, clock });
-  campaigns = createCampaigns({ sql: db.sql, clock });
-  codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(randomBytes(32)), clock });
-  programId = await campaigns.defaultProgramId();
+  ({ db, ledger, campaigns, codes, programId } = await openCodesTestBed({ clock, max: 30 }));
 });
 afterAll(async () => {
   await db?.drop();

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import type { TestDatabase } from '../../helpers/db.js';
+import { openCodesTestBed } from '../../helpers/codes.js';
 import { fixedClock } from '../../../src/shared/clock.js';
-import { createLedger, type Ledger } from '../../../src/services/ledger/index.js';
-import { createCampaigns, type CampaignsService } from '../../../src/services/campaigns/index.js';
+import type { Ledger } from '../../../src/services/ledger/index.js';
+import type { CampaignsService } from '../../../src/services/campaigns/index.js';
 import { createSummerCampaign } from '../../fixtures/campaigns.js';
 import { createCodes, createCodeHasher, type CodesService, type RedeemOutcome } from '../../../src/services/codes/index.js';
 import { checkSymbol, formatCode } from '../../../src/domain/codes/code-format.js';
@@ -25,11 +26,7 @@ const one = async (p: Earner, code: string): Promise<RedeemOutcome> => (await re
 const campaign = (extra: Record<string, unknown> = {}) => createSummerCampaign(campaigns, extra);
 
 beforeAll(async () => {
-  db = await createTestDatabase({ max: 20 });
-  ledger = createLedger({ sql: db.sql, clock });
-  campaigns = createCampaigns({ sql: db.sql, clock });
-  codes = createCodes({ sql: db.sql, ledger, campaigns, hash: createCodeHasher(secret), clock });
-  programId = await campaigns.defaultProgramId();
+  ({ db, ledger, campaigns, codes, programId } = await openCodesTestBed({ clock, secret, max: 20 }));
 });
 afterAll(async () => {
   await db?.drop();
